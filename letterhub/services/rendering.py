@@ -1,0 +1,481 @@
+"""The final PDF of a joint letter: each language's text followed by its numbered signatory list.
+
+Rendering is a pure function of a :class:`LetterDocument` (plain dataclasses, no Flask, no
+database models): ``render_letter_pdf(document)`` returns the PDF bytes, so the web view,
+the CLI and the tests all call the same thing. What it guarantees:
+
+- Names are cleaned (:func:`letterhub.services.names.clean_name`), exact duplicates
+  collapse, and the program numbers the list 1..N with no gaps (:func:`ordered_signatories`).
+- Arabic sections are ``dir="rtl" lang="ar"`` in Noto Naskh Arabic, English in Noto Serif;
+  every name is bidi-isolated (``<bdi>``) so that ``SCM – المركز`` or ``منظمة X (SAMS)``
+  keep their parentheses and dashes on the right side in either list.
+- The few words the PDF prints by itself (page footer, verification line, heading of the
+  late signatories) come from :data:`LABELS`, an explicit dict per language, not from
+  Flask-Babel: rendering must work without an application or request context.
+- Nothing is fetched at render time: :class:`StaticAssetsURLFetcher` serves only the
+  stylesheet and fonts under ``letterhub/static`` and refuses every other URL (other
+  files, http(s), data:, redirects), so a letter body cannot read files or call servers.
+
+Large documents are laid out one language per process (two cores) and the parts are
+merged with pypdf; see :func:`render_letter_pdf`.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from io import BytesIO
+from datetime import datetime, timezone
+from pathlib import Path
+
+import jinja2
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import NameObject
+from weasyprint import CSS, HTML
+from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
+
+from letterhub.services.collation import sort_key_function
+from letterhub.services.markdown import render_markdown
+from letterhub.services.names import clean_name
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+STATIC_DIR = PACKAGE_DIR / "static"
+TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
+STYLESHEET = STATIC_DIR / "pdf" / "letter.css"
+
+logger = logging.getLogger(__name__)
+
+# Below this many signatories in all, one process renders everything: starting workers
+# costs more than it saves.
+PARALLEL_MIN_SIGNATORIES = 300
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """One organisation that confirmed, with its name in the language of the list."""
+
+    name: str
+    confirmed_at: datetime | None = None  # for "confirmation" order; unknown times go last
+    late: bool = False  # confirmed after the list was first circulated: may go to an appended part
+
+
+@dataclass(frozen=True)
+class LanguageText:
+    """The whole letter in one language, with that language's signatory names (unsorted)."""
+
+    language: str  # "en" or "ar"
+    title: str
+    addressees: str  # one addressee per line
+    date_place: str
+    body_markdown: str
+    signatories_heading: str
+    signatories: tuple[Signatory, ...] = ()
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    numbering: str = "dot"  # "dot" -> "1.", "dash" -> "1-", "dashed" -> "- 1 -"
+    arabic_indic_digits: bool = False  # Arabic list and page numbers in ٠١٢٣ digits
+    order: str = "alphabetical"  # or "confirmation"
+    late_signatories: str = "merge"  # or "append": own part after the main list, numbering continues
+    two_columns: bool = False
+
+
+@dataclass(frozen=True)
+class LetterDocument:
+    texts: tuple[LanguageText, ...]  # page order; each language starts on a new page
+    options: RenderOptions = field(default_factory=RenderOptions)
+    author: str = ""  # the coalition, for the PDF metadata
+    verification_code: str | None = None  # printed in every page footer, with the URL
+    verification_url: str | None = None
+    created: datetime | None = None  # PDF creation date; None keeps the output reproducible
+
+
+# Words the PDF prints by itself. {page}/{pages} become CSS page counters; {url}/{code}
+# the verification URL and code. Add a language here and in collation.py together.
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "page": "Page {page} of {pages}",
+        "verification": "Verify signatories: {url} · code {code}",
+        "verification_code_only": "Verification code: {code}",
+        "late_signatories": "Joined after the letter was first circulated",
+    },
+    "ar": {
+        "page": "صفحة {page} من {pages}",
+        "verification": "التحقق من الموقعين: {url} · الرمز {code}",
+        "verification_code_only": "رمز التحقق: {code}",
+        "late_signatories": "انضموا بعد التعميم الأول للرسالة",
+    },
+}
+
+NUMBERING_FORMATS = {"dot": "{}.", "dash": "{}-", "dashed": "- {} -"}
+ORDERS = ("alphabetical", "confirmation")
+LATE_SIGNATORIES = ("merge", "append")
+RTL_LANGUAGES = frozenset({"ar"})
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+# --- The signatory list -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignatoryPart:
+    """A run of the numbered list: the main list, or the late signatories appended to it."""
+
+    heading: str | None
+    entries: tuple[tuple[int, str], ...]
+
+
+def _unique_cleaned(signatories: tuple[Signatory, ...]) -> list[Signatory]:
+    """Clean every name and collapse exact duplicates (earliest confirmation, not late, wins)."""
+    by_name: dict[str, Signatory] = {}
+    for signatory in signatories:
+        name = clean_name(signatory.name)
+        if not name:
+            continue
+        seen = by_name.get(name)
+        if seen is None:
+            by_name[name] = Signatory(name, signatory.confirmed_at, signatory.late)
+        else:
+            times = [t for t in (seen.confirmed_at, signatory.confirmed_at) if t is not None]
+            by_name[name] = Signatory(name, min(times, default=None), seen.late and signatory.late)
+    return list(by_name.values())
+
+
+def _order(signatories: list[Signatory], language: str, order: str) -> list[Signatory]:
+    name_key = sort_key_function(language)
+    if order == "alphabetical":
+        return sorted(signatories, key=lambda s: name_key(s.name))
+    if order == "confirmation":
+        # Unknown confirmation times go last; ties (and unknowns) in alphabetical order.
+        def key(s: Signatory):
+            when = s.confirmed_at
+            return (when is None, _as_utc(when) if when else datetime.min.replace(tzinfo=timezone.utc), name_key(s.name))
+
+        return sorted(signatories, key=key)
+    raise ValueError(f"unknown order {order!r}; expected one of {ORDERS}")
+
+
+def _as_utc(moment: datetime) -> datetime:
+    """Naive datetimes are taken as UTC so that naive and aware times compare."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+
+
+def signatory_parts(text: LanguageText, options: RenderOptions) -> list[SignatoryPart]:
+    """The numbered list of ``text`` split into its printed parts (one, or two with late ones)."""
+    if options.late_signatories not in LATE_SIGNATORIES:
+        raise ValueError(f"unknown late_signatories {options.late_signatories!r}")
+    signatories = _unique_cleaned(text.signatories)
+    if options.late_signatories == "append":
+        groups = [
+            (None, [s for s in signatories if not s.late]),
+            (LABELS[text.language]["late_signatories"], [s for s in signatories if s.late]),
+        ]
+    else:
+        groups = [(None, signatories)]
+    parts, number = [], 0
+    for heading, group in groups:
+        if not group:
+            continue
+        entries = []
+        for signatory in _order(group, text.language, options.order):
+            number += 1
+            entries.append((number, signatory.name))
+        parts.append(SignatoryPart(heading, tuple(entries)))
+    return parts
+
+
+def ordered_signatories(text: LanguageText, options: RenderOptions) -> list[tuple[int, str]]:
+    """The names of ``text`` as printed: ``[(1, name), (2, name), ...]``, no gaps, no repeats."""
+    return [entry for part in signatory_parts(text, options) for entry in part.entries]
+
+
+def format_number(number: int, language: str, options: RenderOptions) -> str:
+    """``3`` -> ``"3."``, ``"3-"`` or ``"- 3 -"``; in ٠١٢٣ digits for Arabic when asked."""
+    try:
+        text = NUMBERING_FORMATS[options.numbering].format(number)
+    except KeyError:
+        raise ValueError(f"unknown numbering {options.numbering!r}; expected one of {list(NUMBERING_FORMATS)}") from None
+    if language == "ar" and options.arabic_indic_digits:
+        text = text.translate(_ARABIC_INDIC)
+    return text
+
+
+# --- HTML ---------------------------------------------------------------------------------
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+    autoescape=True,  # every value is text, except the body, which is sanitised Markup
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def _section_context(text: LanguageText, options: RenderOptions) -> dict:
+    if text.language not in LABELS:
+        raise ValueError(f"no labels for language {text.language!r}; expected one of {list(LABELS)}")
+    parts = [
+        SignatoryPart(part.heading, tuple((format_number(n, text.language, options), name) for n, name in part.entries))
+        for part in signatory_parts(text, options)
+    ]
+    return {
+        "language": text.language,
+        "direction": "rtl" if text.language in RTL_LANGUAGES else "ltr",
+        # RIGHT-TO-LEFT / LEFT-TO-RIGHT ISOLATE, closed by U+2069 in the template.
+        "isolate": "\u2067" if text.language in RTL_LANGUAGES else "\u2066",
+        "addressees": [line for line in (clean_name(x) for x in (text.addressees or "").splitlines()) if line],
+        "title": text.title,
+        "date_place": text.date_place,
+        "body": render_markdown(text.body_markdown),
+        "signatories_heading": text.signatories_heading,
+        "signatory_parts": parts,
+        "two_columns": options.two_columns,
+    }
+
+
+def _w3c_date(moment: datetime | None) -> str | None:
+    return _as_utc(moment).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+
+def render_letter_html(document: LetterDocument) -> str:
+    """The letter as one HTML page (what the PDF is made from; also handy for a preview)."""
+    if not document.texts:
+        raise ValueError("a letter needs at least one language text")
+    sections = [_section_context(text, document.options) for text in document.texts]
+    return _templates.get_template("pdf/letter.html").render(
+        first_language=document.texts[0].language,
+        title=document.texts[0].title,
+        author=document.author,
+        created=_w3c_date(document.created),
+        sections=sections,
+    )
+
+
+# --- Page footers -------------------------------------------------------------------------
+
+
+def _css_string(text: str) -> str:
+    """``text`` as a CSS string literal, safe whatever it holds (quotes, backslashes, newlines)."""
+    return '"' + "".join(ch if ch.isalnum() or ch in " .,:;/-_()#?&=%+@" else f"\\{ord(ch):06x}" for ch in text) + '"'
+
+
+def _css_content(template: str, values: dict[str, str], counter_style: str) -> str:
+    """A label such as ``"Page {page} of {pages}"`` as a CSS ``content`` value."""
+    pieces, rest = [], template
+    while "{" in rest:
+        before, _, after = rest.partition("{")
+        placeholder, _, rest = after.partition("}")
+        if before:
+            pieces.append(_css_string(before))
+        if placeholder in ("page", "pages"):
+            pieces.append(f"counter({placeholder}, {counter_style})")
+        else:
+            # U+2068/U+2069 (first-strong isolate): a URL or code keeps its own direction in Arabic.
+            pieces.append(_css_string("\u2068" + values[placeholder] + "\u2069"))
+    if rest:
+        pieces.append(_css_string(rest))
+    return " ".join(pieces)
+
+
+def page_css(document: LetterDocument, page_numbers: bool = True, verification_line: bool = True) -> str:
+    """Per-language footers: page numbers and the verification line, in the section's language.
+
+    Parts rendered in parallel leave the page numbers out; they are stamped on afterwards
+    (see :func:`_stamp_page_numbers`), which is why the two halves can be switched off.
+    """
+    rules = []
+    for language in dict.fromkeys(text.language for text in document.texts):
+        labels = LABELS[language]
+        rtl = language in RTL_LANGUAGES
+        digits = "arabic-indic" if rtl and document.options.arabic_indic_digits else "decimal"
+        page_number = _css_content(labels["page"], {}, digits) if page_numbers else ""
+        verification = ""
+        if document.verification_code and verification_line:
+            key = "verification" if document.verification_url else "verification_code_only"
+            verification = _css_content(
+                labels[key], {"url": document.verification_url or "", "code": document.verification_code}, digits
+            )
+        family = '"Noto Naskh Arabic", "Noto Serif", "DejaVu Sans"' if rtl else '"Noto Serif", "DejaVu Sans"'
+        # The page number sits in the outer corner of the reading direction; the verification
+        # line takes the rest of the footer.
+        number_box, text_box = ("bottom-left", "bottom-right") if rtl else ("bottom-right", "bottom-left")
+        rules.append(
+            f"@page letter-{language} {{\n"
+            + (
+                f"  @{number_box} {{ content: {page_number}; font-family: {family}; direction: {'rtl' if rtl else 'ltr'};"
+                f" width: 22%; text-align: {'left' if rtl else 'right'}; }}\n"
+                if page_number
+                else ""
+            )
+            + (
+                f"  @{text_box} {{ content: {verification}; font-family: {family}; direction: {'rtl' if rtl else 'ltr'};"
+                f" width: 78%; font-size: 7.5pt; text-align: {'right' if rtl else 'left'}; }}\n"
+                if verification
+                else ""
+            )
+            + "}"
+        )
+    return "\n".join(rules)
+
+
+# --- Fetching -----------------------------------------------------------------------------
+
+
+class StaticAssetsURLFetcher(URLFetcher):
+    """Serve the PDF's own stylesheet and fonts from ``letterhub/static``; refuse everything else.
+
+    A letter body is user input: an ``<a href>``, a stylesheet or an attachment link that
+    slipped past the sanitiser must not make the server read its files or call other
+    servers (including ones on localhost). Refusals are logged by WeasyPrint and the
+    PDF still renders.
+    """
+
+    def __init__(self, root: Path = STATIC_DIR):
+        super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+        self._root = root.resolve()
+
+    def fetch(self, url, headers=None):
+        path = self._local_path(url)
+        if path is None:
+            raise URLFetchingError(f"refused to fetch {url[:100]!r}: only letterhub's static assets are served")
+        return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers=_content_type(path))
+
+    def _local_path(self, url: str) -> Path | None:
+        if not url.startswith("file:///") or "?" in url or "#" in url:
+            return None
+        from urllib.request import url2pathname
+
+        path = Path(url2pathname(url.removeprefix("file://"))).resolve()
+        if not path.is_relative_to(self._root) or not path.is_file():
+            return None
+        return path
+
+
+def _content_type(path: Path) -> dict[str, str]:
+    types = {".css": "text/css; charset=utf-8", ".ttf": "font/ttf"}
+    return {"Content-Type": types.get(path.suffix, "application/octet-stream")}
+
+
+# --- PDF ----------------------------------------------------------------------------------
+
+
+@contextmanager
+def _no_cyclic_gc():
+    """Pause Python's cyclic garbage collector during layout.
+
+    WeasyPrint builds millions of small objects; the collector walking them adds ~50% to
+    the time of a large render and frees nothing useful mid-render. Reference counting
+    still frees memory; the collector runs again afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _write_pdf(document: LetterDocument, html: str, extra_css: str) -> bytes:
+    fetcher = StaticAssetsURLFetcher()
+    stylesheets = [
+        CSS(filename=str(STYLESHEET), url_fetcher=fetcher),
+        CSS(string=extra_css, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher),
+    ]
+    with _no_cyclic_gc():
+        pdf = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
+            stylesheets=stylesheets
+        )
+    return pdf
+
+
+def render_letter_pdf(document: LetterDocument) -> bytes:
+    """Render ``document`` to PDF bytes (A4, fonts embedded and subset, nothing fetched).
+
+    Layout is almost all of the time, and it grows with the signatory lists. A letter with
+    two or more languages and many signatories is therefore laid out one language per
+    process, in parallel; the parts are then joined and their pages numbered continuously
+    (:func:`_render_in_parallel`). The result reads the same either way.
+    """
+    total = sum(len(text.signatories) for text in document.texts)
+    if len(document.texts) > 1 and total >= PARALLEL_MIN_SIGNATORIES:
+        try:
+            return _render_in_parallel(document)
+        except BrokenProcessPool:
+            logger.exception("PDF worker process died; rendering in this process instead")
+            _reset_pool()
+    return _write_pdf(document, render_letter_html(document), page_css(document))
+
+
+# --- Parallel rendering -------------------------------------------------------------------
+#
+# Workers are forked from a fork server that has already imported this module (so a worker
+# starts in milliseconds, without the parent's threads or locks) and each worker renders a
+# single part then exits, giving its memory back. Merging uses pypdf.
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _worker_pool() -> ProcessPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload([__name__])
+            _pool = ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1)
+        return _pool
+
+
+def _reset_pool() -> None:
+    global _pool
+    with _pool_lock:
+        if _pool is not None:
+            _pool.shutdown(wait=False, cancel_futures=True)
+        _pool = None
+
+
+def _render_part(document: LetterDocument) -> bytes:
+    """One language, without page numbers (runs in a worker process)."""
+    return _write_pdf(document, render_letter_html(document), page_css(document, page_numbers=False))
+
+
+def _render_in_parallel(document: LetterDocument) -> bytes:
+    parts = [replace(document, texts=(text,)) for text in document.texts]
+    pdfs = list(_worker_pool().map(_render_part, parts))
+    readers = [PdfReader(BytesIO(pdf)) for pdf in pdfs]
+    page_languages = [text.language for text, reader in zip(document.texts, readers) for _ in reader.pages]
+    return _stamp_page_numbers(readers, _render_folios(document, page_languages))
+
+
+def _render_folios(document: LetterDocument, page_languages: list[str]) -> bytes:
+    """Blank pages that carry only the footer page numbers ("Page 3 of 7"), one per page."""
+    pages = "".join(f'<div class="folio" style="page: letter-{language}"></div>' for language in page_languages)
+    html = f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{pages}</body></html>'
+    css = page_css(document, verification_line=False) + "\n.folio { height: 1px; break-after: page; }"
+    css += "\n.folio:last-child { break-after: auto; }"
+    return _write_pdf(document, html, css)
+
+
+def _stamp_page_numbers(readers: list[PdfReader], folios_pdf: bytes) -> bytes:
+    """Join the parts and lay each folio page over the page it numbers."""
+    folios = PdfReader(BytesIO(folios_pdf))
+    if len(folios.pages) != sum(len(reader.pages) for reader in readers):
+        raise RuntimeError("page numbering is out of step with the rendered parts")
+    writer = PdfWriter()
+    folio_pages = iter(folios.pages)
+    for reader in readers:
+        for page in reader.pages:
+            writer.add_page(page).merge_page(next(folio_pages))
+    first = readers[0]
+    writer.add_metadata({key: value for key, value in (first.metadata or {}).items()})
+    if "/Lang" in first.trailer["/Root"]:
+        writer._root_object[NameObject("/Lang")] = first.trailer["/Root"]["/Lang"]
+    output = BytesIO()
+    writer.write(output)
+    return output.getvalue()
