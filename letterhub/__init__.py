@@ -1,0 +1,185 @@
+"""letterhub: joint letters to the UN, drafted in two languages and signed by invitation."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from . import config as config_module
+from .extensions import babel, csrf, db, limiter, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    """Build the application: configuration, extensions, blueprints, CLI — in that order."""
+    instance_path = os.environ.get("LETTERHUB_INSTANCE_PATH") or str(PROJECT_DIR / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        instance_relative_config=True,
+        template_folder=str(PROJECT_DIR / "templates"),
+    )
+    load_config(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_error_pages(app)
+    register_cli(app)
+    return app
+
+
+def load_config(app: Flask, test_config: dict | None) -> None:
+    app.config.from_object(config_module.Defaults)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)
+        app.config.update(config_module.from_environment())
+    else:
+        app.config.update(test_config)
+
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    database_url = app.config.get("DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'letterhub.db'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Several threads (dev server, mail worker, tests' live server) share one file.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 15})
+    else:
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    if not app.config["MAILBOX_DIR"]:
+        app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mailbox")
+    app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
+
+    if not (app.debug or app.testing) and app.config["SECRET_KEY"] in (None, "", config_module.DEFAULT_SECRET_KEY):
+        raise RuntimeError(
+            "LETTERHUB_SECRET_KEY is missing or still the default. Set it to a long random value "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')."
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept ``postgres://`` and ``postgresql://`` URLs and use the psycopg 3 driver for them."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url.removeprefix(prefix)
+    return url
+
+
+@event.listens_for(Engine, "connect")
+def _configure_sqlite(dbapi_connection, connection_record) -> None:
+    """WAL lets readers work while a writer writes; foreign keys are off in SQLite by default."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    from . import models  # noqa: F401  (registers the tables with the metadata)
+    from .services.accounts import load_user
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(load_user)
+    limiter.init_app(app)
+
+
+def select_locale() -> str:
+    """The locale for this request: explicit choice, the page's own (a signing link), the account, the browser."""
+    languages = current_app_languages()
+    chosen = request.args.get("lang")
+    if chosen in languages:
+        session["locale"] = chosen
+        return chosen
+    if getattr(g, "page_locale", None) in languages and "locale" not in session:
+        return g.page_locale
+    if session.get("locale") in languages:
+        return session["locale"]
+    from flask_login import current_user
+
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    return request.accept_languages.best_match(languages) or languages[0]
+
+
+def current_app_languages() -> tuple[str, ...]:
+    from flask import current_app
+
+    return tuple(current_app.config["LANGUAGES"])
+
+
+def register_blueprints(app: Flask) -> None:
+    from .views import accounts, letters, public, signing
+
+    app.register_blueprint(public.bp)
+    app.register_blueprint(accounts.bp)
+    app.register_blueprint(letters.bp)
+    app.register_blueprint(signing.bp)
+    if app.config["MAIL_TRANSPORT"] == "mailbox" and (app.debug or app.testing):
+        from .views import mailbox
+
+        app.register_blueprint(mailbox.bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import get_locale
+
+    from . import labels
+    from .services.markdown import render_markdown
+
+    @app.context_processor
+    def locale_context() -> dict:
+        locale = get_locale()
+        language = locale.language if locale else "en"
+        return {
+            "current_language": language,
+            "text_direction": "rtl" if language == "ar" else "ltr",
+            "other_language": "en" if language == "ar" else "ar",
+        }
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    labels.register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        # Signing links carry a token: never leak it to another site through Referer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        )
+        return response
+
+
+def register_error_pages(app: Flask) -> None:
+    from flask import render_template
+
+    def error_page(error):
+        code = getattr(error, "code", 500)
+        return render_template("errors/error.html", code=code, error=error), code
+
+    for code in (400, 403, 404, 405, 410, 413, 429):
+        app.register_error_handler(code, error_page)
+
+
+def register_cli(app: Flask) -> None:
+    from . import cli
+
+    cli.init_app(app)

@@ -1,0 +1,79 @@
+"""Command-line interface: ``flask --app letterhub <group> <command>``.
+
+Each command is a transaction boundary: it calls services and commits once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from .extensions import db
+from .services import accounts, demo, mailing
+
+users_cli = AppGroup("users", help="Coordinator accounts.")
+mail_cli = AppGroup("mail", help="The outbox and the mail worker.")
+
+
+@users_cli.command("create")
+@click.option("--email", prompt=True)
+@click.option("--name", default="", help="Display name (defaults to the email).")
+@click.option("--locale", type=click.Choice(["en", "ar"]), default="en")
+@click.option("--password", envvar="LETTERHUB_NEW_PASSWORD", default=None,
+              help="Read from LETTERHUB_NEW_PASSWORD or asked for when omitted.")
+def create_user(email: str, name: str, locale: str, password: str | None) -> None:
+    """Add a coordinator account."""
+    if password is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError("give --password or LETTERHUB_NEW_PASSWORD when not on a terminal")
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Repeat: "):
+            raise click.ClickException("the passwords differ")
+    try:
+        user = accounts.create_user(email, name, password, locale)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created coordinator {user.email}")
+
+
+@mail_cli.command("work")
+@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+def mail_work(once: bool, interval: float) -> None:
+    """Deliver queued email (run one or more of these beside the web processes)."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s mail-worker %(levelname)s %(message)s")
+    mailing.run_worker(current_app.config, interval=interval, once=once)
+
+
+@mail_cli.command("status")
+def mail_status() -> None:
+    """How many messages are queued, sent and failed."""
+    from sqlalchemy import func, select
+
+    from .models import OutboxMessage
+
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
+    for status, count in rows:
+        click.echo(f"{status.value}: {count}")
+
+
+@click.command("demo")
+@click.option("--password", default=demo.DEMO_PASSWORD, show_default=True)
+def demo_command(password: str) -> None:
+    """Create the demo coordinator and the demo letter, unless they exist already."""
+    result = demo.ensure_demo(password=password)
+    db.session.commit()
+    click.echo(f"demo sign-in: {result.email} / {password}" + ("" if result.created_user else " (existing account)"))
+    click.echo(f"demo letter: /letters/{result.letter_id}" + (" (new)" if result.created_letter else " (existing)"))
+
+
+def init_app(app) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(mail_cli)
+    app.cli.add_command(demo_command)

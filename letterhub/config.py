@@ -1,0 +1,92 @@
+"""Configuration: defaults here, then ``instance/config.py``, then ``LETTERHUB_*`` variables.
+
+Every setting can be given as an environment variable with the ``LETTERHUB_`` prefix
+(``LETTERHUB_DATABASE_URL``, ``LETTERHUB_SECRET_KEY``, ``LETTERHUB_SMTP_HOST`` ...). Values
+that look like integers or booleans are converted. See the README for the full list.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+# The key every fresh checkout shares. Outside debug and tests the app refuses to start with it.
+DEFAULT_SECRET_KEY = "dev-only-change-me"
+
+
+class Defaults:
+    SECRET_KEY = DEFAULT_SECRET_KEY
+    # Empty: SQLite under instance/ (set in create_app, because it needs the instance path).
+    DATABASE_URL = ""
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    # Absolute address used in emails (links must work outside a request).
+    BASE_URL = "http://127.0.0.1:5000"
+
+    # Outgoing mail. MAIL_TRANSPORT is "smtp" in production; "mailbox" writes each message
+    # into MAILBOX_DIR (instance/mailbox by default) and serves it at /dev/mailbox. The mailbox
+    # transport is refused outside debug mode.
+    MAIL_TRANSPORT = "smtp"
+    MAIL_FROM = "letterhub <letters@localhost>"
+    SMTP_HOST = "127.0.0.1"
+    SMTP_PORT = 25
+    SMTP_USERNAME = ""
+    SMTP_PASSWORD = ""
+    SMTP_STARTTLS = False
+    SMTP_TIMEOUT = 10
+    MAIL_MAX_ATTEMPTS = 8
+    MAILBOX_DIR = ""
+
+    # Invitation links expire after this many days unless the letter's deadline is later.
+    INVITATION_MAX_AGE_DAYS = 30
+
+    # Rate limits (Flask-Limiter). memory:// is per process; use redis:// with several workers.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_DEFAULT = "600 per minute"
+    RATELIMIT_SIGNING = "30 per minute"
+    RATELIMIT_LOGIN = "10 per minute"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Babel: the interface exists in these locales.
+    LANGUAGES = ("en", "ar")
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_DEFAULT_TIMEZONE = "UTC"
+
+    # Forms and sessions.
+    # CSRF tokens are checked by every form (FlaskForm), not before the view: a failed check
+    # then comes back as a form error with everything the user typed still in the form.
+    # The token lives as long as the session.
+    WTF_CSRF_CHECK_DEFAULT = False
+    WTF_CSRF_TIME_LIMIT = None
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+
+    # Field limits, enforced in forms and services alike.
+    MAX_TITLE_LENGTH = 500
+    MAX_BODY_LENGTH = 200_000
+
+
+def from_environment(environ: os._Environ | dict | None = None) -> dict:
+    """Settings found in ``LETTERHUB_*`` environment variables, with simple type conversion."""
+    environ = os.environ if environ is None else environ
+    settings = {}
+    for key, raw in environ.items():
+        if not key.startswith("LETTERHUB_"):
+            continue
+        name = key.removeprefix("LETTERHUB_")
+        settings[name] = _convert(raw)
+    return settings
+
+
+def _convert(raw: str):
+    lowered = raw.strip().lower()
+    if lowered in {"true", "yes", "on"}:
+        return True
+    if lowered in {"false", "no", "off"}:
+        return False
+    if lowered.isdigit():
+        return int(lowered)
+    return raw

@@ -1,0 +1,17 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField
+from wtforms.validators import DataRequired, Email, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter your email address.")),
+                                                Email(message=_l("This is not a valid email address.")),
+                                                Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
+                                                         Length(max=1000)])
+    remember = BooleanField(_l("Keep me signed in on this device"))
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something: no fields, only the CSRF token."""

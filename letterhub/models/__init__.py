@@ -1,0 +1,15 @@
+"""The data model, one module per noun. Importing this package registers every table."""
+
+from .audit import AuditEvent
+from .invitation import Invitation, InvitationState
+from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
+from .organization import Organization
+from .outbox import OutboxMessage, OutboxStatus
+from .signature import Decision, Signature
+from .user import User
+
+__all__ = [
+    "AuditEvent", "Decision", "Invitation", "InvitationState", "LANGUAGES", "Letter",
+    "LetterRevision", "LetterStatus", "Organization", "OutboxMessage", "OutboxStatus",
+    "REVISION_FIELDS", "Signature", "User",
+]

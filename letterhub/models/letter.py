@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class LetterStatus(enum.Enum):
+    DRAFT = "draft"  # being written; no invitations sent yet
+    OPEN = "open"  # invitations out, focal points can sign
+    CLOSED = "closed"  # signing closed; the list is final and the PDF can be downloaded
+
+
+# The fields a revision holds per language, in the order the editor shows them.
+REVISION_FIELDS = ("title", "addressees", "date_place", "body", "heading")
+LANGUAGES = ("en", "ar")
+
+
+class Letter(db.Model):
+    """A joint letter. Its text lives in revisions; the newest revision is the current text."""
+
+    __tablename__ = "letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[LetterStatus] = mapped_column(enum_column(LetterStatus), default=LetterStatus.DRAFT)
+    coalition: Mapped[str] = mapped_column(String(200), default="")
+    deadline: Mapped[date | None] = mapped_column(Date)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The revision whose text the final PDF shows; set when signing closes. A number, not a
+    # foreign key, so letters and revisions do not reference each other in a cycle.
+    finalized_revision_number: Mapped[int | None]
+
+    created_by = relationship("User")
+    revisions: Mapped[list[LetterRevision]] = relationship(
+        back_populates="letter",
+        order_by="LetterRevision.number",
+        foreign_keys="LetterRevision.letter_id",
+        cascade="all, delete-orphan",
+    )
+    invitations = relationship("Invitation", back_populates="letter", cascade="all, delete-orphan")
+
+    @property
+    def current_revision(self) -> LetterRevision | None:
+        return db.session.scalars(
+            select(LetterRevision)
+            .where(LetterRevision.letter_id == self.id)
+            .order_by(LetterRevision.number.desc())
+            .limit(1)
+        ).first()
+
+    @property
+    def finalized_revision(self) -> LetterRevision | None:
+        if self.finalized_revision_number is None:
+            return None
+        return db.session.scalars(
+            select(LetterRevision).where(
+                LetterRevision.letter_id == self.id,
+                LetterRevision.number == self.finalized_revision_number,
+            )
+        ).one()
+
+    def display_title(self, language: str = "en") -> str:
+        revision = self.current_revision
+        if revision is None:
+            return ""
+        other = "ar" if language == "en" else "en"
+        return revision.text(language)["title"] or revision.text(other)["title"]
+
+
+class LetterRevision(db.Model):
+    """One saved state of a letter's text in both languages. Never changed once written.
+
+    ``number`` counts 1, 2, 3... per letter; the unique constraint on (letter, number) is what
+    stops two coordinators who started from the same revision from both saving: the second
+    insert fails and that coordinator is told (see services.drafting).
+    """
+
+    __tablename__ = "letter_revisions"
+    __table_args__ = (UniqueConstraint("letter_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int]
+    content_sha256: Mapped[str] = mapped_column(String(64))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    title_en: Mapped[str] = mapped_column(Text, default="")
+    title_ar: Mapped[str] = mapped_column(Text, default="")
+    addressees_en: Mapped[str] = mapped_column(Text, default="")
+    addressees_ar: Mapped[str] = mapped_column(Text, default="")
+    date_place_en: Mapped[str] = mapped_column(Text, default="")
+    date_place_ar: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    body_ar: Mapped[str] = mapped_column(Text, default="")
+    heading_en: Mapped[str] = mapped_column(Text, default="")
+    heading_ar: Mapped[str] = mapped_column(Text, default="")
+
+    letter = relationship("Letter", back_populates="revisions", foreign_keys=[letter_id])
+    created_by = relationship("User")
+
+    def text(self, language: str) -> dict[str, str]:
+        """The fields of one language, keyed by their short names (title, body, ...)."""
+        return {field: getattr(self, f"{field}_{language}") for field in REVISION_FIELDS}
+
+    def content(self) -> dict[str, str]:
+        """All text fields, keyed ``title_en``, ``title_ar``...: what the hash covers."""
+        return {
+            f"{field}_{language}": getattr(self, f"{field}_{language}")
+            for field in REVISION_FIELDS
+            for language in LANGUAGES
+        }
+
+    @property
+    def short_hash(self) -> str:
+        return self.content_sha256[:12]

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class Decision(enum.Enum):
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+
+
+class Signature(db.Model):
+    """An organisation's answer to a letter: confirmed or declined, bound to the text shown.
+
+    One row per (letter, organisation), enforced by the database, so a double submit or two
+    concurrent confirmations can never produce two signatures. ``revision_sha256`` is the hash
+    of the exact text the focal point read when pressing Confirm.
+    """
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("letter_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"))
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"), unique=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("letter_revisions.id"))
+    revision_sha256: Mapped[str] = mapped_column(String(64))
+    decision: Mapped[Decision] = mapped_column(enum_column(Decision))
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    name_ar: Mapped[str] = mapped_column(String(300), default="")
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    signer_role: Mapped[str] = mapped_column(String(200), default="")
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    invitation = relationship("Invitation", back_populates="signature")
+    organization = relationship("Organization")
+    revision = relationship("LetterRevision")

@@ -1,0 +1,123 @@
+"""Writing letters: creating them and saving revisions of their two-language text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+
+from sqlalchemy.exc import IntegrityError
+
+from ..extensions import db
+from ..models import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus, User
+from . import audit
+from .names import clean_name
+
+DEFAULT_HEADINGS = {"en": "Signatories:", "ar": "الموقعون:"}
+
+# Fields that must not be empty in either language: a letter is two full texts.
+REQUIRED_FIELDS = ("title", "body")
+
+
+class RevisionConflict(Exception):
+    """Someone else saved a newer revision since this one was opened for editing."""
+
+    def __init__(self, current: LetterRevision):
+        super().__init__(f"revision {current.number} was saved meanwhile")
+        self.current = current
+
+
+class LetterClosed(Exception):
+    """The letter is closed for signing; its text is final."""
+
+
+def empty_fields() -> dict[str, str]:
+    fields = {f"{field}_{language}": "" for field in REVISION_FIELDS for language in LANGUAGES}
+    for language in LANGUAGES:
+        fields[f"heading_{language}"] = DEFAULT_HEADINGS[language]
+    return fields
+
+
+def normalise_fields(fields: dict[str, str]) -> dict[str, str]:
+    """Unify line endings and trim the edges; one-line fields lose control characters."""
+    clean = {}
+    for field in REVISION_FIELDS:
+        for language in LANGUAGES:
+            key = f"{field}_{language}"
+            value = (fields.get(key) or "").replace("\r\n", "\n").replace("\r", "\n")
+            if field in ("title", "heading", "date_place"):
+                value = clean_name(value)
+            else:
+                value = "\n".join(line.rstrip() for line in value.strip("\n").split("\n"))
+            clean[key] = value
+    return clean
+
+
+def missing_required_fields(fields: dict[str, str]) -> list[str]:
+    return [
+        f"{field}_{language}"
+        for language in LANGUAGES
+        for field in REQUIRED_FIELDS
+        if not (fields.get(f"{field}_{language}") or "").strip()
+    ]
+
+
+def content_sha256(fields: dict[str, str]) -> str:
+    """SHA-256 of the text in a canonical form (sorted keys, UTF-8 JSON): what a signature binds to."""
+    canonical = {key: fields[key] for key in sorted(fields)}
+    encoded = json.dumps(canonical, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    return hashlib.sha256(encoded).hexdigest()
+
+
+def create_letter(author: User, fields: dict[str, str], *, coalition: str = "", deadline: date | None = None) -> Letter:
+    fields = normalise_fields(fields)
+    if missing := missing_required_fields(fields):
+        raise ValueError(f"missing fields: {', '.join(missing)}")
+    letter = Letter(created_by=author, coalition=clean_name(coalition), deadline=deadline)
+    db.session.add(letter)
+    db.session.flush()
+    _add_revision(letter, 1, fields, author)
+    audit.record("letter.created", letter=letter, user=author)
+    return letter
+
+
+def save_revision(letter: Letter, base_number: int, fields: dict[str, str], author: User) -> LetterRevision:
+    """Save ``fields`` as the revision after ``base_number``, the one the editor started from.
+
+    Returns the current revision unchanged when the text did not change. Raises
+    RevisionConflict when another revision was saved since ``base_number`` — checked here and,
+    for two saves racing each other, by the unique (letter, number) constraint.
+    """
+    if letter.status == LetterStatus.CLOSED:
+        raise LetterClosed()
+    fields = normalise_fields(fields)
+    if missing := missing_required_fields(fields):
+        raise ValueError(f"missing fields: {', '.join(missing)}")
+    current = letter.current_revision
+    if current.number != base_number:
+        raise RevisionConflict(current)
+    if current.content_sha256 == content_sha256(fields):
+        return current
+    try:
+        with db.session.begin_nested():
+            revision = _add_revision(letter, base_number + 1, fields, author)
+    except IntegrityError:
+        db.session.expire_all()
+        raise RevisionConflict(letter.current_revision) from None
+    audit.record("letter.revised", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256)
+    return revision
+
+
+def update_settings(letter: Letter, *, coalition: str, deadline: date | None, author: User) -> None:
+    letter.coalition = clean_name(coalition)
+    letter.deadline = deadline
+    audit.record("letter.settings", letter=letter, user=author)
+
+
+def _add_revision(letter: Letter, number: int, fields: dict[str, str], author: User) -> LetterRevision:
+    revision = LetterRevision(
+        letter_id=letter.id, number=number, content_sha256=content_sha256(fields), created_by=author, **fields
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision

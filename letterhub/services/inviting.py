@@ -1,0 +1,128 @@
+"""Inviting organisations to sign: the list of invitees, signed links, sending and revoking."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import func, or_, select
+
+from ..extensions import db
+from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, User
+from ..models.types import utcnow
+from . import audit, mailing, tokens
+from .names import clean_name
+
+
+class DuplicateOrganization(ValueError):
+    """The organisation is already on this letter's list."""
+
+    def __init__(self, existing: Invitation):
+        super().__init__("duplicate organisation")
+        self.existing = existing
+
+
+class InvitationNotSendable(ValueError):
+    """The invitation is revoked, answered, or the letter is closed."""
+
+
+def name_key(name: str) -> str:
+    """Names that differ only in case, spacing or direction marks are the same organisation."""
+    return clean_name(name).casefold()
+
+
+def find_duplicate(letter: Letter, name_en: str, name_ar: str) -> Invitation | None:
+    keys = {name_key(name) for name in (name_en, name_ar) if name_key(name)}
+    for invitation in letter.invitations:
+        organization = invitation.organization
+        if keys & {name_key(organization.name_en), name_key(organization.name_ar)} - {""}:
+            return invitation
+    return None
+
+
+def find_or_create_organization(name_en: str, name_ar: str, email: str) -> Organization:
+    """The directory entry with this English or Arabic name, created if new; fills in missing parts."""
+    conditions = []
+    if name_en:
+        conditions.append(func.lower(Organization.name_en) == name_en.lower())
+    if name_ar:
+        conditions.append(Organization.name_ar == name_ar)
+    organization = db.session.scalars(select(Organization).where(or_(*conditions)).order_by(Organization.id)).first()
+    if organization is None:
+        organization = Organization(name_en=name_en, name_ar=name_ar, email=email)
+        db.session.add(organization)
+    else:
+        organization.name_en = organization.name_en or name_en
+        organization.name_ar = organization.name_ar or name_ar
+        organization.email = email or organization.email
+    db.session.flush()
+    return organization
+
+
+def add_organization(letter: Letter, *, name_en: str, name_ar: str, email: str, language: str,
+                     by: User | None = None) -> Invitation:
+    """Put an organisation on the letter's list (not yet sent). Raises DuplicateOrganization."""
+    if letter.status == LetterStatus.CLOSED:
+        raise InvitationNotSendable("the letter is closed")
+    name_en, name_ar, email = clean_name(name_en), clean_name(name_ar), email.strip().lower()
+    if not (name_en or name_ar):
+        raise ValueError("an organisation needs a name")
+    if (existing := find_duplicate(letter, name_en, name_ar)) is not None:
+        raise DuplicateOrganization(existing)
+    organization = find_or_create_organization(name_en, name_ar, email)
+    invitation = Invitation(letter=letter, organization=organization, email=email, language=language)
+    db.session.add(invitation)
+    db.session.flush()
+    audit.record("invitation.added", letter=letter, user=by, invitation=invitation.id, organization=organization.id)
+    return invitation
+
+
+def send_invitation(invitation: Invitation, *, by: User | None = None, now: datetime | None = None) -> str:
+    """Issue a fresh link (older links stop working) and queue the email. Returns the link."""
+    if invitation.state in (InvitationState.REVOKED, InvitationState.CONFIRMED, InvitationState.DECLINED):
+        raise InvitationNotSendable(invitation.state.value)
+    letter = invitation.letter
+    if letter.status == LetterStatus.CLOSED:
+        raise InvitationNotSendable("the letter is closed")
+    now = now or utcnow()
+    config = current_app.config
+    issued = tokens.issue_invitation_token(invitation.id, config["SECRET_KEY"])
+    invitation.token_hash = issued.nonce_hash
+    invitation.token_issued_at = now
+    invitation.expires_at = now + timedelta(days=int(config["INVITATION_MAX_AGE_DAYS"]))
+    link = f"{config['BASE_URL'].rstrip('/')}/sign/{issued.token}"
+    with force_locale(invitation.language):
+        context = {"invitation": invitation, "letter": letter, "revision": letter.current_revision, "link": link,
+                   "organization": invitation.organization}
+        subject = render_template("emails/invitation/subject.txt", **context).strip()
+        body_text = render_template("emails/invitation/body.txt", **context)
+        body_html = render_template("emails/invitation/body.html", **context)
+    mailing.enqueue(invitation.email, subject, body_text, body_html, language=invitation.language,
+                    invitation=invitation)
+    if letter.status == LetterStatus.DRAFT:
+        letter.status = LetterStatus.OPEN
+        audit.record("letter.opened", letter=letter, user=by)
+    audit.record("invitation.sent", letter=letter, user=by, invitation=invitation.id)
+    return link
+
+
+def send_unsent_invitations(letter: Letter, *, by: User | None = None) -> int:
+    """Send every invitation on the list that has never been sent. Returns how many."""
+    unsent = [i for i in letter.invitations if i.token_hash is None and i.state == InvitationState.PENDING]
+    for invitation in unsent:
+        send_invitation(invitation, by=by)
+    return len(unsent)
+
+
+def revoke_invitation(invitation: Invitation, *, by: User | None = None) -> None:
+    """The link stops working at once, and the organisation leaves the final list.
+
+    A signature already given is kept in the database as evidence, but a revoked
+    organisation never appears in the PDF.
+    """
+    if invitation.state == InvitationState.REVOKED:
+        return
+    invitation.state = InvitationState.REVOKED
+    invitation.revoked_at = utcnow()
+    audit.record("invitation.revoked", letter=invitation.letter, user=by, invitation=invitation.id)

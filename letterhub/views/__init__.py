@@ -1,0 +1,1 @@
+"""Thin blueprints: validate a form, call one service, commit, flash, redirect."""

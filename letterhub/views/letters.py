@@ -1,0 +1,211 @@
+"""The coordinator's side: letters, their text, the invitation list, closing and the PDF."""
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..extensions import db
+from ..forms.accounts import ActionForm
+from ..forms.letters import LetterForm, OrganizationForm
+from ..models import Invitation, Letter, LetterStatus
+from ..services import drafting, finalizing, inviting
+
+bp = Blueprint("letters", __name__, url_prefix="/letters")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here is for signed-in coordinators."""
+
+
+def get_letter(letter_id: int) -> Letter:
+    return db.session.get(Letter, letter_id) or abort(404)
+
+
+@bp.get("/")
+def index():
+    letters = db.session.scalars(select(Letter).order_by(Letter.created_at.desc())).all()
+    return render_template("letters/index.html", letters=letters)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = LetterForm(data=drafting.empty_fields() if request.method == "GET" else None)
+    if form.validate_on_submit() and request.form.get("action") != "preview":
+        letter = drafting.create_letter(
+            current_user, form.text_fields(), coalition=form.coalition.data or "", deadline=form.deadline.data
+        )
+        db.session.commit()
+        flash(_("Letter saved (revision %(number)d).", number=1), "success")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    status = 422 if form.errors else 200
+    return render_template("letters/edit.html", form=form, letter=None, preview=_preview(form)), status
+
+
+@bp.get("/<int:letter_id>")
+def show(letter_id: int):
+    letter = get_letter(letter_id)
+    return _render_show(letter, OrganizationForm())
+
+
+def _render_show(letter: Letter, organization_form: OrganizationForm, status: int = 200):
+    revision = letter.current_revision
+    return render_template(
+        "letters/show.html",
+        letter=letter,
+        revision=revision,
+        organization_form=organization_form,
+        action_form=ActionForm(),
+        invitations=sorted(letter.invitations, key=lambda i: i.id),
+        confirmed=finalizing.confirmed_signatures(letter),
+    ), status
+
+
+@bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
+def edit(letter_id: int):
+    letter = get_letter(letter_id)
+    revision = letter.current_revision
+    if letter.status == LetterStatus.CLOSED:
+        flash(_("Signing is closed: the text is final. Reopen signing to change it."), "warning")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    if request.method == "GET":
+        form = LetterForm(data={**revision.content(), "base_revision": revision.number,
+                                "coalition": letter.coalition, "deadline": letter.deadline})
+    else:
+        form = LetterForm()
+    conflict = None
+    if form.validate_on_submit() and request.form.get("action") != "preview":
+        base = form.base_revision.data or revision.number
+        try:
+            saved = drafting.save_revision(letter, base, form.text_fields(), current_user)
+            drafting.update_settings(letter, coalition=form.coalition.data or "", deadline=form.deadline.data,
+                                     author=current_user)
+            db.session.commit()
+        except drafting.RevisionConflict as error:
+            db.session.rollback()
+            conflict = error.current
+        else:
+            if saved.number == base:
+                flash(_("Nothing changed in the text; no new revision."), "info")
+            else:
+                flash(_("Letter saved (revision %(number)d).", number=saved.number), "success")
+            return redirect(url_for("letters.show", letter_id=letter.id))
+    status = 409 if conflict else (422 if form.errors else 200)
+    return render_template("letters/edit.html", form=form, letter=letter, conflict=conflict,
+                           preview=_preview(form)), status
+
+
+def _preview(form: LetterForm) -> dict | None:
+    """What the sanitised letter looks like, when the coordinator asked for a preview."""
+    if request.method != "POST" or request.form.get("action") != "preview":
+        return None
+    return form.text_fields()
+
+
+@bp.post("/<int:letter_id>/organizations")
+def add_organization(letter_id: int):
+    letter = get_letter(letter_id)
+    form = OrganizationForm()
+    if form.validate_on_submit():
+        try:
+            inviting.add_organization(letter, name_en=form.name_en.data or "", name_ar=form.name_ar.data or "",
+                                      email=form.email.data, language=form.language.data, by=current_user)
+        except inviting.DuplicateOrganization as error:
+            db.session.rollback()
+            existing = error.existing.organization.display_name(current_user.locale)
+            form.name_en.errors = list(form.name_en.errors) + [
+                _("%(name)s is already on this letter's list.", name=existing)]
+        except inviting.InvitationNotSendable:
+            db.session.rollback()
+            form.email.errors = list(form.email.errors) + [_("Signing is closed for this letter.")]
+        else:
+            db.session.commit()
+            flash(_("Organisation added. Send the invitations when the list is ready."), "success")
+            return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    return _render_show(letter, form, 422)
+
+
+@bp.post("/<int:letter_id>/send")
+def send_invitations(letter_id: int):
+    letter = get_letter(letter_id)
+    if ActionForm().validate_on_submit():
+        if letter.status == LetterStatus.CLOSED:
+            flash(_("Signing is closed for this letter."), "warning")
+        else:
+            count = inviting.send_unsent_invitations(letter, by=current_user)
+            db.session.commit()
+            if count:
+                flash(_("%(count)d invitations queued for sending.", count=count), "success")
+            else:
+                flash(_("Every invitation on the list has been sent already."), "info")
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
+def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
+    invitation = db.session.get(Invitation, invitation_id)
+    if invitation is None or invitation.letter_id != letter.id:
+        abort(404)
+    return invitation
+
+
+@bp.post("/<int:letter_id>/invitations/<int:invitation_id>/resend")
+def resend_invitation(letter_id: int, invitation_id: int):
+    letter = get_letter(letter_id)
+    invitation = _get_invitation(letter, invitation_id)
+    if ActionForm().validate_on_submit():
+        try:
+            inviting.send_invitation(invitation, by=current_user)
+        except inviting.InvitationNotSendable:
+            db.session.rollback()
+            flash(_("This invitation cannot be sent again."), "warning")
+        else:
+            db.session.commit()
+            flash(_("A new link was queued; the previous link no longer works."), "success")
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
+@bp.post("/<int:letter_id>/invitations/<int:invitation_id>/revoke")
+def revoke_invitation(letter_id: int, invitation_id: int):
+    letter = get_letter(letter_id)
+    invitation = _get_invitation(letter, invitation_id)
+    if ActionForm().validate_on_submit():
+        inviting.revoke_invitation(invitation, by=current_user)
+        db.session.commit()
+        flash(_("The invitation is revoked; its link no longer works."), "success")
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
+@bp.post("/<int:letter_id>/close")
+def close(letter_id: int):
+    letter = get_letter(letter_id)
+    if ActionForm().validate_on_submit() and letter.status != LetterStatus.CLOSED:
+        finalizing.close_signing(letter, by=current_user)
+        db.session.commit()
+        flash(_("Signing is closed. The final PDF is ready."), "success")
+    return redirect(url_for("letters.show", letter_id=letter.id))
+
+
+@bp.post("/<int:letter_id>/reopen")
+def reopen(letter_id: int):
+    letter = get_letter(letter_id)
+    if ActionForm().validate_on_submit() and letter.status == LetterStatus.CLOSED:
+        finalizing.reopen_signing(letter, by=current_user)
+        db.session.commit()
+        flash(_("Signing is open again."), "success")
+    return redirect(url_for("letters.show", letter_id=letter.id))
+
+
+@bp.get("/<int:letter_id>/final.pdf")
+def final_pdf(letter_id: int):
+    letter = get_letter(letter_id)
+    languages = tuple(code for code in request.args.get("languages", "en,ar").split(",") if code in ("en", "ar"))
+    try:
+        pdf = finalizing.final_pdf(letter, languages=languages or ("en", "ar"))
+    except finalizing.NotClosed:
+        flash(_("Close signing first: the final PDF shows the final list."), "warning")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    filename = f"letter-{letter.id}-{'-'.join(languages or ('en', 'ar'))}.pdf"
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -1,0 +1,113 @@
+"""The focal point's pages, reached only through a signed link; no account needed.
+
+GET and HEAD only read. The page's own script reports that a person opened it (POST
+``/opened``); the answer is recorded only by a POST with the CSRF token.
+"""
+
+from flask import Blueprint, current_app, g, render_template, request
+from flask_babel import gettext as _
+
+from ..extensions import csrf, db, limiter
+from ..forms.signing import SigningForm
+from ..models import Decision, InvitationState, LetterStatus
+from ..services import signing
+from ..services.tokens import LinkError
+
+bp = Blueprint("signing", __name__, url_prefix="/sign")
+
+LINK_ERROR_STATUS = {"invalid": 404, "unknown": 404, "expired": 410, "revoked": 410, "superseded": 410}
+
+
+def _signing_limit() -> str:
+    return current_app.config["RATELIMIT_SIGNING"]
+
+
+def _link_error(error: LinkError):
+    return render_template("signing/link_error.html", reason=error.reason), LINK_ERROR_STATUS[error.reason]
+
+
+def _form_for(invitation, revision) -> SigningForm:
+    organization = invitation.organization
+    answer = signing.existing_answer(invitation)
+    data = {
+        "revision_id": revision.id,
+        "name_en": answer.name_en if answer else organization.name_en,
+        "name_ar": answer.name_ar if answer else organization.name_ar,
+        "signer_name": answer.signer_name if answer else "",
+        "signer_role": answer.signer_role if answer else "",
+    }
+    return SigningForm(data=data)
+
+
+def _render(invitation, form, *, status=200, notice=None):
+    letter = invitation.letter
+    revision = letter.current_revision
+    answer = signing.existing_answer(invitation)
+    return render_template(
+        "signing/sign.html", invitation=invitation, letter=letter, revision=revision, form=form,
+        answer=answer, answer_is_current=bool(answer and answer.revision_id == revision.id),
+        notice=notice, open=letter.status == LetterStatus.OPEN, token=request.view_args["token"],
+    ), status
+
+
+@bp.route("/<token>", methods=["GET"])  # HEAD is served by the same view and writes nothing either
+@limiter.limit(_signing_limit)
+def show(token: str):
+    try:
+        invitation = signing.invitation_for_link(token)
+    except LinkError as error:
+        return _link_error(error)
+    g.page_locale = invitation.language
+    return _render(invitation, _form_for(invitation, invitation.letter.current_revision))
+
+
+@bp.post("/<token>")
+@limiter.limit(_signing_limit)
+def answer(token: str):
+    try:
+        invitation = signing.invitation_for_link(token)
+    except LinkError as error:
+        return _link_error(error)
+    g.page_locale = invitation.language
+    form = SigningForm()
+    if not form.validate_on_submit():
+        return _render(invitation, form, status=422)
+    decision = Decision.CONFIRMED if form.confirm.data else Decision.DECLINED
+    answer_input = signing.DecisionInput(
+        decision=decision, revision_id=form.revision_id.data, name_en=form.name_en.data or "",
+        name_ar=form.name_ar.data or "", signer_name=form.signer_name.data or "",
+        signer_role=form.signer_role.data or "", consent=bool(form.consent.data),
+        decline_reason=form.decline_reason.data or "", ip_address=request.remote_addr or "",
+        user_agent=request.user_agent.string or "",
+    )
+    try:
+        signature = signing.record_decision(invitation, answer_input)
+    except signing.AlreadyRecorded as already:
+        db.session.rollback()
+        return render_template("signing/done.html", invitation=invitation, signature=already.signature,
+                               already=True), 409
+    except signing.TextChanged:
+        db.session.rollback()
+        form.revision_id.data = invitation.letter.current_revision.id
+        notice = _("The letter was revised while you were reading it. Please read the new text; your answers are kept.")
+        return _render(invitation, form, status=409, notice=notice)
+    except signing.SigningClosed:
+        db.session.rollback()
+        return _render(invitation, form, status=409, notice=_("Signing is closed for this letter."))
+    db.session.commit()
+    return render_template("signing/done.html", invitation=invitation, signature=signature, already=False)
+
+
+@bp.post("/<token>/opened")
+@limiter.limit(_signing_limit)
+def opened(token: str):
+    """Called by the page's script once a person has the page in front of them."""
+    csrf.protect()
+    try:
+        invitation = signing.invitation_for_link(token)
+    except LinkError as error:
+        return {"status": error.reason}, LINK_ERROR_STATUS[error.reason]
+    if invitation.state == InvitationState.PENDING:
+        signing.mark_opened(invitation)
+        db.session.commit()
+    return {"status": invitation.state.value}

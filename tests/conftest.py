@@ -1,0 +1,279 @@
+"""Fixtures shared by the whole suite.
+
+Every test that takes ``app`` (or anything built on it) runs twice: on SQLite and on
+PostgreSQL. PostgreSQL is found at ``LETTERHUB_TEST_POSTGRES_URL`` (default: the local server,
+database ``test``); each test session works in a schema of its own and drops it at the end.
+Where PostgreSQL cannot be reached those runs are skipped with a message, except under CI
+(``CI=true``), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from flask.testing import FlaskClient
+
+from letterhub import create_app
+from letterhub.extensions import db
+from letterhub.services import accounts, drafting, inviting
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
+POSTGRES_URL = os.environ.get("LETTERHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+DATABASES = ("sqlite", "postgresql")
+PASSWORD = "correct horse battery"
+
+
+# --- seeds -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The seed documents (real letters, kept outside the product)."""
+    if not SEEDS_DIR.is_dir():
+        pytest.fail(f"seed documents not found next to the repository ({SEEDS_DIR.name})")
+    return SEEDS_DIR
+
+
+def read_seed(number: int) -> str:
+    """Text of seed ``number`` (0-4), e.g. read_seed(1) for the English letter."""
+    (path,) = SEEDS_DIR.glob(f"{number:03d}_*.txt")
+    return path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def seed_text(seeds_dir):
+    """``seed_text(1)`` returns the text of seed 001 (the English letter)."""
+    return read_seed
+
+
+# --- databases -------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_schema():
+    """A fresh schema in the test database for this session: (url, engine options)."""
+    from letterhub import normalise_database_url
+
+    url = normalise_database_url(POSTGRES_URL)
+    schema = f"letterhub_test_{uuid.uuid4().hex[:10]}"
+    try:
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+        with engine.begin() as connection:
+            connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except sa.exc.OperationalError as error:
+        message = f"PostgreSQL not reachable at {POSTGRES_URL} ({error.orig.__class__.__name__}): PostgreSQL half skipped"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message + " — under CI this is a failure")
+        pytest.skip(message)
+    options = {"connect_args": {"options": f"-c search_path={schema}"}, "pool_pre_ping": True}
+    yield url, options, schema
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(params=DATABASES)
+def database(request, tmp_path):
+    """(kind, url, engine options) for a database that is empty apart from its tables."""
+    if request.param == "sqlite":
+        yield "sqlite", f"sqlite:///{tmp_path / 'letterhub.db'}", {}
+    else:
+        url, options, _schema = request.getfixturevalue("postgres_schema")
+        yield "postgresql", url, options
+
+
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets its own application context, as in production.
+
+    Tests hold an application context open (to use ``db.session``); without this, requests
+    would share it, and with it ``g``, the Babel locale and the database session. After each
+    request the test's own session is expired, so the test reads what the request committed.
+    """
+
+    def open(self, *args, **kwargs):
+        from flask.globals import _cv_app
+
+        hidden = _cv_app.set(None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            _cv_app.reset(hidden)
+            if _cv_app.get(None) is not None:
+                db.session.expire_all()
+
+
+def make_app(database, tmp_path, **overrides):
+    kind, url, options = database
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-" + uuid.uuid4().hex,
+        "DATABASE_URL": url,
+        "SQLALCHEMY_ENGINE_OPTIONS": dict(options),
+        "MAIL_TRANSPORT": "smtp",
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": 9,  # nothing listens there; tests that send mail start a real SMTP server
+        "SMTP_TIMEOUT": 2,
+        "MAILBOX_DIR": str(tmp_path / "mailbox"),
+        "BASE_URL": "http://localhost",
+        "RATELIMIT_ENABLED": False,
+    }
+    config.update(overrides)
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
+def reset_tables(kind: str) -> None:
+    db.session.remove()
+    if kind == "postgresql":
+        tables = ", ".join(f'"{table.name}"' for table in db.metadata.sorted_tables)
+        with db.engine.begin() as connection:
+            connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.engine.dispose()
+
+
+@pytest.fixture
+def app_config():
+    """Extra configuration for ``app``; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def app(database, tmp_path, app_config):
+    app = make_app(database, tmp_path, **app_config)
+    with app.app_context():
+        db.create_all()
+        yield app
+        reset_tables(database[0])
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- people and letters ------------------------------------------------------------------
+
+
+@pytest.fixture
+def coordinator(app):
+    user = accounts.create_user("coordinator@example.org", "Coordinator", PASSWORD)
+    db.session.commit()
+    return user
+
+
+class AuthActions:
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email="coordinator@example.org", password=PASSWORD):
+        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login")})
+
+
+def csrf_token(client, path: str) -> str:
+    """The CSRF token of the form served at ``path`` (as a browser would read it)."""
+    import re
+
+    page = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def auth(client, coordinator):
+    return AuthActions(client)
+
+
+@pytest.fixture
+def signed_in(auth):
+    response = auth.login()
+    assert response.status_code == 302
+    return auth.client
+
+
+LETTER_TEXT = {
+    "title_en": "Joint letter on detainees",
+    "title_ar": "رسالة مشتركة بشأن المعتقلين",
+    "addressees_en": "The Secretary-General\nThe Security Council",
+    "addressees_ar": "الأمين العام\nمجلس الأمن",
+    "date_place_en": "Geneva, 1 December 2026",
+    "date_place_ar": "جنيف، ١ كانون الأول ٢٠٢٦",
+    "body_en": "We write to you.\n\n1. Release the detainees.\n2. Reveal their fate.",
+    "body_ar": "نكتب إليكم.\n\n1. الإفراج عن المعتقلين.\n2. الكشف عن مصيرهم.",
+    "heading_en": "Signatories:",
+    "heading_ar": "الموقعون:",
+}
+
+
+@pytest.fixture
+def letter(app, coordinator):
+    letter = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Test coalition")
+    db.session.commit()
+    return letter
+
+
+@pytest.fixture
+def invite(letter, coordinator):
+    """``invite(name_en, name_ar, email)`` puts an organisation on the letter, sends it, returns (invitation, link)."""
+
+    def invite_organization(name_en="Syrian Archive", name_ar="الأرشيف السوري", email="focal@archive.example",
+                            language="ar"):
+        invitation = inviting.add_organization(letter, name_en=name_en, name_ar=name_ar, email=email,
+                                               language=language, by=coordinator)
+        link = inviting.send_invitation(invitation, by=coordinator)
+        db.session.commit()
+        return invitation, link
+
+    return invite_organization
+
+
+# --- mail ----------------------------------------------------------------------------------
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), yielding (port, handler)."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
