@@ -1,0 +1,750 @@
+"""Reading an existing letter (one language, plain text or Markdown) into its parts.
+
+This is the pure half of ``flask letters import`` and of the import page: text in, a
+:class:`ParsedLetter` out, no Flask and no database. The caller decides what to store.
+
+What must be exact is the signatory list: each entry keeps the number it was published
+with (``None`` for a bullet) and its name as published, cleaned by
+:func:`letterhub.services.names.clean_name`. Title, addressees and body are a best effort
+that the coordinator reviews before saving.
+
+How the list is found:
+
+1. A *signatory heading* is a short line (at most :data:`HEADING_MAX_WORDS` words once
+   Markdown ``#``/emphasis and a trailing colon are removed) that names the signatories
+   (``Signatories``, ``The undersigned organizations``, ``Signed by``, ``الموقعون``,
+   ``المنظمات الموقعة`` ...). The list is the run of numbered or bulleted lines that
+   follows it; blank lines inside the run are allowed. When several headings are followed
+   by a list, the longest list wins (the last one on a tie).
+2. Without a heading, the list is the final run of numbered lines of the text, provided it
+   has at least :data:`MIN_LIST_WITHOUT_HEADING` entries that look like names; a warning
+   says so.
+3. Anything after the list (a web page's comment form, footer) is ignored, with a warning.
+
+Trailing full stop: a single ``.`` (or ``,`` ``;`` ``،`` ``؛``) at the end of an entry is
+list punctuation and is removed (``- 1 - اتحاد ... ريفها.``), unless the last word is an
+abbreviation that owns its dot: a word with another dot inside it (``e.V.``, ``U.K.``) or
+one of :data:`ABBREVIATIONS` (``Inc.``, ``Ltd.`` ...).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from letterhub.services.names import clean_name
+
+__all__ = [
+    "ImportedSignatory",
+    "LetterImportError",
+    "NoSignatoryList",
+    "ParsedLetter",
+    "ProposedPair",
+    "UnreadableLetterFile",
+    "decode_letter_file",
+    "detect_language",
+    "find_possible_duplicates",
+    "import_report",
+    "numbering_gaps",
+    "parse_letter_text",
+    "propose_pairs",
+]
+
+
+# --------------------------------------------------------------------------- errors
+
+
+class LetterImportError(Exception):
+    """A letter could not be imported. ``message`` is meant for the user (in English;
+    the caller translates by exception class if it needs another language)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class NoSignatoryList(LetterImportError):
+    """The text has no signatory list (no heading followed by a list, no final numbered list)."""
+
+
+class UnreadableLetterFile(LetterImportError):
+    """The file's bytes are not text in an encoding we accept (UTF-8, or UTF-16 with a BOM)."""
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class ImportedSignatory:
+    published_number: int | None
+    name: str
+
+
+@dataclass(frozen=True)
+class ParsedLetter:
+    language: str  # "ar" or "en"
+    title: str
+    addressees: str  # one addressee per line
+    body: str  # Markdown-ish text between the title/addressees and the signatory heading
+    signatories_heading: str  # as published, without Markdown '#' ("" when there was none)
+    signatories: tuple[ImportedSignatory, ...]
+    numbering_gaps: tuple[int, ...]
+    possible_duplicates: tuple[tuple[str, str], ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProposedPair:
+    name_en: str
+    name_ar: str
+    reason: str
+
+
+# --------------------------------------------------------------------------- decoding
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode_letter_file(data: bytes) -> str:
+    """Return the text of an uploaded letter file.
+
+    Accepted: UTF-8 with or without a BOM, UTF-16 with a BOM (what Windows "Unicode" saves).
+    Anything else raises :class:`UnreadableLetterFile` telling the user what is expected;
+    we never guess a legacy code page (cp1256 Arabic guessed wrong is silently garbled names).
+    """
+    if not data:
+        raise UnreadableLetterFile("The file is empty.")
+    if data.startswith(_UTF16_BOMS):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise UnreadableLetterFile(
+                "The file starts like UTF-16 text but is damaged "
+                f"(at byte {exc.start}). Save it again as UTF-8 and retry."
+            ) from None
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            hint = ""
+            if data.count(b"\x00") > len(data) // 4:
+                hint = " It looks like UTF-16 without a byte-order mark."
+            raise UnreadableLetterFile(
+                "The file is not UTF-8 text "
+                f"(byte 0x{data[exc.start]:02X} at position {exc.start} is not valid UTF-8)."
+                f"{hint} Expected encoding: UTF-8 (or UTF-16 with a byte-order mark). Files saved "
+                "as Windows Arabic (cp1256) or another legacy code page must be saved again as "
+                "UTF-8."
+            ) from None
+    if "\x00" in text:
+        raise UnreadableLetterFile(
+            "The file contains NUL characters: it is not a plain-text letter, or not in "
+            "UTF-8 / UTF-16 with a byte-order mark."
+        )
+    return text
+
+
+# --------------------------------------------------------------------------- language
+
+
+def _is_arabic_letter(ch: str) -> bool:
+    return ch.isalpha() and (
+        "\u0600" <= ch <= "\u06ff"
+        or "\u0750" <= ch <= "\u077f"
+        or "\u08a0" <= ch <= "\u08ff"
+        or "\ufb50" <= ch <= "\ufdff"
+        or "\ufe70" <= ch <= "\ufeff"
+    )
+
+
+def detect_language(text: str) -> str:
+    """``"ar"`` if at least half of the letters in ``text`` are Arabic script, else ``"en"``.
+
+    Raises :class:`LetterImportError` when the text has no letters at all.
+    """
+    letters = arabic = 0
+    for ch in text:
+        if ch.isalpha():
+            letters += 1
+            arabic += _is_arabic_letter(ch)
+    if not letters:
+        raise LetterImportError("The file contains no text.")
+    return "ar" if arabic * 2 >= letters else "en"
+
+
+# --------------------------------------------------------------------------- lines
+
+HEADING_MAX_WORDS = 6
+MIN_LIST_WITHOUT_HEADING = 3
+# A list entry longer than this is a sentence (a demand in the body), not an organisation.
+NAME_MAX_WORDS = 20
+
+ABBREVIATIONS = frozenset(
+    "inc ltd co corp llc plc assn assoc org est bros dept intl int'l jr sr st no nr".split()
+)
+
+_BULLETS = "-*•+·▪●◦–"
+_NUMBERED = re.compile(
+    rf"^\s*(?:[{re.escape(_BULLETS)}]\s*)?"  # optional bullet before the number: "- 1- name"
+    r"\(?(?P<number>\d{1,4})\s*\\?[.\-)–—:]"  # 1.  1-  1)  (1)  1:  1\. (escaped Markdown)
+    r"(?!\d)\s*(?P<name>\S.*?)\s*$"
+)
+_BULLETED = re.compile(rf"^\s*[{re.escape(_BULLETS)}]\s+(?P<name>\S.*?)\s*$")
+_EMPHASIS = re.compile(r"^(\*\*|__|\*|_)(?P<inner>.+)\1$")
+_HEADING_MARKS = re.compile(r"^\s*#{1,6}\s*")
+
+# Phrases that make a short line a signatory heading. Matched against the folded line
+# (lower case, Arabic letter variants unified, diacritics removed).
+_HEADING_PATTERNS = re.compile(
+    r"signator(?:y|ies)|undersigned|signed\s+by|^signed$|signing\s+(?:organi[sz]ations?|groups|parties)"
+    r"|endorsed\s+by|endorsing\s+organi[sz]ations|^signatures$|^endorsements$|list\s+of\s+signat"
+    r"|موقع|تواقيع|توقيع|الموقعين",
+)
+
+_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+
+
+def _fold(text: str) -> str:
+    """Case-, space- and spelling-variant-insensitive form used for comparisons only."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = _ARABIC_DIACRITICS.sub("", text)
+    text = text.translate(str.maketrans("أإآٱىة", "اااايه"))
+    text = re.sub(r"[^\w\s]", " ", text)
+    return " ".join(text.split())
+
+
+def _strip_emphasis(text: str) -> str:
+    text = text.strip()
+    while (m := _EMPHASIS.match(text)) is not None:
+        text = m["inner"].strip()
+    return text
+
+
+def _heading_text(line: str) -> str | None:
+    """The heading as published (no ``#``, no emphasis, no trailing colon) if ``line`` is one."""
+    text = _strip_emphasis(_HEADING_MARKS.sub("", line))
+    text = text.rstrip(":：؛ ").strip()
+    text = _strip_emphasis(text)
+    if not text or len(text.split()) > HEADING_MAX_WORDS:
+        return None
+    if text.endswith((".", "!", "?", "؟", ",", "،")):
+        return None
+    return text if _HEADING_PATTERNS.search(_fold(text)) else None
+
+
+def _strip_list_punctuation(name: str) -> str:
+    if name.endswith((",", ";", "،", "؛")):
+        return name[:-1].rstrip()
+    if name.endswith(".") and not name.endswith(".."):
+        last_word = name[:-1].split()[-1] if name[:-1].split() else ""
+        if "." in last_word or last_word.casefold() in ABBREVIATIONS:
+            return name
+        return name[:-1].rstrip()
+    return name
+
+
+@dataclass(frozen=True)
+class _Item:
+    number: int | None
+    name: str
+
+
+def _list_item(line: str) -> _Item | None:
+    if (m := _NUMBERED.match(line)) is not None:
+        number, raw = int(m["number"]), m["name"]
+    elif (m := _BULLETED.match(line)) is not None:
+        number, raw = None, m["name"]
+    else:
+        return None
+    name = clean_name(_strip_list_punctuation(_strip_emphasis(raw)))
+    return _Item(number, name) if name else None
+
+
+def _looks_like_name(item: _Item) -> bool:
+    return len(item.name.split()) <= NAME_MAX_WORDS
+
+
+# --------------------------------------------------------------------------- the list
+
+
+@dataclass(frozen=True)
+class _FoundList:
+    heading_index: int | None  # line of the heading, None without a heading
+    start: int  # first line of the list
+    end: int  # one past the last list line
+    items: tuple[_Item, ...]
+
+
+def _run_after(lines: Sequence[str], start: int) -> tuple[int, int, list[_Item]]:
+    """The run of list lines from ``start`` (blank lines inside allowed)."""
+    items: list[_Item] = []
+    first = last = None
+    i = start
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        item = _list_item(line)
+        if item is None or not _looks_like_name(item):
+            break
+        items.append(item)
+        first = i if first is None else first
+        last = i
+        i += 1
+    if first is None or last is None:
+        return start, start, []
+    return first, last + 1, items
+
+
+def _find_list(lines: Sequence[str]) -> _FoundList:
+    best: _FoundList | None = None
+    for index, line in enumerate(lines):
+        if _heading_text(line) is None:
+            continue
+        start, end, items = _run_after(lines, index + 1)
+        if items and (best is None or len(items) >= len(best.items)):
+            best = _FoundList(index, start, end, tuple(items))
+    if best is not None:
+        return best
+
+    # No heading: the final run of numbered lines.
+    numbered = {i: it for i, line in enumerate(lines) if (it := _list_item(line)) and it.number is not None}
+    if numbered:
+        last = first = max(numbered)
+        for i in range(last - 1, -1, -1):
+            if numbered[first].number == 1:
+                break  # numbering restarted: the lines above are another list (the demands)
+            if not lines[i].strip():
+                continue
+            if i not in numbered:
+                break
+            first = i
+        start, end, items = _run_after(lines, first)
+        if end > last and len(items) >= MIN_LIST_WITHOUT_HEADING and all(it.number is not None for it in items):
+            return _FoundList(None, start, end, tuple(items))
+    raise NoSignatoryList(
+        "No signatory list was found: expected a heading such as “Signatories:” or "
+        "“الموقعون:” followed by a numbered or bulleted list of organisations, or a "
+        "numbered list at the end of the text."
+    )
+
+
+def numbering_gaps(numbers: Iterable[int | None]) -> tuple[int, ...]:
+    """Published numbers missing between 1 and the highest one (bullets are ignored)."""
+    present = {n for n in numbers if n is not None}
+    if not present:
+        return ()
+    return tuple(n for n in range(1, max(present) + 1) if n not in present)
+
+
+def _numbering_warnings(items: Sequence[_Item]) -> list[str]:
+    warnings = []
+    numbers = [it.number for it in items if it.number is not None]
+    if numbers and len(numbers) != len(items):
+        warnings.append("The list mixes numbered and unnumbered entries.")
+    seen: set[int] = set()
+    repeated = sorted({n for n in numbers if n in seen or seen.add(n)})
+    if repeated:
+        warnings.append("Numbers used more than once: " + ", ".join(map(str, repeated)) + ".")
+    if any(b < a for a, b in zip(numbers, numbers[1:])):
+        warnings.append("The published numbers are not in ascending order.")
+    return warnings
+
+
+# --------------------------------------------------------------------------- duplicates
+
+# Words that say what kind of body an organisation is, or where it works. Two names that
+# share only such words are not thereby the same organisation.
+_GENERIC_WORDS = frozenset(
+    """
+    the of for and in on a an to
+    syria syrian syrians organization organisation organizations organisations org association
+    center centre foundation network group society institute union committee council team
+    human rights development relief humanitarian civil
+    في من و ال على
+    منظمه جمعيه مركز مؤسسه رابطه هيئه شبكه مجموعه اتحاد تجمع مجلس فريق
+    سوريا السوري السوريه السوريين لحقوق الانسان للتنميه
+    """.split()
+)
+_LATIN_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
+_PARENTHESISED = re.compile(r"\(\s*([^()]*?)\s*\)")
+TOKEN_MATCH = 85  # rapidfuzz ratio for a word of a shorter name to be found in a longer one
+MISSPELT_WORD_MATCH = 80  # per word, for two names with the same number of words ...
+MISSPELT_NAME_MATCH = 88  # ... and for the two names as a whole
+COMMON_IN_LIST = 3  # a word found in this many names of one list is not distinctive
+
+
+def _acronyms(name: str) -> set[str]:
+    """Latin acronyms written in parentheses, or standing alone in capitals (``SCM – ...``)."""
+    found = set()
+    for inner in _PARENTHESISED.findall(name):
+        found.update(_LATIN_ACRONYM.findall(inner))
+    found.update(a for a in _LATIN_ACRONYM.findall(_PARENTHESISED.sub(" ", name)) if len(a) >= 3)
+    return found
+
+
+def _without_acronyms(name: str) -> str:
+    """``name`` without parenthesised parts that hold only an acronym (``(SNHR)``)."""
+
+    def drop(m: re.Match[str]) -> str:
+        inner = m[1]
+        return " " if inner and _LATIN_ACRONYM.fullmatch(inner) else m[0]
+
+    return _PARENTHESISED.sub(drop, name)
+
+
+def _tokens(name: str) -> list[str]:
+    return [t for t in _fold(_without_acronyms(name)).split() if t not in {"the", "of", "for", "and", "و"}]
+
+
+def _same_word(a: str, b: str, threshold: float = TOKEN_MATCH) -> bool:
+    if a == b:
+        return True
+    if min(len(a), len(b)) < 4:
+        return False
+    return fuzz.ratio(a, b) >= threshold
+
+
+def _contained(short: Sequence[str], long: Sequence[str], threshold: float = TOKEN_MATCH) -> bool:
+    remaining = list(long)
+    for word in short:
+        match = next((w for w in remaining if _same_word(word, w, threshold)), None)
+        if match is None:
+            return False
+        remaining.remove(match)
+    return True
+
+
+class _DuplicateFinder:
+    """The duplicate rules of :func:`find_possible_duplicates`, for one list of names."""
+
+    def __init__(self, names: Sequence[str]):
+        self._token_sets = {" ".join(_tokens(n)): set(_tokens(n)) for n in names}
+        self._common: dict[str, bool] = {}
+
+    def is_common(self, word: str) -> bool:
+        """A generic word, or one (nearly) found in :data:`COMMON_IN_LIST` names of this list."""
+        if word in _GENERIC_WORDS:
+            return True
+        if word not in self._common:
+            holders = sum(
+                any(_same_word(word, t) for t in tokens) for tokens in self._token_sets.values()
+            )
+            self._common[word] = holders >= COMMON_IN_LIST
+        return self._common[word]
+
+    def reason(self, a: str, b: str) -> str | None:
+        if _fold(a) == _fold(b):
+            return "same name"
+        ta, tb = _tokens(a), _tokens(b)
+        if ta and ta == tb:
+            return "same name apart from an acronym"
+        acronyms_a, acronyms_b = _acronyms(a), _acronyms(b)
+        if acronyms_a & acronyms_b:
+            return "same acronym"
+        if "".join(tb).upper() in acronyms_a or "".join(ta).upper() in acronyms_b:
+            return "one is the other's acronym"
+        if (
+            ta
+            and len(ta) == len(tb)
+            and _contained(ta, tb, MISSPELT_WORD_MATCH)
+            and fuzz.ratio(" ".join(ta), " ".join(tb)) >= MISSPELT_NAME_MATCH
+        ):
+            return "same words, misspelt"
+        short, long = (ta, tb) if len(ta) < len(tb) else (tb, ta)
+        if short and len(short) < len(long) and _contained(short, long):
+            if any(not self.is_common(w) for w in short):
+                return "every word of one is in the other"
+        return None
+
+
+def find_possible_duplicates(names: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Pairs of names (in list order) that are probably the same organisation.
+
+    Names are compared folded: case, spacing, punctuation, Arabic letter variants
+    (أ/إ/آ→ا, ة→ه, ى→ي, diacritics and tatweel dropped), and the words "the", "of", "for",
+    "and", "و" are ignored. A pair is reported when
+
+    1. the names are equal, or equal once a parenthesised Latin acronym is dropped
+       (``Syrian Network for Human Rights`` / ``Syrian Network for Human Rights (SNHR)``);
+    2. both carry the same Latin acronym, or one name *is* the other's acronym;
+    3. they have the same number of words, each word matching one of the other's with a
+       rapidfuzz ratio of at least :data:`MISSPELT_WORD_MATCH`, and the whole names at least
+       :data:`MISSPELT_NAME_MATCH` (``The Day Aftee`` / ``The Day After``);
+    4. every word of the shorter name is found in the longer one (ratio at least
+       :data:`TOKEN_MATCH`: ``jasmin`` / ``Jasmine Dream Organization``), and one of those
+       words is distinctive: not generic ("organisation", "Syrian", "منظمة" ...) and not
+       found in :data:`COMMON_IN_LIST` or more names of the list (a town is not an identity:
+       ``Daraia`` is not a duplicate of ``Daraa Lawyers Bar Association`` in a list that also
+       holds two other "Daraa ..." names).
+
+    Whole-name similarity alone is deliberately not a rule: lists hold families of names
+    that differ in one word and are different organisations (``مجلس محافظة درعا`` /
+    ``مجلس محافظة القنيطرة``; ``Syria Women Organisation`` / ``Syrian Women association for
+    development``; ``Syrian Women Association(Salam)`` keeps "Salam", which is not an acronym).
+    Rule 4 does flag "X" / "X in region Y" (``مركز توثيق الانتهاكات`` / ``... في المنطقة
+    الشرقية``): a possible duplicate for the coordinator to look at, not a verdict.
+    """
+    finder = _DuplicateFinder(names)
+    pairs = []
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            if finder.reason(a, b) is not None:
+                pairs.append((a, b))
+    return tuple(pairs)
+
+
+# --------------------------------------------------------------------------- title, addressees, body
+
+_NAVIGATION = re.compile(
+    r"^(show all|read more|home|menu|search|skip to (main )?content|previous( post)?|next( post)?"
+    r"|share( this)?|print|posted (on|in|by)\b.*|tags?:.*|categor(y|ies):.*"
+    r"|الرئيسية|اقرأ المزيد|عرض الكل|بحث|القائمة|شارك|مشاركة)$",
+    re.IGNORECASE,
+)
+_DATE_LINE = re.compile(
+    r"^(\d{1,2}\s+)?(january|february|march|april|may|june|july|august|september|october"
+    r"|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?\s+(\d{1,2},?\s+)?\d{4}$"
+    r"|^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$",
+    re.IGNORECASE,
+)
+_ADDRESSEE_START = re.compile(
+    r"^(mr|mrs|ms|mme|dr|h\.\s?e\.?|his excellency|her excellency|excellenc(y|ies)|dear|to|the honou?rable"
+    r"|representatives?|permanent representatives?|members of|ambassador)\b"
+    r"|^(السيد|السيدة|السادة|سعادة|معالي|فخامة|حضرة|أصحاب|اصحاب|إلى|الى|ممثلي|أعضاء|اعضاء)(\s|$)",
+    re.IGNORECASE,
+)
+_ADDRESSEE_SPLIT = re.compile(
+    r"\s+(?=(?:Mr|Mrs|Ms|Mme|Dr|H\.\s?E\.|His Excellency|Her Excellency|Representatives|"
+    r"Permanent Representatives?|Ambassador)\b)"
+    r"|\s+(?=(?:السيد|السيدة|السادة|سعادة|معالي|فخامة)\s)"
+)
+_SENTENCE_END = (".", "!", "?", "؟", ":", "؛", "…", "”", '"', "»")
+
+
+def _is_noise_block(block: Sequence[str]) -> bool:
+    return any(_NAVIGATION.match(line) or _DATE_LINE.match(line) for line in block)
+
+
+def _is_addressee_block(block: Sequence[str]) -> bool:
+    return bool(_ADDRESSEE_START.match(block[0])) and all(len(line.split()) <= 40 for line in block)
+
+
+def _split_addressees(block: Sequence[str]) -> list[str]:
+    out = []
+    for line in block:
+        out.extend(part.strip().rstrip(",،") for part in _ADDRESSEE_SPLIT.split(line) if part.strip())
+    return out
+
+
+def _is_title_line(line: str) -> bool:
+    return (
+        len(line.split()) <= 25
+        and not line.endswith(_SENTENCE_END)
+        and _list_item(line) is None
+    )
+
+
+def _markdown_body(lines: Sequence[str]) -> str:
+    """Body text: one paragraph per published line, list items kept together.
+
+    Web pages and word processors put each paragraph on one line with no blank line
+    between; in Markdown that would merge them, so a blank line is inserted after a line
+    that ends a sentence. Hard-wrapped lines (no sentence end) are left joined.
+    """
+    out: list[str] = []
+    previous = ""
+    for raw in lines:
+        line = raw.rstrip()
+        if not line.strip():
+            if out and out[-1] != "":
+                out.append("")
+            previous = ""
+            continue
+        if previous:
+            both_items = _list_item(previous) is not None and _list_item(line) is not None
+            if not both_items and (previous.endswith(_SENTENCE_END) or _list_item(previous) is not None):
+                out.append("")
+        out.append(line)
+        previous = line
+    return "\n".join(out).strip()
+
+
+def _front_matter(lines: Sequence[str], warnings: list[str]) -> tuple[str, str, str]:
+    """Title, addressees and body from the lines before the signatory heading."""
+    index = 0
+    n = len(lines)
+
+    def skip_blank(i: int) -> int:
+        while i < n and not lines[i].strip():
+            i += 1
+        return i
+
+    def block_at(i: int) -> tuple[list[str], int]:
+        j = i
+        while j < n and lines[j].strip():
+            j += 1
+        return [line.strip() for line in lines[i:j]], j
+
+    # Web-page navigation before the letter: leading blocks holding menu words or dates.
+    index = skip_blank(index)
+    dropped = 0
+    while index < n:
+        block, after = block_at(index)
+        if not _is_noise_block(block):
+            break
+        dropped += len(block)
+        index = skip_blank(after)
+    if dropped:
+        warnings.append(f"{dropped} line(s) of web-page navigation before the letter were ignored.")
+
+    title = ""
+    addressees: list[str] = []
+    for _ in range(2):  # title then addressees, or addressees then title
+        if index >= n:
+            break
+        block, after = block_at(index)
+        heading = re.match(r"^#{1,6}\s+(?P<text>.+?)\s*#*\s*$", block[0])
+        if not addressees and _is_addressee_block(block):
+            addressees = _split_addressees(block)
+            index = skip_blank(after)
+        elif not title and heading is not None:
+            title = _strip_emphasis(heading["text"])
+            index = skip_blank(index + 1)
+        elif not title and len(block) == 1 and _is_title_line(block[0]) and after < n:
+            title = _strip_emphasis(block[0])
+            index = skip_blank(after)
+        else:
+            break
+    return title, "\n".join(addressees), _markdown_body(lines[index:])
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def parse_letter_text(text: str) -> ParsedLetter:
+    """Split the text of one language of a letter into its parts.
+
+    Raises :class:`NoSignatoryList` when the text has no signatory list (e.g. a news article).
+    """
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    language = detect_language(text)
+    lines = text.split("\n")
+    found = _find_list(lines)
+    warnings: list[str] = []
+
+    if found.heading_index is None:
+        heading = ""
+        front_end = found.start
+        warnings.append("No signatory heading was found; the last numbered list was taken as the signatories.")
+    else:
+        heading = _heading_text(lines[found.heading_index]) or ""
+        front_end = found.heading_index
+    title, addressees, body = _front_matter(lines[:front_end], warnings)
+
+    trailing = [line for line in lines[found.end :] if line.strip()]
+    if trailing:
+        warnings.append(f"{len(trailing)} line(s) after the signatory list were ignored.")
+
+    items = found.items
+    warnings.extend(_numbering_warnings(items))
+    names = [it.name for it in items]
+    return ParsedLetter(
+        language=language,
+        title=title,
+        addressees=addressees,
+        body=body,
+        signatories_heading=heading,
+        signatories=tuple(ImportedSignatory(it.number, it.name) for it in items),
+        numbering_gaps=numbering_gaps(it.number for it in items),
+        possible_duplicates=find_possible_duplicates(names),
+        warnings=tuple(warnings),
+    )
+
+
+def import_report(parsed: dict[str, ParsedLetter]) -> dict:
+    """The per-language summary the CLI prints as JSON (the ``"languages"`` part)."""
+    return {
+        language: {
+            "signatories": len(letter.signatories),
+            "numbering_gaps": list(letter.numbering_gaps),
+            "possible_duplicates": [list(pair) for pair in letter.possible_duplicates],
+            "warnings": list(letter.warnings),
+        }
+        for language, letter in parsed.items()
+    }
+
+
+# --------------------------------------------------------------------------- pairing across languages
+
+
+def _directory_key(name: str) -> str:
+    return " ".join(_tokens(name))
+
+
+def propose_pairs(
+    en_names: Iterable[str],
+    ar_names: Iterable[str],
+    directory: Iterable[tuple[str, str]] = (),
+) -> list[ProposedPair]:
+    """Propose English/Arabic pairs of the same organisation that can be justified.
+
+    Reasons, in order of trust; each name is used in at most one proposal:
+
+    * ``"directory"``: the directory (pairs already confirmed) holds both names; names are
+      compared folded (case, spacing, punctuation, Arabic letter variants, a parenthesised
+      acronym).
+    * ``"acronym XYZ"``: the same Latin acronym appears in both names (``(SNHR)`` in the
+      English name and ``SNHR`` or ``(SNHR)`` in the Arabic one), and in no other name of
+      either list, so the match is unambiguous.
+
+    Nothing else is guessed: translated names (``Syrian Network for Human Rights`` /
+    ``الشبكة السورية لحقوق الإنسان``) are left for the coordinator, or for the directory once
+    confirmed.
+    """
+    en = list(dict.fromkeys(en_names))
+    ar = list(dict.fromkeys(ar_names))
+    used_en: set[str] = set()
+    used_ar: set[str] = set()
+    proposals: list[ProposedPair] = []
+
+    def propose(name_en: str, name_ar: str, reason: str) -> None:
+        if name_en in used_en or name_ar in used_ar:
+            return
+        used_en.add(name_en)
+        used_ar.add(name_ar)
+        proposals.append(ProposedPair(name_en, name_ar, reason))
+
+    known: dict[str, set[str]] = {}
+    for d_en, d_ar in directory:
+        known.setdefault(_directory_key(d_en), set()).add(_directory_key(d_ar))
+    if known:
+        ar_by_key: dict[str, list[str]] = {}
+        for name in ar:
+            ar_by_key.setdefault(_directory_key(name), []).append(name)
+        for name_en in en:
+            for key_ar in sorted(known.get(_directory_key(name_en), ())):
+                for name_ar in ar_by_key.get(key_ar, []):
+                    propose(name_en, name_ar, "directory")
+
+    def unique_acronyms(names: list[str]) -> dict[str, str]:
+        owners: dict[str, list[str]] = {}
+        for name in names:
+            for acronym in _acronyms(name):
+                owners.setdefault(acronym, []).append(name)
+        return {acronym: names_[0] for acronym, names_ in owners.items() if len(names_) == 1}
+
+    en_acronyms = unique_acronyms(en)
+    ar_acronyms = unique_acronyms(ar)
+    for name_en in en:
+        for acronym in sorted(a for a, owner in en_acronyms.items() if owner == name_en):
+            if acronym in ar_acronyms:
+                propose(name_en, ar_acronyms[acronym], f"acronym {acronym}")
+    order = {name: i for i, name in enumerate(en)}
+    proposals.sort(key=lambda p: order[p.name_en])
+    return proposals
