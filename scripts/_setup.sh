@@ -1,0 +1,50 @@
+# Shared by scripts/dev and scripts/test: make sure the system packages and the virtual
+# environment exist. Sourced, not run.
+
+SYSTEM_PACKAGES_RUN=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libicu-dev pkg-config)
+SYSTEM_PACKAGES_TEST=(chromium poppler-utils)
+
+missing_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+  done
+  echo "${missing[@]}"
+}
+
+ensure_system_packages() {
+  command -v dpkg-query >/dev/null || { echo "note: not a Debian system; install Pango, ICU (with pkg-config), Chromium and poppler-utils yourself"; return 0; }
+  local missing
+  missing=$(missing_packages "$@")
+  [ -z "$missing" ] && return 0
+  if [ "$(id -u)" = 0 ]; then
+    echo "installing system packages: $missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  elif command -v sudo >/dev/null; then
+    echo "installing system packages with sudo: $missing"
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
+  else
+    echo "missing system packages: $missing (install them with apt-get)" >&2
+    return 1
+  fi
+}
+
+ensure_virtualenv() {
+  local python=${PYTHON:-}
+  if [ -z "$python" ]; then
+    python=$(command -v python3.11 || command -v python3)
+  fi
+  if [ ! -x .venv/bin/python ]; then
+    echo "creating .venv with $("$python" --version)"
+    "$python" -m venv .venv
+  fi
+  # Reinstall only when pyproject.toml changed since the last install.
+  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    echo "installing letterhub and its dependencies into .venv"
+    .venv/bin/python -m pip install --quiet --upgrade pip
+    .venv/bin/python -m pip install --quiet -e '.[test]'
+    touch .venv/.installed
+  fi
+}
