@@ -52,6 +52,9 @@ class Defaults:
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
+    # Argon2id parameters for coordinator passwords: a profile name from argon2.profiles.
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+
     # Forms and sessions.
     # CSRF tokens are checked by every form (FlaskForm), not before the view: a failed check
     # then comes back as a form error with everything the user typed still in the form.

@@ -129,6 +129,7 @@ def make_app(database, tmp_path, **overrides):
         "MAILBOX_DIR": str(tmp_path / "mailbox"),
         "BASE_URL": "http://localhost",
         "RATELIMIT_ENABLED": False,
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
     }
     config.update(overrides)
     app = create_app(config)

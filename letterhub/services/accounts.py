@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
+from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import User
 
-_hasher = PasswordHasher()  # Argon2id with the library's current recommended parameters
+
+
+def _hasher() -> PasswordHasher:
+    """Argon2id with the parameters named by PASSWORD_HASH_PROFILE (RFC 9106's, by default).
+
+    The tests use argon2's CHEAPEST profile to stay fast; hashes carry their own parameters,
+    so a hash made under one profile still verifies under another (and is rehashed on sign-in).
+    """
+    profile = current_app.config.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
+    return PasswordHasher.from_parameters(getattr(profiles, profile))
 
 MIN_PASSWORD_LENGTH = 10
 
@@ -19,7 +29,7 @@ class AccountError(ValueError):
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def find_user_by_email(email: str) -> User | None:
@@ -42,13 +52,14 @@ def authenticate(email: str, password: str) -> User | None:
     """The active user with this email and password, or None. Rehashes outdated hashes."""
     user = find_user_by_email(email)
     if user is None or not user.active:
-        _hasher.hash(password)  # spend the same time whether or not the account exists
+        _hasher().hash(password)  # spend the same time whether or not the account exists
         return None
+    hasher = _hasher()
     try:
-        _hasher.verify(user.password_hash, password)
+        hasher.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return None
-    if _hasher.check_needs_rehash(user.password_hash):
+    if hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     return user
 

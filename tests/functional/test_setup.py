@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -20,8 +22,19 @@ from ..conftest import make_app
 
 @pytest.fixture
 def empty_database(database):
-    """The database with no tables at all (the ``app`` fixture would create them)."""
-    return database
+    """A database with no tables at all: on PostgreSQL a schema of its own for this test."""
+    kind, url, options = database
+    if kind == "sqlite":
+        yield database
+        return
+    schema = f"letterhub_migrations_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield kind, url, {**options, "connect_args": {"options": f"-c search_path={schema}"}}
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
 
 
 def test_migrations_upgrade_an_empty_database_to_exactly_the_models_schema(empty_database, tmp_path):
