@@ -14,7 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import accounts, demo, mailing
+from .services import accounts, demo
 
 users_cli = AppGroup("users", help="Coordinator accounts.")
 mail_cli = AppGroup("mail", help="The outbox and the mail worker.")
@@ -42,13 +42,15 @@ def create_user(email: str, name: str, locale: str, password: str | None) -> Non
     click.echo(f"created coordinator {user.email}")
 
 
-@mail_cli.command("work")
-@click.option("--once", is_flag=True, help="Send what is due, then stop.")
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Do what is due, then stop.")
 @click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
-def mail_work(once: bool, interval: float) -> None:
-    """Deliver queued email (run one or more of these beside the web processes)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s mail-worker %(levelname)s %(message)s")
-    mailing.run_worker(current_app.config, interval=interval, once=once)
+def worker_command(once: bool, interval: float) -> None:
+    """Deliver queued email and render final documents (run beside the web processes)."""
+    from . import worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
+    worker.run(current_app.config, interval=interval, once=once)
 
 
 @mail_cli.command("status")
@@ -74,6 +76,10 @@ def demo_command(password: str) -> None:
 
 
 def init_app(app) -> None:
+    from .cli_letters import letters_cli
+
+    app.cli.add_command(letters_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(worker_command)

@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 
-from .models import InvitationState, LetterStatus, OutboxStatus
+from .models import InvitationState, LetterStatus, OutboxStatus, RenderStatus
 
 LETTER_STATUS = {
     LetterStatus.DRAFT: _l("Draft"),
@@ -25,6 +25,20 @@ MAIL_STATUS = {
     OutboxStatus.FAILED: _l("Sending failed"),
 }
 
+RENDER_STATUS = {
+    RenderStatus.QUEUED: _l("Waiting to be rendered"),
+    RenderStatus.RENDERING: _l("Rendering…"),
+    RenderStatus.READY: _l("Ready"),
+    RenderStatus.FAILED: _l("Rendering failed"),
+}
+
+DOCUMENT_LABELS = {
+    "en,ar": _l("English, then Arabic"),
+    "ar,en": _l("Arabic, then English"),
+    "en": _l("English only"),
+    "ar": _l("Arabic only"),
+}
+
 
 def register(app) -> None:
     from flask_babel import format_date, format_datetime
@@ -33,6 +47,8 @@ def register(app) -> None:
         letter_status_label=LETTER_STATUS.__getitem__,
         invitation_state_label=INVITATION_STATE.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
+        render_status_label=RENDER_STATUS.__getitem__,
+        document_label=DOCUMENT_LABELS.__getitem__,
     )
     app.jinja_env.filters["format_date"] = lambda value: format_date(value) if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "short") if value else ""

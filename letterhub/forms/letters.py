@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms.fields.choices import SelectChoice
-from wtforms import DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ..services.names import has_forbidden_characters
@@ -69,3 +69,20 @@ class OrganizationForm(FlaskForm):
 
 class PreviewOnly(FlaskForm):
     revision = HiddenField()
+
+
+class ListOptionsForm(FlaskForm):
+    """How the final PDF prints the signatory list (see services.rendering.RenderOptions)."""
+
+    numbering_style = SelectField(_l("Numbering"), choices=[
+        SelectChoice("dot", "1."), SelectChoice("dash", "1-"), SelectChoice("dashed", "- 1 -")])
+    arabic_indic_digits = BooleanField(_l("Arabic-Indic digits in the Arabic list (١، ٢، ٣)"))
+    list_order = SelectField(_l("Order"), choices=[
+        SelectChoice("alphabetical", _l("Alphabetical, in each language")),
+        SelectChoice("confirmation", _l("By time of confirmation"))])
+    late_signatories = SelectField(_l("Late signatories"), choices=[
+        SelectChoice("merge", _l("Merged into the list")),
+        SelectChoice("append", _l("Listed after the others"))])
+    two_columns = BooleanField(_l("Two columns (for long lists)"))
+    first_language = SelectField(_l("First language in the combined PDF"), choices=[
+        SelectChoice("en", "English"), SelectChoice("ar", "العربية")])

@@ -1,6 +1,8 @@
 """The data model, one module per noun. Importing this package registers every table."""
 
 from .audit import AuditEvent
+from .final_document import FinalDocument, RenderStatus
+from .imported import ImportedSignatory
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
 from .organization import Organization
@@ -9,7 +11,7 @@ from .signature import Decision, Signature
 from .user import User
 
 __all__ = [
-    "AuditEvent", "Decision", "Invitation", "InvitationState", "LANGUAGES", "Letter",
+    "AuditEvent", "Decision", "FinalDocument", "ImportedSignatory", "RenderStatus", "Invitation", "InvitationState", "LANGUAGES", "Letter",
     "LetterRevision", "LetterStatus", "Organization", "OutboxMessage", "OutboxStatus",
     "REVISION_FIELDS", "Signature", "User",
 ]

@@ -33,6 +33,20 @@ class Letter(db.Model):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Verification code printed in the final PDF's footer; set when signing closes.
+    verification_code: Mapped[str | None] = mapped_column(String(16), unique=True)
+    # "drafted" here, or "imported" from a published letter (its list is in imported_signatories).
+    source: Mapped[str] = mapped_column(String(10), default="drafted")
+
+    # How the final PDF presents the list (see services.rendering.RenderOptions).
+    numbering_style: Mapped[str] = mapped_column(String(10), default="dot")  # dot "1." | dash "1-" | dashed "- 1 -"
+    arabic_indic_digits: Mapped[bool] = mapped_column(default=False)
+    list_order: Mapped[str] = mapped_column(String(15), default="alphabetical")  # or "confirmation"
+    late_signatories: Mapped[str] = mapped_column(String(10), default="merge")  # or "append"
+    late_after: Mapped[datetime | None] = mapped_column(UTCDateTime)  # confirmations after this are late
+    two_columns: Mapped[bool] = mapped_column(default=False)
+    first_language: Mapped[str] = mapped_column(String(5), default="en")
+
     # The revision whose text the final PDF shows; set when signing closes. A number, not a
     # foreign key, so letters and revisions do not reference each other in a cycle.
     finalized_revision_number: Mapped[int | None]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime, time, timezone
+
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Decision, Invitation, InvitationState, Letter, LetterRevision, LetterStatus, Signature, User
+from ..models import (
+    Decision, ImportedSignatory, Invitation, InvitationState, Letter, LetterRevision, LetterStatus, Signature, User,
+)
 from ..models.types import utcnow
 from . import audit
 from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory, render_letter_pdf
-
-
-class NotClosed(Exception):
-    """The final PDF exists only once signing is closed."""
 
 
 def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
@@ -21,11 +21,18 @@ def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
     letter.status = LetterStatus.CLOSED
     letter.closed_at = utcnow()
     letter.finalized_revision_number = revision.number
+    from .publishing import queue_final_documents
+
+    queue_final_documents(letter)
     audit.record("letter.closed", letter=letter, user=by, revision=revision.number, sha256=revision.content_sha256)
     return revision
 
 
 def reopen_signing(letter: Letter, *, by: User | None = None) -> None:
+    """Accept answers again. The stored final documents and their code are discarded."""
+    from .publishing import discard_final_documents
+
+    discard_final_documents(letter)
     letter.status = LetterStatus.OPEN
     letter.closed_at = None
     letter.finalized_revision_number = None
@@ -54,33 +61,73 @@ def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None)
     )
 
 
-def letter_document(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar"),
-                    options: RenderOptions | None = None) -> LetterDocument:
-    """The final letter as the renderer takes it: text of the final revision, its confirmed signatories."""
-    revision = letter.finalized_revision or letter.current_revision
-    signatures = confirmed_signatures(letter, revision)
-    texts = []
-    for language in languages:
-        fields = revision.text(language)
-        signatories = tuple(
-            Signatory(name=_name_in(signature, language), confirmed_at=signature.decided_at)
-            for signature in signatures
-        )
-        texts.append(LanguageText(
-            language=language, title=fields["title"], addressees=fields["addressees"],
-            date_place=fields["date_place"], body_markdown=fields["body"],
-            signatories_heading=fields["heading"], signatories=signatories,
-        ))
-    return LetterDocument(
-        texts=tuple(texts), options=options or RenderOptions(), author=letter.coalition,
-        created=letter.closed_at or utcnow(),
+def render_options(letter: Letter) -> RenderOptions:
+    return RenderOptions(
+        numbering=letter.numbering_style, arabic_indic_digits=letter.arabic_indic_digits,
+        order=letter.list_order, late_signatories=letter.late_signatories, two_columns=letter.two_columns,
     )
 
 
-def final_pdf(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar")) -> bytes:
-    if letter.status != LetterStatus.CLOSED:
-        raise NotClosed()
-    return render_letter_pdf(letter_document(letter, languages=languages))
+def signatories_in(letter: Letter, revision: LetterRevision, language: str) -> tuple[Signatory, ...]:
+    """The names of one language's list, unsorted: confirmed signatures, or an imported list."""
+    if letter.source == "imported":
+        rows = db.session.scalars(
+            select(ImportedSignatory)
+            .where(ImportedSignatory.letter_id == letter.id, ImportedSignatory.language == language)
+            .order_by(ImportedSignatory.position)
+        )
+        return tuple(Signatory(name=row.name) for row in rows)
+    late_after = letter.late_after or (
+        datetime.combine(letter.deadline, time.max, tzinfo=timezone.utc) if letter.deadline else None)
+    return tuple(
+        Signatory(name=_name_in(signature, language), confirmed_at=signature.decided_at,
+                  late=bool(late_after and signature.decided_at > late_after))
+        for signature in confirmed_signatures(letter, revision)
+    )
+
+
+def signatory_rows(letter: Letter) -> dict[tuple[str, str], tuple[str, str]]:
+    """(language, printed name) -> (English name, Arabic name), for the CSV export."""
+    revision = letter.finalized_revision or letter.current_revision
+    if letter.source == "imported":
+        rows = {}
+        for row in db.session.scalars(select(ImportedSignatory).where(ImportedSignatory.letter_id == letter.id)):
+            organization = row.organization
+            pair = (organization.name_en, organization.name_ar) if organization else (
+                (row.name, "") if row.language == "en" else ("", row.name))
+            rows[(row.language, row.name)] = pair
+        return rows
+    rows = {}
+    for signature in confirmed_signatures(letter, revision):
+        for language in ("en", "ar"):
+            rows[(language, _name_in(signature, language))] = (signature.name_en, signature.name_ar)
+    return rows
+
+
+def letter_document(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar"),
+                    options: RenderOptions | None = None, verification_code: str | None = None,
+                    verification_url: str | None = None) -> LetterDocument:
+    """The letter as the renderer takes it: the final (or current) text and its signatories."""
+    revision = letter.finalized_revision or letter.current_revision
+    texts = []
+    for language in languages:
+        fields = revision.text(language)
+        texts.append(LanguageText(
+            language=language, title=fields["title"], addressees=fields["addressees"],
+            date_place=fields["date_place"], body_markdown=fields["body"],
+            signatories_heading=fields["heading"], signatories=signatories_in(letter, revision, language),
+        ))
+    return LetterDocument(
+        texts=tuple(texts), options=options or render_options(letter), author=letter.coalition,
+        created=letter.closed_at or revision.created_at, verification_code=verification_code,
+        verification_url=verification_url,
+    )
+
+
+def render_pdf_now(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar")) -> bytes:
+    """Render in this process (the CLI); the web serves the stored documents instead."""
+    return render_letter_pdf(letter_document(letter, languages=languages,
+                                             verification_code=letter.verification_code))
 
 
 def _name_in(signature: Signature, language: str) -> str:

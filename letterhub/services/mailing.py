@@ -3,7 +3,7 @@
 Messages are written to the outbox in the same transaction as the change that caused them
 (an invitation, a reminder), so an email is never sent for something that was rolled back and
 never lost for something that was committed. ``drain_outbox`` is run by the mail worker
-(``flask --app letterhub mail work``); it is a transaction boundary of its own and commits.
+(``flask --app letterhub worker``); it is a transaction boundary of its own and commits.
 
 Several workers may run at once: each claims a message with a conditional UPDATE on
 ``claimed_until`` before sending it, and only the worker whose UPDATE changed the row sends.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
-import time
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -47,10 +46,10 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["To"] = message.recipient
     email["Subject"] = message.subject
     email["Message-ID"] = make_msgid(domain="letterhub")
-    email["Content-Language"] = message.language
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    email["Content-Language"] = message.language  # after set_content, which drops Content-* headers
     return email
 
 
@@ -154,20 +153,3 @@ def _claim(message_id: int, now: datetime) -> bool:
     )
     db.session.commit()
     return result.rowcount == 1
-
-
-def run_worker(config, *, interval: float = 2.0, once: bool = False) -> None:
-    """Drain the outbox every ``interval`` seconds until interrupted."""
-    while True:
-        try:
-            counts = drain_outbox(config)
-            if any(counts.values()):
-                log.info("outbox: %s", counts)
-        except Exception:  # keep the worker alive through a database restart; the next round retries
-            db.session.rollback()
-            log.exception("outbox round failed")
-        finally:
-            db.session.remove()
-        if once:
-            return
-        time.sleep(interval)

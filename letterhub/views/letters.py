@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..forms.accounts import ActionForm
-from ..forms.letters import LetterForm, OrganizationForm
+from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import drafting, finalizing, inviting
+from ..services import drafting, finalizing, inviting, publishing
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -50,10 +50,14 @@ def show(letter_id: int):
     return _render_show(letter, OrganizationForm())
 
 
-def _render_show(letter: Letter, organization_form: OrganizationForm, status: int = 200):
+def _render_show(letter: Letter, organization_form: OrganizationForm, status: int = 200, options_form=None):
     revision = letter.current_revision
+    documents = publishing.documents_of(letter)
     return render_template(
         "letters/show.html",
+        documents=documents,
+        rendering=any(d.status.value in ("queued", "rendering") for d in documents),
+        options_form=options_form or ListOptionsForm(obj=letter),
         letter=letter,
         revision=revision,
         organization_form=organization_form,
@@ -199,13 +203,52 @@ def reopen(letter_id: int):
 
 @bp.get("/<int:letter_id>/final.pdf")
 def final_pdf(letter_id: int):
+    """Serve a stored final document; it was rendered once, in the background, at closing."""
     letter = get_letter(letter_id)
-    languages = tuple(code for code in request.args.get("languages", "en,ar").split(",") if code in ("en", "ar"))
-    try:
-        pdf = finalizing.final_pdf(letter, languages=languages or ("en", "ar"))
-    except finalizing.NotClosed:
+    if letter.status != LetterStatus.CLOSED:
         flash(_("Close signing first: the final PDF shows the final list."), "warning")
         return redirect(url_for("letters.show", letter_id=letter.id))
-    filename = f"letter-{letter.id}-{'-'.join(languages or ('en', 'ar'))}.pdf"
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    layouts = publishing.layouts(letter)
+    languages = request.args.get("languages", layouts[0])
+    if languages not in layouts:
+        abort(404)
+    document = publishing.ready_document(letter, languages)
+    if document is None:
+        flash(_("The final PDF is still being prepared. This page updates by itself."), "info")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    filename = f"letter-{letter.id}-{languages.replace(',', '-')}.pdf"
+    return Response(document.pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "ETag": f'"{document.sha256}"',
+        "Cache-Control": "private, max-age=3600",
+    })
+
+
+@bp.get("/<int:letter_id>/signatories.csv")
+def signatories_csv(letter_id: int):
+    letter = get_letter(letter_id)
+    return Response(publishing.signatories_csv(letter), mimetype="text/csv", headers={
+        "Content-Disposition": f'attachment; filename="letter-{letter.id}-signatories.csv"'})
+
+
+@bp.post("/<int:letter_id>/documents/retry")
+def retry_documents(letter_id: int):
+    letter = get_letter(letter_id)
+    if ActionForm().validate_on_submit():
+        publishing.retry_failed(letter)
+        db.session.commit()
+    return redirect(url_for("letters.show", letter_id=letter.id))
+
+
+@bp.post("/<int:letter_id>/list-options")
+def list_options(letter_id: int):
+    letter = get_letter(letter_id)
+    form = ListOptionsForm()
+    if letter.status == LetterStatus.CLOSED:
+        flash(_("Signing is closed: reopen it to change how the list is printed."), "warning")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    if form.validate_on_submit():
+        form.populate_obj(letter)
+        db.session.commit()
+        flash(_("List options saved."), "success")
+        return redirect(url_for("letters.show", letter_id=letter.id))
+    return _render_show(letter, OrganizationForm(), 422, options_form=form)

@@ -29,6 +29,24 @@ def switch_language(code: str):
     return redirect(target)
 
 
+@bp.get("/verify/")
+@bp.get("/verify/<code>")
+def verify(code: str | None = None):
+    """Public: check that an organisation signed and that a PDF is the one that was issued."""
+    from flask import render_template
+
+    from ..services import publishing
+
+    code = code or request.args.get("code", "")
+    letter = publishing.letter_for_code(code) if code else None
+    if letter is None:
+        return render_template("public/verify.html", letter=None, code=code), 404 if code else 200
+    documents = [d for d in publishing.documents_of(letter) if d.sha256]
+    return render_template("public/verify.html", letter=letter, code=letter.verification_code,
+                           revision=letter.finalized_revision, lists=publishing.numbered_lists(letter),
+                           documents=documents)
+
+
 @bp.get("/healthz")
 def health():
     return {"status": "ok"}

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from letterhub.extensions import db
 from letterhub.models import AuditEvent, Invitation, InvitationState, Letter, OutboxMessage, OutboxStatus, Signature
-from letterhub.services import mailing
+from letterhub.services import mailing, publishing
 
 from ..conftest import LETTER_TEXT, csrf_token
 
@@ -83,6 +83,8 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     overview = client.get(show).get_data(as_text=True)
     assert overview.count("state-confirmed") == 1 and overview.count("state-declined") == 1
     client.post(f"{show}/close", data=form_data(client, show))
+    assert client.get(f"{show}/final.pdf").status_code == 302  # not rendered yet: back to the letter page
+    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
     response = client.get(f"{show}/final.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"

@@ -1,0 +1,114 @@
+"""``flask --app letterhub letters …``: importing published letters and rendering any letter."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from .extensions import db
+from .models import Letter, User
+from .services import finalizing, letter_import
+from .services.importing import LetterImportError, decode_letter_file
+from .services.rendering import render_letter_pdf
+
+letters_cli = AppGroup("letters", help="Import published letters; render any letter to PDF.")
+
+LANGUAGE_CHOICES = {"both": ("en", "ar"), "en": ("en",), "ar": ("ar",)}
+
+
+@letters_cli.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--author", "author_email", default=None,
+              help="Email of the coordinator recorded as the importer (default: the first coordinator).")
+def import_command(files: tuple[Path, ...], author_email: str | None) -> None:
+    """Import a published letter: one text file per language (UTF-8), e.g. the Arabic and English texts.
+
+    Prints one JSON object: the letter's id, per language the number of signatories, the
+    numbering gaps and possible duplicates of the published list, and warnings. Nothing is
+    saved when a file cannot be read or has no signatory list.
+    """
+    author = _author(author_email)
+    texts = []
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise click.ClickException(f"{path}: cannot read the file ({error.strerror or error}).") from None
+        try:
+            texts.append(decode_letter_file(data))
+        except LetterImportError as error:
+            raise click.ClickException(f"{path}: {error.message}") from None
+    try:
+        result = letter_import.import_letter(texts, author=author)
+    except LetterImportError as error:
+        db.session.rollback()
+        names = ", ".join(str(path) for path in files)
+        raise click.ClickException(f"{names}: {error.message} Nothing was imported.") from None
+    db.session.commit()
+    click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+
+
+@letters_cli.command("pdf")
+@click.argument("letter_id", type=int)
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Where to write the PDF (written whole or not at all).")
+@click.option("--language", type=click.Choice(tuple(LANGUAGE_CHOICES)), default="both", show_default=True)
+def pdf_command(letter_id: int, output: Path, language: str) -> None:
+    """Render a letter (drafted or imported) to a PDF file."""
+    letter = db.session.get(Letter, letter_id)
+    if letter is None:
+        raise click.ClickException(f"There is no letter {letter_id}.")
+    languages = LANGUAGE_CHOICES[language]
+    if language == "both" and letter.first_language in languages:
+        languages = (letter.first_language, *(x for x in languages if x != letter.first_language))
+    try:
+        if letter.source == letter_import.IMPORTED:
+            document = letter_import.imported_document(letter, languages)
+        else:
+            document = finalizing.letter_document(letter, languages=languages)
+    except LetterImportError as error:
+        raise click.ClickException(error.message) from None
+    pdf = render_letter_pdf(document)
+    write_atomically(output, pdf)
+    click.echo(f"wrote {output} ({len(pdf)} bytes)")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename.
+
+    A reader never sees a half-written file, and on any error no file is left behind.
+    """
+    directory = path.resolve().parent
+    if not directory.is_dir():
+        raise click.ClickException(f"{path}: the folder {directory} does not exist.")
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _author(email: str | None) -> User:
+    if email:
+        user = db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
+        if user is None:
+            raise click.ClickException(f"There is no coordinator with the email {email}.")
+        return user
+    user = db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)).first()
+    if user is None:
+        raise click.ClickException(
+            "There is no coordinator account to record as the importer: create one first "
+            "(flask --app letterhub users create)."
+        )
+    return user

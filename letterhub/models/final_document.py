@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
+
+from ..extensions import db
+from .types import UTCDateTime, enum_column, utcnow
+
+
+class RenderStatus(enum.Enum):
+    QUEUED = "queued"  # waiting for a worker
+    RENDERING = "rendering"
+    READY = "ready"  # pdf and sha256 are set
+    FAILED = "failed"  # error says why; the coordinator can queue it again
+
+
+class FinalDocument(db.Model):
+    """A final PDF of a closed letter, rendered once by a worker and then served as stored.
+
+    One row per (letter, finalized revision, languages): ``languages`` is "en,ar", "ar,en",
+    "en" or "ar". The bytes are kept in the database so that every web process serves the
+    same file and its SHA-256 can be published on the verification page.
+    """
+
+    __tablename__ = "final_documents"
+    __table_args__ = (UniqueConstraint("letter_id", "revision_id", "languages"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("letter_revisions.id"))
+    languages: Mapped[str] = mapped_column(String(10))
+    status: Mapped[RenderStatus] = mapped_column(enum_column(RenderStatus), default=RenderStatus.QUEUED, index=True)
+    pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(Integer)
+    pages: Mapped[int | None] = mapped_column(Integer)
+    error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    letter = relationship("Letter")
+    revision = relationship("LetterRevision")

@@ -1,0 +1,178 @@
+"""The final documents of a closed letter: rendered once by a worker, stored, served, verifiable.
+
+Closing signing queues three documents (both languages in the letter's page order, English
+only, Arabic only) and gives the letter a verification code. A worker renders them in the
+background (``render_queued_documents``), so a long render never holds up a web request; the
+coordinator's page shows their progress. Each PDF's footer carries the verification code and
+URL; the public page for the code shows the numbered lists and the SHA-256 of each stored file.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import delete, or_, select, update
+
+from ..extensions import db
+from ..models import FinalDocument, Letter, RenderStatus
+from ..models.types import utcnow
+from . import finalizing
+from .rendering import ordered_signatories, render_letter_pdf
+
+log = logging.getLogger(__name__)
+
+# Unambiguous characters only: a code is read off paper and typed by hand.
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 10
+RENDER_TIMEOUT = timedelta(minutes=15)  # a render claimed longer ago than this is taken over
+
+
+def new_verification_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def layouts(letter: Letter) -> tuple[str, ...]:
+    """The documents a closed letter has: combined in the letter's page order, then each language."""
+    languages = available_languages(letter)
+    if len(languages) == 1:
+        return languages
+    first = letter.first_language if letter.first_language in languages else languages[0]
+    combined = ",".join([first] + [language for language in languages if language != first])
+    return (combined, *languages)
+
+
+def available_languages(letter: Letter) -> tuple[str, ...]:
+    revision = letter.finalized_revision or letter.current_revision
+    return tuple(language for language in ("en", "ar") if revision.text(language)["body"].strip())
+
+
+def queue_final_documents(letter: Letter) -> list[FinalDocument]:
+    """Give the closed letter its verification code and queue its documents for rendering."""
+    letter.verification_code = letter.verification_code or new_verification_code()
+    revision = letter.finalized_revision
+    documents = []
+    for languages in layouts(letter):
+        document = FinalDocument(letter_id=letter.id, revision_id=revision.id, languages=languages)
+        db.session.add(document)
+        documents.append(document)
+    db.session.flush()
+    return documents
+
+
+def discard_final_documents(letter: Letter) -> None:
+    """On reopening: the stored files and their code no longer describe the list."""
+    db.session.execute(delete(FinalDocument).where(FinalDocument.letter_id == letter.id))
+    letter.verification_code = None
+
+
+def documents_of(letter: Letter) -> list[FinalDocument]:
+    return list(db.session.scalars(
+        select(FinalDocument).where(FinalDocument.letter_id == letter.id).order_by(FinalDocument.id)
+    ))
+
+
+def ready_document(letter: Letter, languages: str) -> FinalDocument | None:
+    return db.session.scalars(
+        select(FinalDocument).where(
+            FinalDocument.letter_id == letter.id, FinalDocument.languages == languages,
+            FinalDocument.status == RenderStatus.READY,
+        )
+    ).first()
+
+
+def verification_url(base_url: str, code: str) -> str:
+    return f"{base_url.rstrip('/')}/verify/{code}"
+
+
+def render_document(document: FinalDocument, base_url: str) -> None:
+    """Render one document and store it with its hash (no commit)."""
+    letter = document.letter
+    pdf = render_letter_pdf(finalizing.letter_document(
+        letter, languages=tuple(document.languages.split(",")),
+        verification_code=letter.verification_code,
+        verification_url=verification_url(base_url, letter.verification_code),
+    ))
+    document.pdf = pdf
+    document.sha256 = hashlib.sha256(pdf).hexdigest()
+    document.size = len(pdf)
+    document.pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    document.status = RenderStatus.READY
+    document.rendered_at = utcnow()
+    document.error = ""
+
+
+def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
+    """Worker step: render what is queued (or stuck). A transaction boundary: commits."""
+    counts = {"rendered": 0, "failed": 0}
+    now = utcnow()
+    waiting = db.session.scalars(
+        select(FinalDocument.id)
+        .where(or_(FinalDocument.status == RenderStatus.QUEUED,
+                   (FinalDocument.status == RenderStatus.RENDERING) & (FinalDocument.started_at < now - RENDER_TIMEOUT)))
+        .order_by(FinalDocument.id).limit(limit)
+    ).all()
+    db.session.commit()
+    for document_id in waiting:
+        claimed = db.session.execute(
+            update(FinalDocument)
+            .where(FinalDocument.id == document_id)
+            .where(or_(FinalDocument.status == RenderStatus.QUEUED,
+                       (FinalDocument.status == RenderStatus.RENDERING) & (FinalDocument.started_at < now - RENDER_TIMEOUT)))
+            .values(status=RenderStatus.RENDERING, started_at=utcnow())
+        ).rowcount == 1
+        db.session.commit()
+        if not claimed:
+            continue
+        document = db.session.get(FinalDocument, document_id)
+        try:
+            render_document(document, config["BASE_URL"])
+        except Exception as error:  # a failed render is shown to the coordinator, who can retry
+            db.session.rollback()
+            document = db.session.get(FinalDocument, document_id)
+            document.status = RenderStatus.FAILED
+            document.error = f"{type(error).__name__}: {error}"[:2000]
+            counts["failed"] += 1
+            log.exception("rendering final document %s failed", document_id)
+        else:
+            counts["rendered"] += 1
+        db.session.commit()
+    return counts
+
+
+def retry_failed(letter: Letter) -> int:
+    failed = [d for d in documents_of(letter) if d.status == RenderStatus.FAILED]
+    for document in failed:
+        document.status = RenderStatus.QUEUED
+        document.error = ""
+    return len(failed)
+
+
+def numbered_lists(letter: Letter) -> dict[str, list[tuple[int, str]]]:
+    """The final lists as printed: {"en": [(1, name), ...], "ar": [...]}."""
+    document = finalizing.letter_document(letter, languages=available_languages(letter))
+    return {text.language: ordered_signatories(text, document.options) for text in document.texts}
+
+
+def signatories_csv(letter: Letter) -> str:
+    """One row per name and language: language, number (as printed), name, English and Arabic names."""
+    rows = finalizing.signatory_rows(letter)
+    output = io.StringIO()
+    writer = csv.writer(output)
+    writer.writerow(["language", "number", "name", "name_en", "name_ar"])
+    for language, entries in numbered_lists(letter).items():
+        for number, name in entries:
+            pair = rows.get((language, name), ("", ""))
+            writer.writerow([language, number, name, *pair])
+    return output.getvalue()
+
+
+def letter_for_code(code: str) -> Letter | None:
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        return None
+    return db.session.scalars(select(Letter).where(Letter.verification_code == code)).first()

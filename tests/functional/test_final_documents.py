@@ -1,0 +1,147 @@
+"""Final documents: rendered once in the background, stored with their hash, verifiable in public."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import subprocess
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from letterhub.extensions import db
+from letterhub.models import Decision, FinalDocument, RenderStatus
+from letterhub.services import finalizing, publishing, signing
+
+from ..conftest import csrf_token
+
+
+def confirm(invitation, letter, name_en, name_ar):
+    signing.record_decision(invitation, signing.DecisionInput(
+        decision=Decision.CONFIRMED, revision_id=letter.current_revision.id, name_en=name_en, name_ar=name_ar,
+        signer_name="Focal point", signer_role="Director", consent=True))
+    db.session.commit()
+
+
+@pytest.fixture
+def signed_letter(letter, invite):
+    """A letter with three confirmed organisations (given out of alphabetical order) and one pending."""
+    for name_en, name_ar, email in [
+        ("Women Now for Development", "النساء الآن من أجل التنمية", "a@example.org"),
+        ("Baytna Syria", "بيتنا سوريا", "b@example.org"),
+        ("Syrian Network for Human Rights (SNHR)", "الشبكة السورية لحقوق الإنسان", "c@example.org"),
+    ]:
+        invitation, _link = invite(name_en, name_ar, email)
+        confirm(invitation, letter, name_en, name_ar)
+    invite("Pending Organisation", "منظمة لم ترد", "d@example.org")
+    return letter
+
+
+def close_and_render(app, letter, coordinator):
+    finalizing.close_signing(letter, by=coordinator)
+    db.session.commit()
+    return publishing.render_queued_documents(app.config)
+
+
+def pdf_text(data: bytes) -> str:
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_letter, coordinator):
+    finalizing.close_signing(signed_letter, by=coordinator)
+    db.session.commit()
+    documents = publishing.documents_of(signed_letter)
+    assert [d.languages for d in documents] == ["en,ar", "en", "ar"]
+    assert {d.status for d in documents} == {RenderStatus.QUEUED}
+    assert len(signed_letter.verification_code) == publishing.CODE_LENGTH
+    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+    assert publishing.render_queued_documents(app.config) == {"rendered": 0, "failed": 0}
+    for document in publishing.documents_of(signed_letter):
+        assert document.status == RenderStatus.READY
+        assert document.sha256 == hashlib.sha256(document.pdf).hexdigest()
+
+
+def test_download_serves_the_stored_file_with_numbered_alphabetical_lists(app, signed_in, signed_letter, coordinator):
+    close_and_render(app, signed_letter, coordinator)
+    response = signed_in.get(f"/letters/{signed_letter.id}/final.pdf")
+    assert response.status_code == 200
+    stored = publishing.ready_document(signed_letter, "en,ar")
+    assert response.data == stored.pdf
+    text = pdf_text(response.data)
+    signatories = text[text.index("Signatories:"):]
+    english = [line.strip() for line in signatories.splitlines() if line.strip()[:2] in ("1.", "2.", "3.", "4.")]
+    assert english[:3] == ["1. Baytna Syria", "2. Syrian Network for Human Rights (SNHR)", "3. Women Now for Development"]
+    assert "Pending Organisation" not in text and "منظمة لم ترد" not in text
+    assert signed_letter.verification_code in text
+
+
+def test_single_language_documents_hold_only_that_language(app, signed_in, signed_letter, coordinator):
+    close_and_render(app, signed_letter, coordinator)
+    arabic = pdf_text(signed_in.get(f"/letters/{signed_letter.id}/final.pdf?languages=ar").data)
+    assert "Baytna" not in arabic and "بيتنا" in arabic
+    assert signed_in.get(f"/letters/{signed_letter.id}/final.pdf?languages=fr").status_code == 404
+
+
+def test_verification_page_shows_lists_and_file_hashes_but_nothing_about_signers(app, client, signed_letter, coordinator):
+    close_and_render(app, signed_letter, coordinator)
+    page = client.get(f"/verify/{signed_letter.verification_code}").get_data(as_text=True)
+    for document in publishing.documents_of(signed_letter):
+        assert document.sha256 in page
+    assert "Baytna Syria" in page and "بيتنا سوريا" in page
+    assert "Pending Organisation" not in page
+    for private in ("a@example.org", "Focal point", "Director"):
+        assert private not in page
+    assert client.get("/verify/NOSUCHCODE").status_code == 404
+
+
+def test_csv_export_has_both_names_language_and_number(app, signed_in, signed_letter, coordinator):
+    close_and_render(app, signed_letter, coordinator)
+    rows = list(csv.DictReader(io.StringIO(signed_in.get(f"/letters/{signed_letter.id}/signatories.csv").get_data(as_text=True))))
+    english = [row for row in rows if row["language"] == "en"]
+    assert [(row["number"], row["name"]) for row in english] == [
+        ("1", "Baytna Syria"), ("2", "Syrian Network for Human Rights (SNHR)"), ("3", "Women Now for Development")]
+    assert english[0]["name_ar"] == "بيتنا سوريا"
+    assert len([row for row in rows if row["language"] == "ar"]) == 3
+
+
+def test_list_options_change_numbering_and_late_signatories_are_appended(app, signed_in, letter, invite, coordinator):
+    show = f"/letters/{letter.id}"
+    response = signed_in.post(f"{show}/list-options", data={
+        "csrf_token": csrf_token(signed_in, show), "numbering_style": "dashed", "list_order": "alphabetical",
+        "late_signatories": "append", "first_language": "ar"})
+    assert response.status_code == 302
+    early, _ = invite("Zeta Relief", "زيتا للإغاثة", "z@example.org")
+    confirm(early, letter, "Zeta Relief", "زيتا للإغاثة")
+    letter.late_after = early.signature.decided_at + timedelta(microseconds=1)
+    db.session.commit()
+    late, _ = invite("Alpha Media", "ألفا ميديا", "a@example.org")
+    confirm(late, letter, "Alpha Media", "ألفا ميديا")
+    close_and_render(app, letter, coordinator)
+    assert [d.languages for d in publishing.documents_of(letter)][0] == "ar,en"
+    text = pdf_text(publishing.ready_document(letter, "en").pdf)
+    assert text.index("- 1 - Zeta Relief") < text.index("- 2 - Alpha Media")
+
+
+def test_reopening_discards_stored_documents_and_their_code(app, signed_letter, coordinator):
+    close_and_render(app, signed_letter, coordinator)
+    code = signed_letter.verification_code
+    finalizing.reopen_signing(signed_letter, by=coordinator)
+    db.session.commit()
+    assert db.session.scalar(select(func.count()).select_from(FinalDocument)) == 0
+    assert publishing.letter_for_code(code) is None
+
+
+def test_a_failed_render_is_shown_and_can_be_retried(app, signed_in, signed_letter, coordinator, monkeypatch):
+    def broken(document):
+        raise MemoryError("simulated")
+
+    monkeypatch.setattr(publishing, "render_letter_pdf", broken)
+    assert close_and_render(app, signed_letter, coordinator) == {"rendered": 0, "failed": 3}
+    page = signed_in.get(f"/letters/{signed_letter.id}").get_data(as_text=True)
+    assert "render-failed" in page and "simulated" in page
+    monkeypatch.undo()
+    show = f"/letters/{signed_letter.id}"
+    signed_in.post(f"{show}/documents/retry", data={"csrf_token": csrf_token(signed_in, show)})
+    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
