@@ -7,7 +7,8 @@ the CLI and the tests all call the same thing. What it guarantees:
 - Names are cleaned (:func:`letterhub.services.names.clean_name`), exact duplicates
   collapse, and the program numbers the list 1..N with no gaps (:func:`ordered_signatories`).
 - Arabic sections are ``dir="rtl" lang="ar"`` in Noto Naskh Arabic, English in Noto Serif;
-  every name is bidi-isolated (``<bdi>``) so that ``SCM – المركز`` or ``منظمة X (SAMS)``
+  every name is wrapped in bidi isolate characters (RLI/LRI … PDI; WeasyPrint 70 ignores
+  ``unicode-bidi: isolate`` and ``<bdi>``) so that ``SCM – المركز`` or ``منظمة X (SAMS)``
   keep their parentheses and dashes on the right side in either list.
 - The few words the PDF prints by itself (page footer, verification line, heading of the
   late signatories) come from :data:`LABELS`, an explicit dict per language, not from
@@ -16,8 +17,8 @@ the CLI and the tests all call the same thing. What it guarantees:
   stylesheet and fonts under ``letterhub/static`` and refuses every other URL (other
   files, http(s), data:, redirects), so a letter body cannot read files or call servers.
 
-Large documents are laid out one language per process (two cores) and the parts are
-merged with pypdf; see :func:`render_letter_pdf`.
+Large multi-language documents are laid out one language per process and the parts merged
+with pypdf (a runtime dependency); see :func:`render_letter_pdf`.
 """
 
 from __future__ import annotations
@@ -51,9 +52,11 @@ STYLESHEET = STATIC_DIR / "pdf" / "letter.css"
 
 logger = logging.getLogger(__name__)
 
-# Below this many signatories in all, one process renders everything: starting workers
-# costs more than it saves.
-PARALLEL_MIN_SIGNATORIES = 300
+# From this many signatories in all, languages are laid out in parallel processes. Off
+# (None) for now: measured on 2 cores it was slower than one process (2.1 s vs 1.2 s at
+# 500 names per language, 5.2 s vs 5.1 s at 2,000) and used 2.7x the memory; see
+# benchmarks/render_pdf.py. Kept, and tested, for machines with spare cores.
+PARALLEL_MIN_SIGNATORIES: int | None = None
 
 
 @dataclass(frozen=True)
@@ -403,7 +406,7 @@ def render_letter_pdf(document: LetterDocument) -> bytes:
     (:func:`_render_in_parallel`). The result reads the same either way.
     """
     total = sum(len(text.signatories) for text in document.texts)
-    if len(document.texts) > 1 and total >= PARALLEL_MIN_SIGNATORIES:
+    if PARALLEL_MIN_SIGNATORIES is not None and len(document.texts) > 1 and total >= PARALLEL_MIN_SIGNATORIES:
         try:
             return _render_in_parallel(document)
         except BrokenProcessPool:

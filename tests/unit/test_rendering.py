@@ -433,3 +433,21 @@ def test_fetcher_serves_only_the_static_assets():
     ):
         with pytest.raises(Exception):
             fetcher.fetch(url)
+
+
+# --- Parallel rendering -------------------------------------------------------------------
+
+
+def test_parallel_rendering_gives_the_same_pages_and_continuous_page_numbers(seeds, seed_pdf, tmp_path, monkeypatch):
+    from letterhub.services import rendering
+
+    monkeypatch.setattr(rendering, "PARALLEL_MIN_SIGNATORIES", 0)
+    parallel = render_letter_pdf(bilingual(seeds))
+    reader = pypdf.PdfReader(_bytes_io(parallel))
+    serial_pages = len(pypdf.PdfReader(_bytes_io(seed_pdf)).pages)
+    assert len(reader.pages) == serial_pages
+    for number in range(1, serial_pages + 1):
+        pages = [pdftotext(pdf, tmp_path, "-f", str(number), "-l", str(number)) for pdf in (parallel, seed_pdf)]
+        assert sorted(pages[0].split()) == sorted(pages[1].split()), f"page {number} differs"
+    assert reader.metadata.title == "Joint letter" and reader.trailer["/Root"]["/Lang"] == "en"
+    assert reader.metadata.creation_date == datetime(2018, 2, 20, 9, 30, tzinfo=timezone.utc)

@@ -1,0 +1,220 @@
+"""How long the final PDF takes, against bare WeasyPrint on the same letter.
+
+    .venv/bin/python benchmarks/render_pdf.py [--sizes 54 500 2000] [--runs 5] [--variant NAME]
+
+Builds the bilingual seed letter (seed 001 in English, seed 000 in Arabic, read from
+``shared/seeds`` beside the repository) with N signatories per language (the seeds' names,
+then the same names followed by a counter word: "… Branch 2", "… فرع 2"), renders it
+with ``render_letter_pdf`` and, in the same run, renders a plain reference: the same
+letter as one straightforward HTML page with an ``<ol>`` per language, given to bare
+WeasyPrint (``HTML(string=...).write_pdf()``) with the same fonts.
+
+Each measurement runs in a fresh child process (warm-up, then ``--runs`` timed runs,
+median reported). Peak memory is the highest sum of the resident set sizes of that
+process and all its descendants (render workers included), sampled every 5 ms with
+psutil, so parallel rendering cannot hide its workers' memory.
+
+Prints one JSON line per N:
+{"n": N, "seconds": median, "reference_seconds": median, "ratio": ..., "peak_rss_mb": M, "pages": P}
+
+``--variant`` measures an earlier state of the renderer, to show what each optimisation buys:
+``serial-gc`` (one process, cyclic GC left on during layout), ``serial`` (one process, GC
+paused), ``parallel`` (one process per language, merged with pypdf), ``default`` (what
+``render_letter_pdf`` does today: serial).
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from contextlib import nullcontext
+from html import escape
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO.parent / "shared" / "seeds"
+sys.path.insert(0, str(REPO))
+
+
+def seed_letter(number: int, heading: str, item: str) -> tuple[str, str, list[str]]:
+    (path,) = SEEDS.glob(f"{number:03d}_*.txt")
+    letter, _, signatories = path.read_text(encoding="utf-8").partition(heading)
+    paragraphs = letter.strip().split("\n\n")
+    names = [m.group(1).strip() for m in re.finditer(item, signatories, re.M)]
+    return paragraphs[0], "\n\n".join(paragraphs[1:]), names
+
+
+def names_for(seed_names: list[str], n: int, counter_word: str) -> list[str]:
+    """``n`` unique names: the seed's, then the seed's with a counter word and a number."""
+    names = []
+    for i in range(n):
+        base = seed_names[i % len(seed_names)]
+        round_ = i // len(seed_names)
+        names.append(base if round_ == 0 else f"{base} {counter_word} {round_ + 1}")
+    return names
+
+
+def build_document(n: int):
+    from letterhub.services.rendering import LanguageText, LetterDocument, Signatory
+
+    ar_addressees, ar_body, ar_names = seed_letter(0, "### الموقعون:", r"^\d+\.\s+(.+)$")
+    en_addressees, en_body, en_names = seed_letter(1, "Signatories:", r"^-?\s*\d+-\s*(.+)$")
+    en = LanguageText(
+        "en", "Joint letter", en_addressees, "Geneva, February 2018", en_body, "Signatories:",
+        tuple(Signatory(name) for name in names_for(en_names, n, "Branch")),
+    )
+    ar = LanguageText(
+        "ar", "رسالة مشتركة", ar_addressees, "جنيف، شباط ٢٠١٨", ar_body, "الموقعون:",
+        tuple(Signatory(name) for name in names_for(ar_names, n, "فرع")),
+    )
+    return LetterDocument((en, ar), author="Coalition", verification_code="K7Q2-9XPA",
+                          verification_url="https://letters.example.org/v/K7Q2-9XPA")
+
+
+def reference_html(document) -> str:
+    """The same letter, written the obvious way: one page, an <ol> per language."""
+    from letterhub.services.markdown import render_markdown
+    from letterhub.services.rendering import STATIC_DIR
+
+    fonts = (STATIC_DIR / "fonts").as_uri()
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><style>",
+        f"@font-face {{ font-family: 'Noto Serif'; src: url('{fonts}/NotoSerif-Regular.ttf') }}",
+        f"@font-face {{ font-family: 'Noto Serif'; src: url('{fonts}/NotoSerif-Bold.ttf'); font-weight: bold }}",
+        f"@font-face {{ font-family: 'Noto Naskh Arabic'; src: url('{fonts}/NotoNaskhArabic-Regular.ttf') }}",
+        f"@font-face {{ font-family: 'Noto Naskh Arabic'; src: url('{fonts}/NotoNaskhArabic-Bold.ttf'); font-weight: bold }}",
+        "@page { size: A4; margin: 22mm 20mm; @bottom-right { content: counter(page) ' / ' counter(pages) } }",
+        "section { page-break-before: always } [lang=en] { font-family: 'Noto Serif' }",
+        "[lang=ar] { font-family: 'Noto Naskh Arabic', 'Noto Serif' }",
+        "</style></head><body>",
+    ]
+    for text in document.texts:
+        direction = "rtl" if text.language == "ar" else "ltr"
+        parts.append(f"<section lang='{text.language}' dir='{direction}'>")
+        parts.append("".join(f"<p>{escape(line)}</p>" for line in text.addressees.splitlines()))
+        parts.append(f"<h1>{escape(text.title)}</h1><p>{escape(text.date_place)}</p>")
+        parts.append(str(render_markdown(text.body_markdown)))
+        parts.append(f"<h2>{escape(text.signatories_heading)}</h2><ol>")
+        parts.append("".join(f"<li>{escape(s.name)}</li>" for s in text.signatories))
+        parts.append("</ol></section>")
+    parts.append("</body></html>")
+    return "".join(parts)
+
+
+class PeakMemory:
+    """Highest total RSS of this process and its descendants, sampled in a thread."""
+
+    def __init__(self, interval: float = 0.005):
+        import psutil
+
+        self._process = psutil.Process()
+        self._interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self):
+        import psutil
+
+        while not self._stop.is_set():
+            total = 0
+            for process in [self._process, *self._process.children(recursive=True)]:
+                try:
+                    total += process.memory_info().rss
+                except psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self._interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def measure(kind: str, n: int, runs: int, variant: str) -> dict:
+    """Run in a child process: warm up, time ``runs`` renders, report median, peak and pages."""
+    import resource
+
+    import pypdf
+    from weasyprint import HTML
+
+    from letterhub.services import rendering
+
+    document = build_document(n)
+    if kind == "reference":
+        html = reference_html(document)
+        base_url = rendering.STATIC_DIR.as_uri() + "/"
+
+        def render():
+            return HTML(string=html, base_url=base_url).write_pdf()
+    else:
+        if variant == "parallel":
+            rendering.PARALLEL_MIN_SIGNATORIES = 0
+        if variant in ("serial", "serial-gc"):
+            rendering.PARALLEL_MIN_SIGNATORIES = None
+        if variant == "serial-gc":
+            rendering._no_cyclic_gc = nullcontext
+
+        def render():
+            return rendering.render_letter_pdf(document)
+
+    with PeakMemory() as memory:
+        pdf = render()  # warm-up: fonts, templates, worker processes
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            pdf = render()
+            times.append(time.perf_counter() - start)
+    own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    return {
+        "seconds": statistics.median(times),
+        "peak_rss_mb": round(max(memory.peak, own_peak) / 2**20),
+        "pages": len(pypdf.PdfReader(io.BytesIO(pdf)).pages),
+    }
+
+
+def in_child(kind: str, n: int, runs: int, variant: str) -> dict:
+    command = [sys.executable, __file__, "--child", kind, "--sizes", str(n), "--runs", str(runs), "--variant", variant]
+    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return json.loads(output.splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[54, 500, 2000])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--variant", default="default", choices=["default", "parallel", "serial", "serial-gc"])
+    parser.add_argument("--child", choices=["ours", "reference"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.child:
+        print(json.dumps(measure(args.child, args.sizes[0], args.runs, args.variant)))
+        return
+    for n in args.sizes:
+        ours = in_child("ours", n, args.runs, args.variant)
+        reference = in_child("reference", n, args.runs, args.variant)
+        print(json.dumps({
+            "n": n,
+            "seconds": round(ours["seconds"], 3),
+            "reference_seconds": round(reference["seconds"], 3),
+            "ratio": round(ours["seconds"] / reference["seconds"], 2),
+            "peak_rss_mb": ours["peak_rss_mb"],
+            "pages": ours["pages"],
+            "reference_peak_rss_mb": reference["peak_rss_mb"],
+            "variant": args.variant,
+        }), flush=True)
+
+
+if __name__ == "__main__":
+    main()
