@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Letter, User
-from .services import finalizing, letter_import
+from .services import finalizing, letter_import, publishing
 from .services.importing import LetterImportError, decode_letter_file
 from .services.rendering import render_letter_pdf
 
@@ -67,13 +67,12 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
     languages = LANGUAGE_CHOICES[language]
     if language == "both" and letter.first_language in languages:
         languages = (letter.first_language, *(x for x in languages if x != letter.first_language))
-    try:
-        if letter.source == letter_import.IMPORTED:
-            document = letter_import.imported_document(letter, languages)
-        else:
-            document = finalizing.letter_document(letter, languages=languages)
-    except LetterImportError as error:
-        raise click.ClickException(error.message) from None
+    present = publishing.available_languages(letter)
+    languages = tuple(code for code in languages if code in present)
+    if not languages:
+        raise click.ClickException("This letter has no text in the language asked for.")
+    document = finalizing.letter_document(letter, languages=languages,
+                                          verification_code=letter.verification_code)
     pdf = render_letter_pdf(document)
     write_atomically(output, pdf)
     click.echo(f"wrote {output} ({len(pdf)} bytes)")

@@ -85,7 +85,8 @@ class Letter(db.Model):
         if revision is None:
             return ""
         other = "ar" if language == "en" else "en"
-        return revision.text(language)["title"] or revision.text(other)["title"]
+        first_addressee = (revision.text(language)["addressees"] or revision.text(other)["addressees"]).split("\n")[0]
+        return revision.text(language)["title"] or revision.text(other)["title"] or first_addressee or f"#{self.id}"
 
 
 class LetterRevision(db.Model):

@@ -1,0 +1,153 @@
+"""Importing published letters from the browser, and reviewing the pairing of their two lists."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from ..extensions import db
+from ..forms.imports import ImportForm, PairForm
+from ..models import Letter
+from ..services import letter_import
+from ..services.importing import (
+    LetterImportError,
+    NoSignatoryList,
+    UnreadableLetterFile,
+    decode_letter_file,
+    parse_letter_text,
+)
+
+bp = Blueprint("imports", __name__, url_prefix="/letters/import")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here is for signed-in coordinators."""
+
+
+def get_imported_letter(letter_id: int) -> Letter:
+    letter = db.session.get(Letter, letter_id)
+    if letter is None or letter.source != letter_import.IMPORTED:
+        abort(404)
+    return letter
+
+
+@bp.route("/", methods=["GET", "POST"])
+def new():
+    form = ImportForm()
+    if form.validate_on_submit():
+        texts = _texts(form)
+        if texts is not None and not form.errors:
+            try:
+                result = letter_import.import_letter(texts, author=current_user)
+            except LetterImportError as error:
+                db.session.rollback()
+                form.form_errors.append(_import_error_message(error))
+            else:
+                db.session.commit()
+                flash(_("Letter imported. Check the two lists and pair the organisations."), "success")
+                return redirect(url_for("imports.pairs", letter_id=result.letter_id))
+    status = 422 if form.errors else 200
+    return render_template("imports/new.html", form=form), status
+
+
+def _texts(form: ImportForm) -> list[str] | None:
+    """Each slot's text (an uploaded file wins over pasted text), checked one by one.
+
+    Problems are attached to the field they come from. A file that decoded but could not be
+    imported is put into the text box, so that what the coordinator sent is not lost.
+    """
+    texts = []
+    for language in ("en", "ar"):
+        text_field, file_field = getattr(form, f"text_{language}"), getattr(form, f"file_{language}")
+        upload = file_field.data
+        if upload and getattr(upload, "filename", ""):
+            try:
+                text = decode_letter_file(upload.read())
+            except LetterImportError as error:
+                file_field.errors = [*file_field.errors, _import_error_message(error)]
+                continue
+            text_field.data = text
+            error_field = file_field
+        else:
+            text = text_field.data or ""
+            error_field = text_field
+        if not text.strip():
+            continue
+        try:
+            parse_letter_text(text)
+        except LetterImportError as error:
+            error_field.errors = [*error_field.errors, _import_error_message(error)]
+            continue
+        texts.append(text)
+    if not texts and not form.errors:
+        form.form_errors.append(_("Paste the text of the letter, or upload it, in at least one language."))
+        return None
+    return texts
+
+
+def _import_error_message(error: LetterImportError) -> str:
+    if isinstance(error, NoSignatoryList):
+        return _("No signatory list was found: the text needs a heading such as “Signatories:” or “الموقعون:” "
+                 "followed by a numbered or bulleted list of organisations.")
+    if isinstance(error, UnreadableLetterFile):
+        return _("This file could not be read as text: %(reason)s", reason=error.message)
+    return _("The letter could not be imported: %(reason)s", reason=error.message)
+
+
+@bp.get("/<int:letter_id>/pairs")
+def pairs(letter_id: int):
+    return _render_pairs(get_imported_letter(letter_id))
+
+
+@bp.post("/<int:letter_id>/pairs")
+def pair(letter_id: int):
+    letter = get_imported_letter(letter_id)
+    arabic = letter_import.imported_rows(letter, "ar")
+    form = PairForm()
+    form.ar_row.choices = _arabic_choices(arabic)
+    if not form.validate_on_submit():
+        return _render_pairs(letter, failed=form, status=422)
+    try:
+        en_row_id = int(form.en_row.data or 0)
+        if form.ar_row.data:
+            letter_import.confirm_pair(letter, en_row_id, form.ar_row.data, by=current_user)
+            message = _("Pairing saved: both names are now one organisation.")
+        else:
+            partner = letter_import.partner_rows(letter).get(en_row_id)
+            if partner is not None:
+                letter_import.unpair(letter, en_row_id, partner.id, by=current_user)
+            message = _("Pairing removed: the names are separate organisations.")
+    except (ValueError, letter_import.PairingError):
+        db.session.rollback()
+        abort(400)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("imports.pairs", letter_id=letter.id, _anchor=f"en-{en_row_id}"))
+
+
+def _arabic_choices(arabic) -> list[SelectChoice]:
+    return [SelectChoice(0, _("— not paired —"))] + [
+        SelectChoice(row.id, f"{row.position}. {row.name}") for row in arabic
+    ]
+
+
+def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 200):
+    english = letter_import.imported_rows(letter, "en")
+    arabic = letter_import.imported_rows(letter, "ar")
+    partners = letter_import.partner_rows(letter)
+    choices = _arabic_choices(arabic)
+    forms = {}
+    for row in english:
+        form = PairForm(formdata=None, en_row=row.id, ar_row=partners[row.id].id if row.id in partners else 0)
+        form.ar_row.choices = choices
+        forms[row.id] = form
+    details = letter_import.import_details(letter)
+    proposed = {name_en: (name_ar, reason) for name_en, name_ar, reason in details["pairs"]}
+    return render_template(
+        "imports/pairs.html", letter=letter, english=english, arabic=arabic, partners=partners, forms=forms,
+        report=details["report"], warnings=details["warnings"], proposed=proposed, failed=failed,
+    ), status

@@ -1,0 +1,417 @@
+"""Importing published letters (CLI and web) and rendering them again."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+
+import pytest
+from sqlalchemy import func, select
+
+from letterhub.extensions import db
+from letterhub.models import AuditEvent, ImportedSignatory, Letter, LetterRevision, LetterStatus, Organization
+from letterhub.services import letter_import
+from letterhub.services.importing import LetterImportError
+
+from ..conftest import csrf_token
+
+
+def count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: count(model) for model in (Letter, LetterRevision, ImportedSignatory, Organization)}
+
+
+@pytest.fixture
+def seed_file(tmp_path, seed_text):
+    """``seed_file(1)`` writes seed 001 to a file (UTF-8) and returns its path as a string."""
+
+    def write(number: int, encoding: str = "utf-8") -> str:
+        path = tmp_path / f"seed_{number:03d}_{encoding}.txt"
+        path.write_bytes(seed_text(number).encode(encoding))
+        return str(path)
+
+    return write
+
+
+def import_files(runner, *paths, extra=()):
+    return runner.invoke(args=["letters", "import", *paths, *extra])
+
+
+def imported_json(result) -> dict:
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def rows(letter_id: int, language: str) -> list[ImportedSignatory]:
+    db.session.expire_all()
+    return list(db.session.scalars(
+        select(ImportedSignatory)
+        .where(ImportedSignatory.letter_id == letter_id, ImportedSignatory.language == language)
+        .order_by(ImportedSignatory.position)
+    ))
+
+
+# --------------------------------------------------------------------------- CLI import
+
+
+def test_arabic_and_english_seeds_import_as_one_letter_with_54_signatories_each(runner, coordinator, seed_file):
+    output = imported_json(import_files(runner, seed_file(0), seed_file(1)))
+
+    assert set(output["languages"]) == {"ar", "en"}
+    for language in ("ar", "en"):
+        assert output["languages"][language]["signatories"] == 54
+        assert output["languages"][language]["numbering_gaps"] == []
+        assert output["languages"][language]["possible_duplicates"] == []
+    assert isinstance(output["warnings"], list)
+    assert count(Letter) == 1
+    letter = db.session.get(Letter, output["letter"])
+    assert letter.source == "imported"
+    assert letter.status == LetterStatus.CLOSED
+    assert letter.finalized_revision_number == 1 and letter.closed_at is not None
+    assert letter.created_by_id == coordinator.id
+    revision = letter.finalized_revision
+    assert "Guterres" in revision.addressees_en and "غوتيريس" in revision.addressees_ar
+    assert revision.body_en and revision.body_ar
+
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    assert [r.position for r in english] == list(range(1, 55))
+    assert [r.published_number for r in english] == list(range(1, 55))
+    assert english[0].name.startswith("Al-Marsad")
+    assert len(arabic) == 54
+    # Every entry is in the directory.
+    assert all(r.organization_id is not None for r in english + arabic)
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "letter.imported")) is not None
+
+
+def test_statement_without_heading_imports_65_arabic_signatories(runner, coordinator, seed_file):
+    output = imported_json(import_files(runner, seed_file(2)))
+
+    assert list(output["languages"]) == ["ar"]
+    assert output["languages"]["ar"]["signatories"] == 65
+    assert any("heading" in warning for warning in output["warnings"])
+    assert any("Arabic text was imported" in warning for warning in output["warnings"])
+    assert len(rows(output["letter"], "ar")) == 65
+    assert rows(output["letter"], "en") == []
+
+
+def test_web_statement_reports_numbering_gaps_and_near_duplicates(runner, coordinator, seed_file):
+    output = imported_json(import_files(runner, seed_file(4)))
+
+    report = output["languages"]["en"]
+    assert report["signatories"] == 44
+    assert report["numbering_gaps"] == [14, 27, 36]
+    assert ["jasmin", "Jasmine Dream Organization"] in report["possible_duplicates"]
+    english = rows(output["letter"], "en")
+    assert [r.position for r in english] == list(range(1, 45))
+    assert max(r.published_number for r in english) == 47
+
+
+def test_news_article_without_a_list_is_refused_and_nothing_is_saved(runner, coordinator, seed_file):
+    before = counts()
+    result = import_files(runner, seed_file(3))
+
+    assert result.exit_code != 0
+    assert "No signatory list" in result.stderr
+    assert result.stdout == ""
+    assert counts() == before
+
+
+def test_a_bad_second_file_refuses_the_whole_import(runner, coordinator, seed_file):
+    before = counts()
+    result = import_files(runner, seed_file(1), seed_file(3))
+    assert result.exit_code != 0 and "Nothing was imported" in result.stderr
+    assert counts() == before
+
+
+def test_two_texts_in_the_same_language_are_refused(runner, coordinator, seed_file):
+    before = counts()
+    result = import_files(runner, seed_file(1), seed_file(4))
+    assert result.exit_code != 0 and "same language" in result.stderr
+    assert counts() == before
+
+
+def test_cp1256_file_is_refused_with_the_expected_encoding_named(runner, coordinator, seed_file):
+    before = counts()
+    result = import_files(runner, seed_file(0, encoding="cp1256"))
+
+    assert result.exit_code != 0
+    assert "UTF-8" in result.stderr and "cp1256" in result.stderr
+    assert counts() == before
+
+
+def test_missing_file_is_refused(runner, coordinator, tmp_path):
+    result = import_files(runner, str(tmp_path / "nope.txt"))
+    assert result.exit_code != 0 and "cannot read" in result.stderr
+    assert count(Letter) == 0
+
+
+def test_import_without_any_coordinator_exits_with_a_message(runner, app, seed_file):
+    result = import_files(runner, seed_file(1))
+    assert result.exit_code != 0 and "no coordinator" in result.stderr
+    assert count(Letter) == 0
+
+
+def test_author_option_names_the_importer(runner, coordinator, seed_file):
+    from letterhub.services import accounts
+
+    other = accounts.create_user("other@example.org", "Other", "correct horse battery")
+    db.session.commit()
+    output = imported_json(import_files(runner, seed_file(1), extra=["--author", "Other@Example.org"]))
+    assert db.session.get(Letter, output["letter"]).created_by_id == other.id
+    unknown = import_files(runner, seed_file(1), extra=["--author", "nobody@example.org"])
+    assert unknown.exit_code != 0 and "no coordinator" in unknown.stderr
+
+
+# --------------------------------------------------------------------------- pairing
+
+
+def test_directory_pair_links_english_and_arabic_rows_to_one_organisation(app, coordinator, seed_text):
+    first = letter_import.import_letter([seed_text(0), seed_text(1)], author=coordinator)
+    english, arabic = rows(first.letter_id, "en"), rows(first.letter_id, "ar")
+    assert first.pairs == []  # no shared acronyms, empty directory: nothing is guessed
+
+    organization = letter_import.confirm_pair(db.session.get(Letter, first.letter_id), english[0].id, arabic[0].id,
+                                              by=coordinator)
+    assert (organization.name_en, organization.name_ar) == (english[0].name, arabic[0].name)
+    db.session.commit()
+
+    second = letter_import.import_letter([seed_text(1), seed_text(0)], author=coordinator)
+    assert [(p.name_en, p.name_ar, p.reason) for p in second.pairs] == [(english[0].name, arabic[0].name, "directory")]
+    en2, ar2 = rows(second.letter_id, "en"), rows(second.letter_id, "ar")
+    assert en2[0].organization_id == ar2[0].organization_id == organization.id
+
+
+def test_acronym_pair_is_proposed_and_linked(app, coordinator):
+    english = "Title\n\nWe write.\n\nSignatories:\n1. Syrian Network for Human Rights (SNHR)\n2. Other Group\n"
+    arabic = "عنوان\n\nنكتب إليكم.\n\nالموقعون:\n1. الشبكة السورية لحقوق الإنسان (SNHR)\n2. جمعية أخرى\n"
+    result = letter_import.import_letter([english, arabic], author=coordinator)
+
+    assert [(p.reason) for p in result.pairs] == ["acronym SNHR"]
+    en_rows, ar_rows = rows(result.letter_id, "en"), rows(result.letter_id, "ar")
+    assert en_rows[0].organization_id == ar_rows[0].organization_id
+    assert en_rows[1].organization_id != ar_rows[1].organization_id
+
+
+def test_confirm_then_unpair_splits_the_organisation_again(app, coordinator, seed_text):
+    result = letter_import.import_letter([seed_text(0), seed_text(1)], author=coordinator)
+    letter = db.session.get(Letter, result.letter_id)
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+
+    letter_import.confirm_pair(letter, english[3].id, arabic[5].id)
+    assert english[3].organization_id == arabic[5].organization_id
+    # Correcting the pair: the English entry now goes with another Arabic entry.
+    letter_import.confirm_pair(letter, english[3].id, arabic[6].id)
+    assert english[3].organization_id == arabic[6].organization_id
+    assert arabic[5].organization_id not in (None, english[3].organization_id)
+    assert letter_import.partner_rows(letter)[english[3].id].id == arabic[6].id
+
+    letter_import.unpair(letter, english[3].id, arabic[6].id)
+    assert english[3].organization_id != arabic[6].organization_id
+    assert english[3].organization.name_ar == ""
+    assert english[3].id not in letter_import.partner_rows(letter)
+    with pytest.raises(letter_import.PairingError):
+        letter_import.confirm_pair(letter, arabic[0].id, english[0].id)
+
+
+def test_service_refusal_adds_nothing_to_the_session(app, coordinator, seed_text):
+    before = counts()
+    with pytest.raises(LetterImportError):
+        letter_import.import_letter([seed_text(1), seed_text(3)], author=coordinator)
+    assert not db.session.new
+    assert counts() == before
+
+
+# --------------------------------------------------------------------------- PDF
+
+
+def pdf_text(path) -> str:
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def test_letters_pdf_numbers_imported_english_names_1_to_54_in_published_order(runner, coordinator, seed_file,
+                                                                               tmp_path):
+    output = imported_json(import_files(runner, seed_file(1)))
+    names = [row.name for row in rows(output["letter"], "en")]
+    target = tmp_path / "letter.pdf"
+
+    result = runner.invoke(args=["letters", "pdf", str(output["letter"]), "--output", str(target),
+                                 "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert target.read_bytes().startswith(b"%PDF")
+    text = " ".join(pdf_text(target).split())
+    positions = []
+    for number, name in enumerate(names, start=1):
+        match = re.search(rf"(?<!\d){number}\. {re.escape(' '.join(name.split()))}", text)
+        assert match, f"{number}. {name} not in the PDF"
+        positions.append(match.start())
+    assert positions == sorted(positions)
+    assert [p.name for p in tmp_path.iterdir()] == [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+
+
+def test_letters_pdf_of_a_missing_language_or_letter_writes_no_file(runner, coordinator, seed_file, tmp_path):
+    output = imported_json(import_files(runner, seed_file(1)))
+    target = tmp_path / "letter.pdf"
+    result = runner.invoke(args=["letters", "pdf", str(output["letter"]), "-o", str(target), "--language", "ar"])
+    assert result.exit_code != 0 and "no text in the language asked for" in result.stderr
+    missing = runner.invoke(args=["letters", "pdf", "999", "-o", str(target)])
+    assert missing.exit_code != 0 and "no letter 999" in missing.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf" or p.name.startswith(".letter")) == []
+
+
+def test_write_atomically_leaves_no_file_when_writing_fails(tmp_path, monkeypatch):
+    from letterhub import cli_letters
+
+    target = tmp_path / "out.pdf"
+    target.write_bytes(b"old")
+
+    def broken_fsync(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cli_letters.os, "fsync", broken_fsync)
+    with pytest.raises(OSError):
+        cli_letters.write_atomically(target, b"%PDF new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.pdf"]
+
+
+# --------------------------------------------------------------------------- web
+
+
+def post_import(client, **fields):
+    return client.post("/letters/import/", data={"csrf_token": csrf_token(client, "/letters/import/"), **fields},
+                       content_type="multipart/form-data")
+
+
+def test_import_pages_require_sign_in(client, coordinator):
+    for path in ("/letters/import/", "/letters/import/1/pairs"):
+        response = client.get(path)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_import_form_has_an_rtl_arabic_text_box_and_file_fields(signed_in):
+    page = signed_in.get("/letters/import/").get_data(as_text=True)
+    assert re.search(r'<textarea[^>]*dir="rtl"[^>]*name="text_ar"|<textarea[^>]*name="text_ar"[^>]*dir="rtl"', page)
+    assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
+
+
+def test_pasted_english_letter_imports_and_shows_the_review_page(signed_in, seed_text):
+    response = post_import(signed_in, text_en=seed_text(1))
+
+    assert response.status_code == 302
+    letter = db.session.scalars(select(Letter)).one()
+    assert response.headers["Location"].endswith(f"/letters/import/{letter.id}/pairs")
+    assert letter.source == "imported" and len(rows(letter.id, "en")) == 54
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+    assert "Al-Marsad" in page and "Signatories: 54" in page
+
+
+def test_review_page_shows_gaps_and_possible_duplicates(signed_in, seed_text):
+    post_import(signed_in, text_en=seed_text(4))
+    letter = db.session.scalars(select(Letter)).one()
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+    assert "14, 27, 36" in page
+    assert "jasmin / Jasmine Dream Organization" in page
+
+
+def test_uploaded_files_import_and_pairing_confirm_changes_organisation_links(signed_in, seed_text):
+    from io import BytesIO
+
+    response = post_import(
+        signed_in,
+        file_en=(BytesIO(seed_text(1).encode()), "letter-en.txt"),
+        file_ar=(BytesIO(seed_text(0).encode("utf-8-sig")), "letter-ar.txt"),
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    letter = db.session.scalars(select(Letter)).one()
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    assert len(english) == len(arabic) == 54
+    assert english[0].organization_id != arabic[0].organization_id
+    path = f"/letters/import/{letter.id}/pairs"
+
+    response = signed_in.post(path, data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id,
+                                          "ar_row": arabic[0].id})
+    assert response.status_code == 302
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    assert english[0].organization_id == arabic[0].organization_id
+    organization = db.session.get(Organization, english[0].organization_id)
+    assert (organization.name_en, organization.name_ar) == (english[0].name, arabic[0].name)
+    page = signed_in.get(path).get_data(as_text=True)
+    assert re.search(rf'<option selected value="{arabic[0].id}"|<option value="{arabic[0].id}" selected', page)
+
+    response = signed_in.post(path, data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id,
+                                          "ar_row": 0})
+    assert response.status_code == 302
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    assert english[0].organization_id != arabic[0].organization_id
+
+
+def test_pairing_without_csrf_or_with_a_foreign_row_changes_nothing(signed_in, seed_text):
+    post_import(signed_in, text_en=seed_text(1), text_ar=seed_text(0))
+    letter = db.session.scalars(select(Letter)).one()
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    before = [(r.id, r.organization_id) for r in english + arabic]
+    path = f"/letters/import/{letter.id}/pairs"
+
+    assert signed_in.post(path, data={"en_row": english[0].id, "ar_row": arabic[0].id}).status_code == 422
+    response = signed_in.post(path, data={"csrf_token": csrf_token(signed_in, path), "en_row": arabic[1].id,
+                                          "ar_row": arabic[0].id})
+    assert response.status_code == 400
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    assert [(r.id, r.organization_id) for r in english + arabic] == before
+
+
+def test_text_without_a_list_comes_back_filled_in_and_nothing_is_saved(signed_in, seed_text):
+    before = counts()
+    article = seed_text(3)
+    response = post_import(signed_in, text_ar=article)
+
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "No signatory list was found" in page
+    first_line = next(line for line in article.splitlines() if line.strip())
+    assert html_escape(first_line) in page
+    assert counts() == before
+
+
+def test_cp1256_upload_is_a_form_error_and_pasted_text_stays(signed_in, seed_text):
+    from io import BytesIO
+
+    before = counts()
+    response = post_import(signed_in, text_en=seed_text(1),
+                           file_ar=(BytesIO(seed_text(0).encode("cp1256")), "arabic.txt"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "This file could not be read as text" in page and "UTF-8" in page
+    assert html_escape("Al-Marsad, Arab Human Rights Centre in Golan Heights") in page
+    assert counts() == before
+
+
+def test_two_english_texts_are_refused_and_stay_filled_in(signed_in, seed_text):
+    before = counts()
+    response = post_import(signed_in, text_en=seed_text(1), text_ar=seed_text(4))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "same language" in page and "Jasmine Dream Organization" in page
+    assert counts() == before
+
+
+def test_empty_import_form_asks_for_a_text(signed_in):
+    response = post_import(signed_in)
+    assert response.status_code == 422
+    assert "at least one language" in response.get_data(as_text=True)
+
+
+def test_import_without_csrf_token_saves_nothing(signed_in, seed_text):
+    response = signed_in.post("/letters/import/", data={"text_en": seed_text(1)})
+    assert response.status_code == 422
+    assert count(Letter) == 0
+
+
+def html_escape(text: str) -> str:
+    import html
+
+    return html.escape(text, quote=True)
