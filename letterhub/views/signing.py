@@ -22,8 +22,17 @@ def _signing_limit() -> str:
     return current_app.config["RATELIMIT_SIGNING"]
 
 
+@bp.errorhandler(LinkError)
 def _link_error(error: LinkError):
+    """Every refused link gets a page saying why, a 4xx status, and nothing written."""
     return render_template("signing/link_error.html", reason=error.reason), LINK_ERROR_STATUS[error.reason]
+
+
+def _invitation(token: str):
+    """The invitation behind the link (LinkError otherwise); its language becomes the page's."""
+    invitation = signing.invitation_for_link(token)
+    g.page_locale = invitation.language
+    return invitation
 
 
 def _form_for(invitation, revision) -> SigningForm:
@@ -53,22 +62,14 @@ def _render(invitation, form, *, status=200, notice=None):
 @bp.route("/<token>", methods=["GET"])  # HEAD is served by the same view and writes nothing either
 @limiter.limit(_signing_limit)
 def show(token: str):
-    try:
-        invitation = signing.invitation_for_link(token)
-    except LinkError as error:
-        return _link_error(error)
-    g.page_locale = invitation.language
+    invitation = _invitation(token)
     return _render(invitation, _form_for(invitation, invitation.letter.current_revision))
 
 
 @bp.post("/<token>")
 @limiter.limit(_signing_limit)
 def answer(token: str):
-    try:
-        invitation = signing.invitation_for_link(token)
-    except LinkError as error:
-        return _link_error(error)
-    g.page_locale = invitation.language
+    invitation = _invitation(token)
     form = SigningForm()
     if not form.validate_on_submit():
         return _render(invitation, form, status=422)
