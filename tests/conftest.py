@@ -53,6 +53,14 @@ def seed_text(seeds_dir):
     return read_seed
 
 
+def pdf_text(pdf: bytes | Path) -> str:
+    """The PDF's text as poppler's pdftotext lays it out (bytes or a file)."""
+    import subprocess
+
+    data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
+    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
 # --- databases -------------------------------------------------------------------------
 
 

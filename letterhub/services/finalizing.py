@@ -68,15 +68,18 @@ def render_options(letter: Letter) -> RenderOptions:
     )
 
 
+def imported_rows(letter: Letter, language: str | None = None) -> list[ImportedSignatory]:
+    """An imported letter's published list entries, by language then published order."""
+    query = select(ImportedSignatory).where(ImportedSignatory.letter_id == letter.id)
+    if language is not None:
+        query = query.where(ImportedSignatory.language == language)
+    return list(db.session.scalars(query.order_by(ImportedSignatory.language, ImportedSignatory.position)))
+
+
 def signatories_in(letter: Letter, revision: LetterRevision, language: str) -> tuple[Signatory, ...]:
     """The names of one language's list, unsorted: confirmed signatures, or an imported list."""
     if letter.source == "imported":
-        rows = db.session.scalars(
-            select(ImportedSignatory)
-            .where(ImportedSignatory.letter_id == letter.id, ImportedSignatory.language == language)
-            .order_by(ImportedSignatory.position)
-        )
-        return tuple(Signatory(name=row.name) for row in rows)
+        return tuple(Signatory(name=row.name) for row in imported_rows(letter, language))
     late_after = letter.late_after or (
         datetime.combine(letter.deadline, time.max, tzinfo=timezone.utc) if letter.deadline else None)
     return tuple(
@@ -91,7 +94,7 @@ def signatory_rows(letter: Letter) -> dict[tuple[str, str], tuple[str, str]]:
     revision = letter.finalized_revision or letter.current_revision
     if letter.source == "imported":
         rows = {}
-        for row in db.session.scalars(select(ImportedSignatory).where(ImportedSignatory.letter_id == letter.id)):
+        for row in imported_rows(letter):
             organization = row.organization
             pair = (organization.name_en, organization.name_ar) if organization else (
                 (row.name, "") if row.language == "en" else ("", row.name))

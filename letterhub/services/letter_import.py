@@ -45,6 +45,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import audit, drafting, inviting, publishing
+from .finalizing import imported_rows  # noqa: F401  (used here and by the import views)
 from .importing import (
     LetterImportError,
     ParsedLetter,
@@ -219,14 +220,6 @@ def _single_name_entry(name: str, language: str) -> Organization:
 
 
 # --------------------------------------------------------------------------- reviewing the pairs
-
-
-def imported_rows(letter: Letter, language: str | None = None) -> list[ImportedSignatory]:
-    """The letter's published list entries, by language then published order."""
-    query = select(ImportedSignatory).where(ImportedSignatory.letter_id == letter.id)
-    if language is not None:
-        query = query.where(ImportedSignatory.language == language)
-    return list(db.session.scalars(query.order_by(ImportedSignatory.language, ImportedSignatory.position)))
 
 
 def imported_languages(letter: Letter) -> tuple[str, ...]:

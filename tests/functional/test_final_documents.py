@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import subprocess
 from datetime import timedelta
 
 import pytest
@@ -15,7 +14,7 @@ from letterhub.extensions import db
 from letterhub.models import Decision, FinalDocument, RenderStatus
 from letterhub.services import finalizing, publishing, signing
 
-from ..conftest import csrf_token
+from ..conftest import csrf_token, pdf_text
 
 
 def confirm(invitation, letter, name_en, name_ar):
@@ -44,9 +43,6 @@ def close_and_render(app, letter, coordinator):
     db.session.commit()
     return publishing.render_queued_documents(app.config)
 
-
-def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
 
 
 def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_letter, coordinator):

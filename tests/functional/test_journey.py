@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 
 from sqlalchemy import func, select
 
@@ -11,7 +10,7 @@ from letterhub.extensions import db
 from letterhub.models import AuditEvent, Invitation, InvitationState, Letter, OutboxMessage, OutboxStatus, Signature
 from letterhub.services import mailing, publishing
 
-from ..conftest import LETTER_TEXT, csrf_token
+from ..conftest import LETTER_TEXT, csrf_token, pdf_text
 
 
 def form_data(client, path, **fields):
@@ -94,9 +93,6 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
         assert absent not in text
     assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "letter.closed")) == 1
 
-
-def pdf_text(data: bytes) -> str:
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
 
 
 def test_pdf_is_refused_before_signing_is_closed(app, signed_in, letter):

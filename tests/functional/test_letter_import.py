@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 
 import pytest
 from sqlalchemy import func, select
@@ -14,7 +13,7 @@ from letterhub.models import AuditEvent, ImportedSignatory, Letter, LetterRevisi
 from letterhub.services import letter_import
 from letterhub.services.importing import LetterImportError
 
-from ..conftest import csrf_token
+from ..conftest import csrf_token, pdf_text
 
 
 def count(model) -> int:
@@ -227,9 +226,6 @@ def test_service_refusal_adds_nothing_to_the_session(app, coordinator, seed_text
 
 # --------------------------------------------------------------------------- PDF
 
-
-def pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
 
 
 def test_letters_pdf_numbers_imported_english_names_1_to_54_in_published_order(runner, coordinator, seed_file,
