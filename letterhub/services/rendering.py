@@ -39,6 +39,7 @@ import jinja2
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import NameObject
 from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
 from letterhub.services.collation import sort_key_function
@@ -386,13 +387,16 @@ def _no_cyclic_gc():
 
 def _write_pdf(document: LetterDocument, html: str, extra_css: str) -> bytes:
     fetcher = StaticAssetsURLFetcher()
+    # Without a FontConfiguration WeasyPrint ignores @font-face and silently takes whatever
+    # fonts the machine has: the vendored files are used only through this object.
+    fonts = FontConfiguration()
     stylesheets = [
-        CSS(filename=str(STYLESHEET), url_fetcher=fetcher),
-        CSS(string=extra_css, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher),
+        CSS(filename=str(STYLESHEET), url_fetcher=fetcher, font_config=fonts),
+        CSS(string=extra_css, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher, font_config=fonts),
     ]
     with _no_cyclic_gc():
         pdf = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher).write_pdf(
-            stylesheets=stylesheets
+            stylesheets=stylesheets, font_config=fonts
         )
     return pdf
 

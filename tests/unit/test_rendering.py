@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import http.server
+import os
 import re
 import subprocess
+import sys
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -280,6 +282,33 @@ def test_fonts_are_embedded_and_subset(seed_pdf, tmp_path):
         emb, sub = fonts[family][-5:-3]
         assert (emb, sub) == ("yes", "yes"), fonts[family]
     assert all(re.fullmatch(r"[A-Z]{6}\+.*", row.split()[0]) for row in rows)  # subset prefix on all
+
+
+RENDER_WITH_ONLY_VENDORED_FONTS = """
+import sys
+from letterhub.services.rendering import LanguageText, LetterDocument, RenderOptions, Signatory, render_letter_pdf
+texts = (LanguageText("en", "Joint letter", "", "", "We write.", "Signatories:", (Signatory("Baytna Syria"),)),
+         LanguageText("ar", "رسالة", "", "", "نكتب إليكم.", "الموقعون:", (Signatory("الشبكة السورية لحقوق الإنسان"),)))
+sys.stdout.buffer.write(render_letter_pdf(LetterDocument(texts, RenderOptions())))
+"""
+
+
+def test_vendored_fonts_are_used_on_a_machine_without_any_fonts(tmp_path):
+    """The fonts travel with the app: a server with no fonts installed prints the same letter.
+
+    (Without a FontConfiguration WeasyPrint ignores @font-face and takes the machine's
+    fonts, which only shows on a machine that lacks Noto.)
+    """
+    config = tmp_path / "fonts.conf"
+    config.write_text(f"<?xml version='1.0'?><fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    environment = {**os.environ, "FONTCONFIG_FILE": str(config)}
+    result = subprocess.run([sys.executable, "-c", RENDER_WITH_ONLY_VENDORED_FONTS], env=environment,
+                            capture_output=True, check=True)
+    path = tmp_path / "letter.pdf"
+    path.write_bytes(result.stdout)
+    rows = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    assert {row.split()[0].split("+", 1)[1] for row in rows} >= {"Noto-Serif", "Noto-Naskh-Arabic"}
+    assert "الشبكة السورية لحقوق الإنسان" in pdftotext(result.stdout, tmp_path)
 
 
 def test_every_page_has_its_number_in_its_language_and_the_verification_code(seed_pdf, tmp_path):
