@@ -28,6 +28,7 @@ from ..models.types import utcnow
 log = logging.getLogger(__name__)
 
 CLAIM_SECONDS = 120
+BODY_FORGOTTEN = "(body not kept after sending: it held a signing link)"
 
 
 def enqueue(recipient: str, subject: str, body_text: str, body_html: str = "", *, language: str = "en",
@@ -127,6 +128,7 @@ def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | No
             message.claimed_until = None
             if message.attempts >= int(config["MAIL_MAX_ATTEMPTS"]):
                 message.status = OutboxStatus.FAILED
+                _forget_body(message)
                 counts["failed"] += 1
             else:
                 message.next_attempt_at = now + retry_delay(message.attempts)
@@ -139,9 +141,22 @@ def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | No
             message.sent_at = utcnow()
             message.last_error = ""
             message.claimed_until = None
+            _forget_body(message)
             counts["sent"] += 1
         db.session.commit()
     return counts
+
+
+def _forget_body(message: OutboxMessage) -> None:
+    """Drop the body once it will never be sent again.
+
+    An invitation's body holds its signing link, a credential that the rest of the database
+    keeps only as a hash. Once a message is sent (or given up on: the coordinator resends,
+    which issues a new link) nothing needs the body, so a database dump or backup taken later
+    holds no working link. Recipient, subject and status stay for the record.
+    """
+    message.body_text = BODY_FORGOTTEN
+    message.body_html = ""
 
 
 def _claim(message_id: int, now: datetime) -> bool:

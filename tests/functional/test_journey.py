@@ -121,3 +121,18 @@ def test_message_is_sent_later_once_smtp_is_back(app, letter, invite, smtp_serve
     message = db.session.scalars(select(OutboxMessage)).one()
     assert mailing.drain_outbox(app.config, now=message.next_attempt_at) == {"sent": 1, "retry": 0, "failed": 0}
     assert len(received.messages) == 1
+
+
+def test_sent_invitation_keeps_no_signing_link_in_the_outbox(app, letter, invite, smtp_server):
+    invitation, link = invite()
+    message = db.session.scalars(select(OutboxMessage)).one()
+    assert "/sign/" in message.body_text  # queued: the worker still needs it
+    port, received = smtp_server
+    app.config["SMTP_PORT"] = port
+    assert mailing.drain_outbox(app.config)["sent"] == 1
+    assert "/sign/" in received.messages[0].get_body(("plain",)).get_content()
+    db.session.refresh(message)
+    stored = message.body_text + message.body_html
+    assert "/sign/" not in stored and link.rsplit("/", 1)[-1] not in stored
+    assert (message.recipient, message.status) == (invitation.email, OutboxStatus.SENT)
+

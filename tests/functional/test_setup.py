@@ -199,3 +199,4 @@ def test_message_fails_visibly_after_the_last_attempt(app):
     mailing.drain_outbox(app.config, now=message.next_attempt_at)
     db.session.refresh(message)
     assert message.status.value == "failed" and message.attempts == 2 and message.last_error
+    assert message.body_text == mailing.BODY_FORGOTTEN  # a resend issues a new link and message
