@@ -1,10 +1,11 @@
-"""Forms of the import pages: the published text of a letter, and pairing its two lists."""
+"""Forms of the import pages: the published text of a letter, pairing its two lists, resolving duplicates."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
-from wtforms import HiddenField, SelectField, TextAreaField
-from wtforms.validators import Length, Optional
+from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 MAX_TEXT = 400_000  # characters of one pasted language text
 MAX_FILE_BYTES = 1024 * 1024  # one uploaded text file; the request limit is MAX_CONTENT_LENGTH
@@ -31,3 +32,16 @@ class PairForm(FlaskForm):
 
     en_row = HiddenField()
     ar_row = SelectField(_l("Arabic name"), coerce=int, validate_choice=True)
+
+
+class DuplicateForm(FlaskForm):
+    """Resolve a possible duplicate of one imported list: keep the first or the second name, or both.
+
+    The two rows are hidden fields; ``choice`` is the value of the button pressed.
+    """
+
+    KEEP_FIRST, KEEP_SECOND, NOT_DUPLICATE = "keep_first", "keep_second", "not_duplicate"
+
+    first_row = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    second_row = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    choice = SelectField(choices=[KEEP_FIRST, KEEP_SECOND, NOT_DUPLICATE], validate_choice=True)

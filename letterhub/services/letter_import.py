@@ -19,16 +19,24 @@ module stores it. What an import creates, in the caller's transaction (services 
   **one** organisation. The coordinator reviews and corrects with :func:`confirm_pair` and
   :func:`unpair`.
 
-The import report (counts, numbering gaps, possible duplicates, warnings) and the proposed
-pairs are kept in the ``letter.imported`` audit event, so the review page can show them later.
+The import report (counts, numbering gaps, possible duplicates, warnings), the proposed pairs
+and the directory entries the import created are kept in the ``letter.imported`` audit event,
+so the review page can show them later.
+
+Possible duplicates (two names of one list that may be one organisation) are resolved by the
+coordinator: :func:`merge_duplicate` keeps one entry and removes the other, :func:`dismiss_duplicate`
+keeps both. Both leave an audit event, and those events are the record the review page reads
+back (:func:`open_duplicates`): a merge shows in the list itself (an entry is gone), a dismissal
+only in its ``import.duplicate_dismissed`` event. No table of its own is needed.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from ..models import (
@@ -63,6 +71,39 @@ _USE_DIRECTORY = object()
 
 class PairingError(ValueError):
     """The rows given do not belong to this imported letter, or not in the expected languages."""
+
+
+class DuplicateError(ValueError):
+    """A possible duplicate cannot be resolved as asked. Nothing was changed.
+
+    ``reason`` says why, for the caller to word it: ``"not_imported"`` (the letter has no
+    published list), ``"same_row"`` (one entry given twice), ``"other_letter"`` (an entry is not
+    on this letter), ``"removed"`` (an entry was already removed by a merge), ``"languages"``
+    (the two entries are on different lists) or ``"not_open"`` (the pair is not an open possible
+    duplicate, so there is nothing to dismiss).
+    """
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PossibleDuplicate:
+    """Two entries of one imported list that the import reported as possibly the same organisation."""
+
+    language: str
+    first: ImportedSignatory  # the one earlier in the list
+    second: ImportedSignatory
+
+
+@dataclass(frozen=True)
+class MergedDuplicate:
+    """What :func:`merge_duplicate` did: the entry kept, the name removed, the directory entry deleted."""
+
+    kept: ImportedSignatory
+    removed_name: str
+    organization_deleted: int | None
 
 
 @dataclass(frozen=True)
@@ -129,6 +170,7 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
     names = {language: [s.name for s in letter.signatories] for language, letter in parsed.items()}
     pairs = propose_pairs(names.get("en", ()), names.get("ar", ()), directory_pairs) if len(parsed) == 2 else []
 
+    newest_organization = _newest_organization_id()
     letter = Letter(
         created_by=author,
         source=IMPORTED,
@@ -170,6 +212,7 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
     audit.record(
         "letter.imported", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256,
         report=report, pairs=[[p.name_en, p.name_ar, p.reason] for p in pairs], warnings=warnings,
+        created_organizations=_organizations_created_since(letter, newest_organization),
     )
     return ImportResult(letter.id, signatory_ids, report, pairs, warnings)
 
@@ -231,15 +274,19 @@ def imported_languages(letter: Letter) -> tuple[str, ...]:
     return tuple(language for language in order if language in present)
 
 
+def _events(letter: Letter, *actions: str) -> list[AuditEvent]:
+    """The letter's audit events of these kinds, oldest first."""
+    return list(db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.letter_id == letter.id, AuditEvent.action.in_(actions))
+        .order_by(AuditEvent.id)
+    ))
+
+
 def import_details(letter: Letter) -> dict:
     """The report, proposed pairs and warnings recorded when the letter was imported."""
-    event = db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.letter_id == letter.id, AuditEvent.action == "letter.imported")
-        .order_by(AuditEvent.id)
-        .limit(1)
-    ).first()
-    details = dict(event.details) if event is not None else {}
+    events = _events(letter, "letter.imported")
+    details = dict(events[0].details) if events else {}
     return {
         "report": details.get("report", {}),
         "pairs": details.get("pairs", []),
@@ -281,6 +328,7 @@ def confirm_pair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | N
     rows, invitations or signatures is removed from the directory.
     """
     en_row, ar_row = _pair_rows(letter, en_row_id, ar_row_id)
+    newest_organization = _newest_organization_id()
     previous = {en_row.organization, ar_row.organization} - {None}
     target = db.session.scalars(
         select(Organization)
@@ -313,7 +361,8 @@ def confirm_pair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | N
     db.session.flush()
     _drop_unused(previous - {target})
     audit.record("import.paired", letter=letter, user=by, en_row=en_row.id, ar_row=ar_row.id,
-                 organization=target.id)
+                 organization=target.id,
+                 created_organizations=_organizations_created_since(letter, newest_organization))
     return target
 
 
@@ -327,12 +376,14 @@ def unpair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | None = 
     shared = en_row.organization
     if shared is None or ar_row.organization_id != shared.id:
         return
+    newest_organization = _newest_organization_id()
     if shared.name_ar == ar_row.name:
         shared.name_ar = ""
         db.session.flush()
     ar_row.organization = _single_name_entry_for(ar_row, avoid={shared.id})
     db.session.flush()
-    audit.record("import.unpaired", letter=letter, user=by, en_row=en_row.id, ar_row=ar_row.id)
+    audit.record("import.unpaired", letter=letter, user=by, en_row=en_row.id, ar_row=ar_row.id,
+                 created_organizations=_organizations_created_since(letter, newest_organization))
 
 
 def _single_name_entry_for(row: ImportedSignatory, *, avoid: set[int]) -> Organization:
@@ -355,13 +406,164 @@ def _single_name_entry_for(row: ImportedSignatory, *, avoid: set[int]) -> Organi
 
 def _drop_unused(organizations: set[Organization]) -> None:
     for organization in organizations:
-        in_use = any(
-            db.session.scalar(select(model.id).where(model.organization_id == organization.id).limit(1)) is not None
-            for model in (ImportedSignatory, Invitation, Signature)
-        )
-        if not in_use:
+        if not _in_use(organization):
             db.session.delete(organization)
     db.session.flush()
+
+
+def _in_use(organization: Organization) -> bool:
+    """Whether an imported list entry, an invitation or a signature refers to the directory entry."""
+    return any(
+        db.session.scalar(select(model.id).where(model.organization_id == organization.id).limit(1)) is not None
+        for model in (ImportedSignatory, Invitation, Signature)
+    )
+
+
+def _newest_organization_id() -> int:
+    return db.session.scalar(select(func.max(Organization.id))) or 0
+
+
+def _organizations_created_since(letter: Letter, newest: int) -> list[int]:
+    """Directory entries of this letter's rows with an id above ``newest``: created since it was read.
+
+    Ids only grow (a PostgreSQL sequence; SQLite's largest rowid plus one), so an entry newer
+    than the newest one before an operation was created by that operation.
+    """
+    db.session.flush()
+    return sorted(set(db.session.scalars(
+        select(ImportedSignatory.organization_id)
+        .where(ImportedSignatory.letter_id == letter.id, ImportedSignatory.organization_id > newest)
+    )))
+
+
+def organizations_created_by_import(letter: Letter) -> set[int]:
+    """Ids of the directory entries created by importing this letter or by reviewing its pairs.
+
+    Letters imported before this was recorded have none: their directory entries are left alone.
+    """
+    return {
+        organization_id
+        for event in _events(letter, "letter.imported", "import.paired", "import.unpaired")
+        for organization_id in (event.details or {}).get("created_organizations", [])
+    }
+
+
+# --------------------------------------------------------------------------- possible duplicates
+
+
+def open_duplicates(letter: Letter) -> list[PossibleDuplicate]:
+    """The possible duplicates of the import report that the coordinator has not resolved yet.
+
+    The report names the two entries of each pair; they are found again in the list by name
+    (the first entry of that name, and for the second name another entry). A pair of which
+    one entry was merged away is resolved; so is a pair recorded as "not a duplicate".
+    """
+    if letter.source != IMPORTED:
+        return []
+    dismissed = {frozenset(event.details.get("rows", ()))
+                 for event in _events(letter, "import.duplicate_dismissed")}
+    found = []
+    for language, summary in import_details(letter)["report"].items():
+        by_name: dict[str, list[ImportedSignatory]] = defaultdict(list)
+        for row in imported_rows(letter, language):
+            by_name[row.name].append(row)
+        for first_name, second_name in summary.get("possible_duplicates", ()):
+            first = next(iter(by_name.get(first_name, ())), None)
+            second = next((row for row in by_name.get(second_name, ()) if row is not first), None)
+            if first is None or second is None or frozenset((first.id, second.id)) in dismissed:
+                continue
+            if second.position < first.position:
+                first, second = second, first
+            found.append(PossibleDuplicate(language, first, second))
+    return found
+
+
+def merge_duplicate(letter: Letter, keep_row_id: int, drop_row_id: int, *, by: User | None = None) -> MergedDuplicate:
+    """Keep one entry of a list and remove the other: they are one organisation, named as the kept one.
+
+    The list is numbered 1..N again without a gap (published numbers stay as printed). The
+    removed entry's directory entry is deleted if this import created it and nothing refers to
+    it any more; otherwise the directory is left alone. The letter's final documents are
+    queued again (with a new verification code), since they list the removed name. Any two
+    entries of one list can be merged; the review page offers it for :func:`open_duplicates`.
+    Raises :class:`DuplicateError`, having changed nothing.
+    """
+    kept, removed = _duplicate_rows(letter, keep_row_id, drop_row_id)
+    organization = removed.organization
+    details = {
+        "language": removed.language,
+        "kept_row": kept.id, "kept": kept.name,
+        "removed_row": removed.id, "removed": removed.name,
+        "removed_position": removed.position, "removed_published_number": removed.published_number,
+        "organization_deleted": None,
+    }
+    db.session.delete(removed)
+    db.session.flush()
+    _close_gap(letter, details["language"], details["removed_position"])
+    if (organization is not None and organization.id in organizations_created_by_import(letter)
+            and not _in_use(organization)):
+        details["organization_deleted"] = organization.id
+        db.session.delete(organization)
+    publishing.discard_final_documents(letter)
+    publishing.queue_final_documents(letter)
+    audit.record("import.duplicate_merged", letter=letter, user=by, **details)
+    db.session.flush()
+    return MergedDuplicate(kept, details["removed"], details["organization_deleted"])
+
+
+def dismiss_duplicate(letter: Letter, first_row_id: int, second_row_id: int, *,
+                      by: User | None = None) -> PossibleDuplicate:
+    """Record that an open possible duplicate is two organisations: both entries stay on the list.
+
+    Raises :class:`DuplicateError` (``"not_open"`` when the pair is not an open possible
+    duplicate, e.g. it was already dismissed), having changed nothing.
+    """
+    first, second = sorted(_duplicate_rows(letter, first_row_id, second_row_id), key=lambda row: row.position)
+    if not any({pair.first.id, pair.second.id} == {first.id, second.id} for pair in open_duplicates(letter)):
+        raise DuplicateError("not_open", f"entries {first.id} and {second.id} are not an open possible duplicate")
+    audit.record("import.duplicate_dismissed", letter=letter, user=by, language=first.language,
+                 rows=[first.id, second.id], names=[first.name, second.name])
+    db.session.flush()
+    return PossibleDuplicate(first.language, first, second)
+
+
+def _duplicate_rows(letter: Letter, *row_ids: int) -> list[ImportedSignatory]:
+    if letter.source != IMPORTED:
+        raise DuplicateError("not_imported", "only imported letters have published lists")
+    if len(set(row_ids)) != len(row_ids):
+        raise DuplicateError("same_row", "the same entry was given twice")
+    rows = []
+    for row_id in row_ids:
+        row = db.session.get(ImportedSignatory, row_id)
+        if row is None and row_id in _removed_row_ids(letter):
+            raise DuplicateError("removed", f"entry {row_id} was already removed from this letter's list")
+        if row is None or row.letter_id != letter.id:
+            raise DuplicateError("other_letter", f"no entry {row_id} on this letter")
+        rows.append(row)
+    if len({row.language for row in rows}) != 1:
+        raise DuplicateError("languages", "the entries are on the lists of different languages")
+    return rows
+
+
+def _removed_row_ids(letter: Letter) -> set[int]:
+    return {event.details.get("removed_row") for event in _events(letter, "import.duplicate_merged")}
+
+
+def _close_gap(letter: Letter, language: str, position: int) -> None:
+    """Move the entries after ``position`` one place up, so that the list is numbered 1..N again.
+
+    (letter, language, position) is unique, and both PostgreSQL and SQLite check that row by
+    row during an UPDATE: the entries are first moved out of the way (to negative positions,
+    which no entry has) and then to their new place.
+    """
+    same_list = (ImportedSignatory.letter_id == letter.id, ImportedSignatory.language == language)
+    for statement in (
+        update(ImportedSignatory).where(*same_list, ImportedSignatory.position > position)
+        .values(position=-ImportedSignatory.position),
+        update(ImportedSignatory).where(*same_list, ImportedSignatory.position < 0)
+        .values(position=-ImportedSignatory.position - 1),
+    ):
+        db.session.execute(statement, execution_options={"synchronize_session": "fetch"})
 
 
 def _language_name(language: str) -> str:

@@ -1,14 +1,16 @@
-"""Importing published letters from the browser, and reviewing the pairing of their two lists."""
+"""Importing published letters from the browser, and reviewing their lists: pairs and duplicates."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from markupsafe import Markup, escape
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..forms.imports import ImportForm, PairForm
+from ..forms.imports import DuplicateForm, ImportForm, PairForm
 from ..models import Letter
 from ..services import letter_import
 from ..services.importing import (
@@ -129,13 +131,58 @@ def pair(letter_id: int):
     return redirect(url_for("imports.pairs", letter_id=letter.id, _anchor=f"en-{en_row_id}"))
 
 
+# Why a possible duplicate could not be resolved, by DuplicateError.reason.
+DUPLICATE_ERRORS = {
+    "same_row": _l("The same entry was chosen twice: choose two different entries."),
+    "other_letter": _l("These entries are not on this letter's lists."),
+    "removed": _l("One of the two entries has already been removed from the list. The page now shows the list "
+                  "as it is."),
+    "languages": _l("The two entries are on the lists of different languages: only names of the same list can "
+                    "be duplicates."),
+    "not_open": _l("This pair is no longer among the open possible duplicates."),
+    "not_imported": _l("Only imported letters have published lists to correct."),
+}
+
+
+@bp.post("/<int:letter_id>/duplicates")
+def resolve_duplicate(letter_id: int):
+    """Keep one of two possibly duplicate names (the other leaves the list), or keep both."""
+    letter = get_imported_letter(letter_id)
+    form = DuplicateForm()
+    if not form.validate_on_submit():
+        return _render_pairs(letter, duplicate_error=_("The choice was not saved: the form expired or is "
+                                                       "incomplete. Try again."), status=422)
+    first, second = form.first_row.data, form.second_row.data
+    try:
+        if form.choice.data == DuplicateForm.NOT_DUPLICATE:
+            pair = letter_import.dismiss_duplicate(letter, first, second, by=current_user)
+            message = _with_names(_("«%(first)s» and «%(second)s» stay on the list as two organisations."),
+                                  first=pair.first.name, second=pair.second.name)
+        else:
+            keep, drop = (first, second) if form.choice.data == DuplicateForm.KEEP_FIRST else (second, first)
+            merged = letter_import.merge_duplicate(letter, keep, drop, by=current_user)
+            message = _with_names(_("«%(kept)s» kept and «%(removed)s» removed; the list is numbered again "
+                                    "without gaps."), kept=merged.kept.name, removed=merged.removed_name)
+    except letter_import.DuplicateError as error:
+        db.session.rollback()
+        return _render_pairs(letter, duplicate_error=str(DUPLICATE_ERRORS[error.reason]), status=422)
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for("imports.pairs", letter_id=letter.id, _anchor="duplicates"))
+
+
+def _with_names(message: str, **names: str) -> Markup:
+    """A translated message with each name isolated (``<bdi>``): Arabic names in English text, or the reverse."""
+    return escape(message) % {key: Markup("<bdi>%s</bdi>") % name for key, name in names.items()}
+
+
 def _arabic_choices(arabic) -> list[SelectChoice]:
     return [SelectChoice(0, _("— not paired —"))] + [
         SelectChoice(row.id, f"{row.position}. {row.name}") for row in arabic
     ]
 
 
-def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 200):
+def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 200, duplicate_error: str = ""):
     english = letter_import.imported_rows(letter, "en")
     arabic = letter_import.imported_rows(letter, "ar")
     partners = letter_import.partner_rows(letter)
@@ -147,7 +194,13 @@ def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 
         forms[row.id] = form
     details = letter_import.import_details(letter)
     proposed = {name_en: (name_ar, reason) for name_en, name_ar, reason in details["pairs"]}
+    duplicates = [
+        (pair, DuplicateForm(formdata=None, first_row=pair.first.id, second_row=pair.second.id))
+        for pair in letter_import.open_duplicates(letter)
+    ]
     return render_template(
         "imports/pairs.html", letter=letter, english=english, arabic=arabic, partners=partners, forms=forms,
         report=details["report"], warnings=details["warnings"], proposed=proposed, failed=failed,
+        duplicates=duplicates, duplicate_error=duplicate_error,
+        listed={"en": len(english), "ar": len(arabic)},
     ), status

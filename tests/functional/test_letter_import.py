@@ -9,8 +9,16 @@ import pytest
 from sqlalchemy import func, select
 
 from letterhub.extensions import db
-from letterhub.models import AuditEvent, ImportedSignatory, Letter, LetterRevision, LetterStatus, Organization
-from letterhub.services import letter_import
+from letterhub.models import (
+    AuditEvent,
+    ImportedSignatory,
+    Letter,
+    LetterRevision,
+    LetterStatus,
+    Organization,
+    RenderStatus,
+)
+from letterhub.services import letter_import, publishing
 from letterhub.services.importing import LetterImportError
 
 from ..conftest import csrf_token, pdf_text
@@ -411,3 +419,242 @@ def html_escape(text: str) -> str:
     import html
 
     return html.escape(text, quote=True)
+
+
+# --------------------------------------------------------------------------- possible duplicates
+
+
+def import_seed_4(client, seed_text) -> Letter:
+    """Seed 004 (44 English names, ``jasmin`` / ``Jasmine Dream Organization`` a possible duplicate) via the web."""
+    assert post_import(client, text_en=seed_text(4)).status_code == 302
+    return db.session.scalars(select(Letter).order_by(Letter.id.desc())).first()
+
+
+def row_named(letter_id: int, name: str) -> ImportedSignatory:
+    return next(row for row in rows(letter_id, "en") if row.name == name)
+
+
+def resolve(client, letter_id: int, choice: str, first_row: int, second_row: int, *, csrf=True):
+    path = f"/letters/import/{letter_id}/pairs"
+    data = {"choice": choice, "first_row": first_row, "second_row": second_row}
+    if csrf:
+        data["csrf_token"] = csrf_token(client, path)
+    return client.post(f"/letters/import/{letter_id}/duplicates", data=data)
+
+
+def list_cells(page: str) -> list[str]:
+    """The names in the review page's two tables (the third cell of each row)."""
+    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in
+            re.findall(r'<tr id="(?:en|ar)-\d+">\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>(.*?)</td>', page, re.S)]
+
+
+def duplicate_events(letter_id: int) -> list[AuditEvent]:
+    db.session.expire_all()
+    return list(db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.letter_id == letter_id, AuditEvent.action.like("import.duplicate_%"))
+        .order_by(AuditEvent.id)
+    ))
+
+
+def snapshot(letter_id: int) -> tuple:
+    return ([(r.id, r.position, r.name, r.organization_id) for r in rows(letter_id, "en") + rows(letter_id, "ar")],
+            count(Organization), len(duplicate_events(letter_id)))
+
+
+def test_review_page_offers_three_choices_for_each_open_possible_duplicate(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    first, second = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
+
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+    assert f'id="duplicate-{first.id}-{second.id}"' in page
+    assert ('Keep «<bdi lang="en" dir="ltr">jasmin</bdi>», remove «<bdi lang="en" dir="ltr">Jasmine Dream '
+            'Organization</bdi>»') in page
+    assert 'Keep «<bdi lang="en" dir="ltr">Jasmine Dream Organization</bdi>», remove «' in page
+    assert 'value="not_duplicate">Not a duplicate</button>' in page
+
+    arabic = signed_in.get(f"/letters/import/{letter.id}/pairs?lang=ar").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in arabic
+    assert 'الإبقاء على «<bdi lang="en" dir="ltr">jasmin</bdi>»' in arabic
+    assert "ليس تكرارًا" in arabic
+
+
+def test_merging_the_jasmin_duplicate_leaves_43_names_numbered_without_a_gap(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    removed, kept = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
+    removed_id, removed_position, removed_organization = removed.id, removed.position, removed.organization_id
+    code = letter.verification_code
+    assert code
+    published_after = [(r.id, r.published_number) for r in rows(letter.id, "en") if r.position > removed_position]
+
+    response = resolve(signed_in, letter.id, "keep_second", removed.id, kept.id)
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/letters/import/{letter.id}/pairs#duplicates")
+    english = rows(letter.id, "en")
+    assert len(english) == 43
+    assert [r.position for r in english] == list(range(1, 44))
+    names = [r.name for r in english]
+    assert "Jasmine Dream Organization" in names and "jasmin" not in names
+    assert db.session.get(ImportedSignatory, removed_id) is None
+    # The entries after the removed one moved up one place and kept their published number.
+    assert [(r.id, r.published_number) for r in english[removed_position - 1:]] == published_after
+    # The import created "jasmin" in the directory and nothing else refers to it.
+    assert db.session.get(Organization, removed_organization) is None
+    assert db.session.get(Organization, kept.organization_id) is not None
+    # The final documents listed "jasmin": they are queued again, under a new verification code.
+    letter = db.session.get(Letter, letter.id)
+    assert letter.verification_code not in (None, code)
+    assert {d.status for d in publishing.documents_of(letter)} == {RenderStatus.QUEUED}
+
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+    cells = list_cells(page)
+    assert len(cells) == 43 and "Jasmine Dream Organization" in cells and "jasmin" not in cells
+    assert "jasmin / Jasmine Dream Organization" not in page
+    assert "Every possible duplicate has been reviewed." in page
+    assert "On the list now, after your corrections: 43" in page
+    assert "«<bdi>Jasmine Dream Organization</bdi>» kept and «<bdi>jasmin</bdi>» removed" in page  # the flash
+
+    (event,) = duplicate_events(letter.id)
+    assert event.action == "import.duplicate_merged"
+    assert event.user_id == letter.created_by_id
+    assert (event.details["kept"], event.details["removed"]) == ("Jasmine Dream Organization", "jasmin")
+    assert event.details["organization_deleted"] == removed_organization
+
+
+def test_letters_pdf_lists_the_kept_spelling_only_after_a_merge(runner, coordinator, seed_file, tmp_path):
+    output = imported_json(import_files(runner, seed_file(4)))
+    letter = db.session.get(Letter, output["letter"])
+    kept, removed = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
+    letter_import.merge_duplicate(letter, kept.id, removed.id, by=coordinator)
+    db.session.commit()
+    names = [row.name for row in rows(letter.id, "en")]
+    assert len(names) == 43
+
+    target = tmp_path / "letter.pdf"
+    result = runner.invoke(args=["letters", "pdf", str(letter.id), "--output", str(target), "--language", "en"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(pdf_text(target).split())
+    assert "Jasmine Dream" not in text
+    # The PDF sorts the names (collation): each is there once, under one of the numbers 1..43.
+    numbers = []
+    for name in names:
+        found = re.findall(rf"(?<!\d)(\d+)\. {re.escape(' '.join(name.split()))}(?!\w)", text)
+        assert len(found) == 1, name
+        numbers.append(int(found[0]))
+    assert sorted(numbers) == list(range(1, 44))
+
+
+def test_not_a_duplicate_closes_the_pair_and_keeps_all_44_names(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    first, second = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
+    organizations = count(Organization)
+
+    response = resolve(signed_in, letter.id, "not_duplicate", first.id, second.id)
+
+    assert response.status_code == 302
+    assert len(rows(letter.id, "en")) == 44 and count(Organization) == organizations
+    assert letter_import.open_duplicates(letter) == []
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+    assert f'id="duplicate-{first.id}-{second.id}"' not in page
+    assert "Every possible duplicate has been reviewed." in page
+    assert len(list_cells(page)) == 44
+    (event,) = duplicate_events(letter.id)
+    assert event.action == "import.duplicate_dismissed"
+    assert event.details["names"] == ["jasmin", "Jasmine Dream Organization"]
+
+    # Dismissed once is dismissed: a second "not a duplicate" (a stale page) is refused.
+    again = resolve(signed_in, letter.id, "not_duplicate", first.id, second.id)
+    assert again.status_code == 422
+    assert "no longer among the open possible duplicates" in again.get_data(as_text=True)
+    assert len(duplicate_events(letter.id)) == 1
+
+
+def test_resolving_a_duplicate_with_bad_input_is_refused_and_changes_nothing(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    other = import_seed_4(signed_in, seed_text)
+    first, second = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
+    foreign = row_named(other.id, "jasmin")
+    before, other_before = snapshot(letter.id), snapshot(other.id)
+
+    cases = {
+        "without CSRF": resolve(signed_in, letter.id, "keep_first", first.id, second.id, csrf=False),
+        "foreign row": resolve(signed_in, letter.id, "keep_first", first.id, foreign.id),
+        "rows of another letter": resolve(signed_in, other.id, "keep_first", first.id, second.id),
+        "same row twice": resolve(signed_in, letter.id, "keep_first", first.id, first.id),
+        "unknown row": resolve(signed_in, letter.id, "keep_second", first.id, 10**9),
+        "unknown choice": resolve(signed_in, letter.id, "delete_both", first.id, second.id),
+        "not a number": resolve(signed_in, letter.id, "keep_first", "x", second.id),
+    }
+    for case, response in cases.items():
+        assert response.status_code == 422, case
+        page = response.get_data(as_text=True)
+        assert 'role="alert"' in page and "Nothing was changed." in page, case
+        assert "jasmin / Jasmine Dream Organization" in page, case  # the page, re-rendered
+    assert "not on this letter" in cases["foreign row"].get_data(as_text=True)
+    assert "chosen twice" in cases["same row twice"].get_data(as_text=True)
+    assert resolve(signed_in, 10**6, "keep_first", first.id, second.id).status_code == 404
+    assert snapshot(letter.id) == before and snapshot(other.id) == other_before
+
+
+def test_a_removed_entry_cannot_be_merged_again(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    first, second = row_named(letter.id, "jasmin").id, row_named(letter.id, "Jasmine Dream Organization").id
+    assert resolve(signed_in, letter.id, "keep_first", first, second).status_code == 302
+    before = snapshot(letter.id)
+
+    response = resolve(signed_in, letter.id, "keep_second", first, second)  # the page seen before the merge
+    assert response.status_code == 422
+    assert "already been removed" in response.get_data(as_text=True)
+    assert snapshot(letter.id) == before
+
+
+def test_merge_refuses_other_languages_removed_rows_and_letters_drafted_here(app, coordinator, seed_text, letter):
+    result = letter_import.import_letter([seed_text(1), seed_text(0)], author=coordinator)
+    imported = db.session.get(Letter, result.letter_id)
+    english, arabic = rows(imported.id, "en"), rows(imported.id, "ar")
+
+    with pytest.raises(letter_import.DuplicateError) as refused:
+        letter_import.merge_duplicate(imported, english[0].id, arabic[0].id)
+    assert refused.value.reason == "languages"
+    with pytest.raises(letter_import.DuplicateError) as refused:
+        letter_import.merge_duplicate(letter, english[0].id, english[1].id)
+    assert refused.value.reason == "not_imported"
+    with pytest.raises(letter_import.DuplicateError) as refused:
+        letter_import.dismiss_duplicate(imported, english[0].id, english[1].id)
+    assert refused.value.reason == "not_open"  # not reported as a possible duplicate
+
+    merged = letter_import.merge_duplicate(imported, english[0].id, english[1].id, by=coordinator)
+    assert merged.removed_name == english[1].name
+    with pytest.raises(letter_import.DuplicateError) as refused:
+        letter_import.merge_duplicate(imported, english[2].id, english[1].id)
+    assert refused.value.reason == "removed"
+    assert [r.position for r in rows(imported.id, "en")] == list(range(1, 54))
+    assert [r.position for r in rows(imported.id, "ar")] == list(range(1, 55))
+
+
+def test_merge_leaves_directory_entries_it_did_not_create_or_that_are_still_used(app, coordinator, seed_text):
+    existing = Organization(name_en="jasmin", name_ar="", email="")  # in the directory before any import
+    db.session.add(existing)
+    db.session.commit()
+    first = letter_import.import_letter([seed_text(4)], author=coordinator)
+    second = letter_import.import_letter([seed_text(4)], author=coordinator)
+    db.session.commit()
+    dream = row_named(first.letter_id, "Jasmine Dream Organization").organization_id
+    assert row_named(second.letter_id, "Jasmine Dream Organization").organization_id == dream
+    assert row_named(first.letter_id, "jasmin").organization_id == existing.id
+
+    # "Jasmine Dream Organization" was created by the first import: merged away in the second
+    # letter, it stays (that import did not create it, and the first letter lists it); merged
+    # away in the first letter too, it goes. "jasmin" predates both imports: it stays, unused.
+    for letter_id in (second.letter_id, first.letter_id):
+        letter = db.session.get(Letter, letter_id)
+        letter_import.merge_duplicate(letter, row_named(letter_id, "jasmin").id,
+                                      row_named(letter_id, "Jasmine Dream Organization").id, by=coordinator)
+        db.session.commit()
+        db.session.expire_all()
+        assert (db.session.get(Organization, dream) is None) == (letter_id == first.letter_id)
+        assert db.session.get(Organization, existing.id) is not None
+
+    assert duplicate_events(second.letter_id)[0].details["organization_deleted"] is None
+    assert duplicate_events(first.letter_id)[0].details["organization_deleted"] == dream
