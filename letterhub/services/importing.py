@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from rapidfuzz import fuzz
 
 from letterhub.services.names import clean_name
+from letterhub.services.transliteration import match_by_transliteration
 
 __all__ = [
     "ImportedSignatory",
@@ -702,6 +703,9 @@ def propose_pairs(
     * ``"acronym XYZ"``: the same Latin acronym appears in both names (``(SNHR)`` in the
       English name and ``SNHR`` or ``(SNHR)`` in the Arabic one), and in no other name of
       either list, so the match is unambiguous.
+    * ``"transliteration"``: among the names still unpaired, the English name writes a
+      distinctive word of the Arabic one in Latin letters (``Dawlaty`` / ``دولتي``), and each
+      is the other's unique best match; see :mod:`letterhub.services.transliteration`.
 
     Nothing else is guessed: translated names (``Syrian Network for Human Rights`` /
     ``الشبكة السورية لحقوق الإنسان``) are left for the coordinator, or for the directory once
@@ -745,6 +749,11 @@ def propose_pairs(
         for acronym in sorted(a for a, owner in en_acronyms.items() if owner == name_en):
             if acronym in ar_acronyms:
                 propose(name_en, ar_acronyms[acronym], f"acronym {acronym}")
+
+    unpaired_en = [name for name in en if name not in used_en]
+    unpaired_ar = [name for name in ar if name not in used_ar]
+    for name_en, name_ar in match_by_transliteration(unpaired_en, unpaired_ar):
+        propose(name_en, name_ar, "transliteration")
     order = {name: i for i, name in enumerate(en)}
     proposals.sort(key=lambda p: order[p.name_en])
     return proposals

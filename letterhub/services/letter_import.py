@@ -15,7 +15,8 @@ module stores it. What an import creates, in the caller's transaction (services 
   (``position`` 1..N, ``published_number`` as printed, ``None`` for a bullet).
 - directory entries (:class:`Organization`): every name is found in, or added to, the
   directory and its row linked to it. Where :func:`importing.propose_pairs` pairs an English
-  and an Arabic name (a known directory pair, or a shared acronym) both rows are linked to
+  and an Arabic name (a known directory pair, a shared acronym, or one name written in the other's
+  script, see :mod:`letterhub.services.transliteration`) both rows are linked to
   **one** organisation. The coordinator reviews and corrects with :func:`confirm_pair` and
   :func:`unpair`.
 

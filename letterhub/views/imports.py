@@ -176,6 +176,17 @@ def _with_names(message: str, **names: str) -> Markup:
     return escape(message) % {key: Markup("<bdi>%s</bdi>") % name for key, name in names.items()}
 
 
+def _pair_reason(reason: str) -> str:
+    """Why the importer proposed a pair (``importing.ProposedPair.reason``), in the reader's language."""
+    if reason == "directory":
+        return _("known to the directory")
+    if reason == "transliteration":
+        return _("the same name written in Latin letters")
+    if reason.startswith("acronym "):
+        return _("the same acronym, %(acronym)s", acronym=reason.removeprefix("acronym "))
+    return reason
+
+
 def _arabic_choices(arabic) -> list[SelectChoice]:
     return [SelectChoice(0, _("— not paired —"))] + [
         SelectChoice(row.id, f"{row.position}. {row.name}") for row in arabic
@@ -193,7 +204,7 @@ def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 
         form.ar_row.choices = choices
         forms[row.id] = form
     details = letter_import.import_details(letter)
-    proposed = {name_en: (name_ar, reason) for name_en, name_ar, reason in details["pairs"]}
+    proposed = {name_en: (name_ar, _pair_reason(reason)) for name_en, name_ar, reason in details["pairs"]}
     duplicates = [
         (pair, DuplicateForm(formdata=None, first_row=pair.first.id, second_row=pair.second.id))
         for pair in letter_import.open_duplicates(letter)

@@ -179,7 +179,8 @@ def test_author_option_names_the_importer(runner, coordinator, seed_file):
 def test_directory_pair_links_english_and_arabic_rows_to_one_organisation(app, coordinator, seed_text):
     first = letter_import.import_letter([seed_text(0), seed_text(1)], author=coordinator)
     english, arabic = rows(first.letter_id, "en"), rows(first.letter_id, "ar")
-    assert first.pairs == []  # no shared acronyms, empty directory: nothing is guessed
+    # No shared acronyms, empty directory: only names written in both scripts are proposed.
+    assert first.pairs and {p.reason for p in first.pairs} == {"transliteration"}
 
     organization = letter_import.confirm_pair(db.session.get(Letter, first.letter_id), english[0].id, arabic[0].id,
                                               by=coordinator)
@@ -187,7 +188,10 @@ def test_directory_pair_links_english_and_arabic_rows_to_one_organisation(app, c
     db.session.commit()
 
     second = letter_import.import_letter([seed_text(1), seed_text(0)], author=coordinator)
-    assert [(p.name_en, p.name_ar, p.reason) for p in second.pairs] == [(english[0].name, arabic[0].name, "directory")]
+    # The confirmed pair is in the directory now, and so are the first import's proposals.
+    second_pairs = [(p.name_en, p.name_ar, p.reason) for p in second.pairs]
+    assert (english[0].name, arabic[0].name, "directory") in second_pairs
+    assert {reason for _en, _ar, reason in second_pairs} == {"directory"}
     en2, ar2 = rows(second.letter_id, "en"), rows(second.letter_id, "ar")
     assert en2[0].organization_id == ar2[0].organization_id == organization.id
 
@@ -311,6 +315,16 @@ def test_pasted_english_letter_imports_and_shows_the_review_page(signed_in, seed
     assert letter.source == "imported" and len(rows(letter.id, "en")) == 54
     page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
     assert "Al-Marsad" in page and "Signatories: 54" in page
+
+
+def test_review_page_says_why_each_pair_was_proposed_in_the_readers_language(signed_in, seed_text):
+    post_import(signed_in, text_en=seed_text(1), text_ar=seed_text(0))
+    letter = db.session.scalars(select(Letter)).one()
+    path = f"/letters/import/{letter.id}/pairs"
+    assert "the same name written in Latin letters" in signed_in.get(path).get_data(as_text=True)
+    signed_in.get("/language/ar")
+    page = signed_in.get(path).get_data(as_text=True)
+    assert "الاسم نفسه مكتوبًا بحروف لاتينية" in page and "transliteration" not in page
 
 
 def test_review_page_shows_gaps_and_possible_duplicates(signed_in, seed_text):
