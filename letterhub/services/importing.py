@@ -226,15 +226,22 @@ def _strip_emphasis(text: str) -> str:
 
 
 def _heading_text(line: str) -> str | None:
-    """The heading as published (no ``#``, no emphasis, no trailing colon) if ``line`` is one."""
+    """The heading as published (no ``#``, no emphasis; its colon kept) if ``line`` is one.
+
+    The colon is part of how the seeds print the heading ("Signatories:", "الموقعون:"), so a
+    re-issued letter keeps it; a full-width colon or an Arabic semicolon is printed as ":".
+    """
     text = _strip_emphasis(_HEADING_MARKS.sub("", line))
+    colon = ":" if text.rstrip().endswith((":", "：", "؛")) else ""
     text = text.rstrip(":：؛ ").strip()
     text = _strip_emphasis(text)
+    colon = colon or (":" if text.endswith((":", "：", "؛")) else "")
+    text = text.rstrip(":：؛ ").strip()
     if not text or len(text.split()) > HEADING_MAX_WORDS:
         return None
     if text.endswith((".", "!", "?", "؟", ",", "،")):
         return None
-    return text if _HEADING_PATTERNS.search(_fold(text)) else None
+    return text + colon if _HEADING_PATTERNS.search(_fold(text)) else None
 
 
 def _strip_list_punctuation(name: str) -> str:

@@ -55,7 +55,7 @@ def test_arabic_letter_keeps_its_54_signatories_as_published(parsed_seed, seed_t
         assert f"{signatory.published_number}. {signatory.name}" in seed_text(0)
     assert letter.numbering_gaps == ()
     assert letter.possible_duplicates == ()
-    assert letter.signatories_heading == "الموقعون"
+    assert letter.signatories_heading == "الموقعون:"
 
 
 def test_arabic_letter_addressees_are_one_per_line_and_demands_stay_in_the_body(parsed_seed):
@@ -72,7 +72,7 @@ def test_arabic_letter_addressees_are_one_per_line_and_demands_stay_in_the_body(
 def test_english_letter_keeps_numbers_and_exact_names_despite_irregular_spacing(parsed_seed, seed_text):
     letter = parsed_seed(1)
     assert letter.language == "en"
-    assert letter.signatories_heading == "Signatories"
+    assert letter.signatories_heading == "Signatories:"
     assert [s.published_number for s in letter.signatories] == list(range(1, 55))
     assert letter.signatories[34] == ImportedSignatory(35, "Syria Justice and Accountability Center (SJAC)")
     assert letter.signatories[18] == ImportedSignatory(19, "Jasmine Dream Organization")  # "- 19-Jasmine…"
@@ -121,7 +121,7 @@ def test_scraped_web_page_keeps_published_numbers_and_reports_gaps(parsed_seed):
     assert letter.language == "en"
     assert len(letter.signatories) == 44
     assert letter.numbering_gaps == (14, 27, 36)
-    assert letter.signatories_heading == "The undersigned organizations"
+    assert letter.signatories_heading == "The undersigned organizations:"
     assert letter.signatories[0] == ImportedSignatory(1, "SANSD for people with special needs")
     assert letter.signatories[-1] == ImportedSignatory(47, "Syrian Civil Defense (White Helmets)")
     assert ImportedSignatory(40, "Syrian Network for Human Rights") in letter.signatories
@@ -179,7 +179,8 @@ def test_signatory_heading_is_recognised_in_its_many_spellings(heading):
     letter = parse_letter_text(text)
     assert names(letter) == ["Alpha Group", "Beta Network"]
     assert letter.signatories_heading
-    assert "#" not in letter.signatories_heading and not letter.signatories_heading.endswith(":")
+    assert "#" not in letter.signatories_heading and "*" not in letter.signatories_heading
+    assert letter.signatories_heading.endswith(":") == heading.rstrip("*").endswith(":")
     assert letter.warnings == ()
 
 
