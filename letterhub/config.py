@@ -67,6 +67,10 @@ class Defaults:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
+    # Stored final PDFs are archival PDF/A-2b ("pdf/a-3b" also allowed); empty: plain PDF.
+    # See letterhub.services.rendering.DEFAULT_PDF_VARIANT for what was checked.
+    PDF_VARIANT = "pdf/a-2b"
+
     # Field limits, enforced in forms and services alike.
     MAX_TITLE_LENGTH = 500
     MAX_BODY_LENGTH = 200_000

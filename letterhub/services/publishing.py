@@ -14,6 +14,7 @@ import hashlib
 import io
 import logging
 import secrets
+from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import delete, or_, select, update
@@ -22,7 +23,7 @@ from ..extensions import db
 from ..models import FinalDocument, Letter, RenderStatus
 from ..models.types import utcnow
 from . import finalizing
-from .rendering import ordered_signatories, render_letter_pdf
+from .rendering import DEFAULT_PDF_VARIANT, ordered_signatories, render_letter_pdf
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +90,14 @@ def verification_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{code}"
 
 
-def render_document(document: FinalDocument, base_url: str) -> None:
-    """Render one document and store it with its hash (no commit)."""
+def render_document(document: FinalDocument, base_url: str, pdf_variant: str | None = DEFAULT_PDF_VARIANT) -> None:
+    """Render one document (PDF/A-2b unless ``pdf_variant`` says otherwise) and store it with its hash (no commit)."""
     letter = document.letter
-    pdf = render_letter_pdf(finalizing.letter_document(
+    pdf = render_letter_pdf(replace(finalizing.letter_document(
         letter, languages=tuple(document.languages.split(",")),
         verification_code=letter.verification_code,
         verification_url=verification_url(base_url, letter.verification_code),
-    ))
+    ), pdf_variant=pdf_variant))
     document.pdf = pdf
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.size = len(pdf)
@@ -130,7 +131,7 @@ def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
             continue
         document = db.session.get(FinalDocument, document_id)
         try:
-            render_document(document, config["BASE_URL"])
+            render_document(document, config["BASE_URL"], config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None)
         except Exception as error:  # a failed render is shown to the coordinator, who can retry
             db.session.rollback()
             document = db.session.get(FinalDocument, document_id)

@@ -8,8 +8,10 @@ import re
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pypdf
 import pytest
@@ -27,6 +29,8 @@ from letterhub.services.rendering import (
     render_letter_html,
     render_letter_pdf,
 )
+
+from ..conftest import pdf_text
 
 BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # A list line as pdftotext gives it: the number (its dot may come out on either side for
@@ -93,7 +97,7 @@ def pdftotext(pdf: bytes, tmp_path: Path, *args: str) -> str:
 
 def printed_list(text: str, heading: str) -> list[tuple[int, str]]:
     """The numbered lines that follow ``heading``, up to the first line that is not a list item."""
-    footer = re.compile(r"^(Page|صفحة)\s|K7Q2-9XPA")
+    footer = re.compile(r"^(Page|صفحة)\s|K7Q2-9XPA|^Verification code|^Verify signatories|رمز التحقق|التحقق من الموقعين")
     items: list[tuple[int, str]] = []
     for line in text.split(heading, 1)[1].splitlines():
         line = line.replace("\f", "").strip()
@@ -350,6 +354,94 @@ def test_arabic_first_document_declares_arabic(seeds):
     assert pypdf.PdfReader(_bytes_io(render_letter_pdf(document))).trailer["/Root"]["/Lang"] == "ar"
 
 
+# --- Archival PDF/A -----------------------------------------------------------------------
+#
+# No veraPDF here: these check, on the file itself, the PDF/A-2b requirements that our
+# letters could break (see rendering.DEFAULT_PDF_VARIANT for the whole verification).
+
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+PDFAID = "{http://www.aiim.org/pdfa/ns/id/}"
+DC = "{http://purl.org/dc/elements/1.1/}"
+XMP = "{http://ns.adobe.com/xap/1.0/}"
+PDF = "{http://ns.adobe.com/pdf/1.3/}"
+
+
+def xmp_properties(pdf: bytes) -> dict[str, str]:
+    """The document's XMP properties by namespaced name (attribute or element form alike)."""
+    root = pypdf.PdfReader(_bytes_io(pdf)).trailer["/Root"]
+    if "/Metadata" not in root:
+        return {}
+    properties = {}
+    for description in ElementTree.fromstring(root["/Metadata"].get_object().get_data()).iter(f"{RDF}Description"):
+        properties.update((key, value) for key, value in description.attrib.items() if key != f"{RDF}about")
+        for element in description:
+            properties[element.tag] = " ".join(text.strip() for text in element.itertext() if text.strip())
+    return properties
+
+
+def font_rows(pdf: bytes, tmp_path: Path) -> list[list[str]]:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    return [row.split() for row in subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]]
+
+
+def test_final_pdf_identifies_itself_as_pdf_a_2b_with_metadata_matching_the_info_dictionary(seed_pdf):
+    reader = pypdf.PdfReader(_bytes_io(seed_pdf))
+    xmp = xmp_properties(seed_pdf)
+    assert (xmp[f"{PDFAID}part"], xmp[f"{PDFAID}conformance"]) == ("2", "B")
+    assert xmp[f"{DC}title"] == reader.metadata.title == "Joint letter"
+    assert xmp[f"{DC}creator"] == reader.metadata.author == "Syrian coalition"
+    assert xmp[f"{PDF}Producer"] == reader.metadata.producer
+    assert xmp[f"{XMP}CreatorTool"] == reader.metadata.creator
+    assert datetime.fromisoformat(xmp[f"{XMP}CreateDate"]) == reader.metadata.creation_date
+    assert datetime.fromisoformat(xmp[f"{XMP}ModifyDate"]) == reader.metadata.modification_date
+    assert len(reader.trailer["/ID"]) == 2 and not reader.is_encrypted
+    assert re.match(rb"%PDF-1\.7\n%[\x80-\xff]{4}", seed_pdf)
+
+
+def test_final_pdf_has_an_srgb_output_intent(seed_pdf):
+    (intent,) = pypdf.PdfReader(_bytes_io(seed_pdf)).trailer["/Root"]["/OutputIntents"]
+    intent = intent.get_object()
+    assert intent["/S"] == "/GTS_PDFA1"
+    profile = intent["/DestOutputProfile"].get_object()
+    icc = profile.get_data()
+    assert (icc[36:40], icc[16:20], profile["/N"]) == (b"acsp", b"RGB ", 3)  # an ICC profile, for RGB
+
+
+def test_pdf_a_embeds_every_font_subset_with_a_unicode_map(seed_pdf, tmp_path):
+    rows = font_rows(seed_pdf, tmp_path)
+    assert {row[0].split("+", 1)[1] for row in rows} >= {"Noto-Serif", "Noto-Naskh-Arabic"}
+    assert all(row[-5:-2] == ["yes", "yes", "yes"] for row in rows), rows  # emb, sub, uni
+
+
+def test_pdf_a_text_layer_is_the_plain_pdf_text_layer_with_every_name(seeds, seed_pdf):
+    plain = render_letter_pdf(replace(bilingual(seeds), pdf_variant=None))
+    assert xmp_properties(plain) == {} and xmp_properties(seed_pdf)
+    assert pdf_text(seed_pdf) == pdf_text(plain)
+    text = without_spaces(BIDI_MARKS.sub("", pdf_text(seed_pdf)))
+    for language in ("en", "ar"):
+        names = seeds[language][2]
+        assert len(names) == 54 and [n for n in names if without_spaces(n) not in text] == []
+
+
+def test_pdf_a_3b_can_be_chosen_and_unverified_variants_are_refused():
+    document = replace(small_letter("ar", ["الأرشيف السوري"]), pdf_variant="pdf/a-3b")
+    xmp = xmp_properties(render_letter_pdf(document))
+    assert (xmp[f"{PDFAID}part"], xmp[f"{PDFAID}conformance"]) == ("3", "B")
+    for variant in ("pdf/a-3u", "pdf/ua-1", "pdf/a-1b"):
+        with pytest.raises(ValueError, match="unknown PDF variant"):
+            render_letter_pdf(replace(document, pdf_variant=variant))
+
+
+def test_a_character_no_font_has_gives_a_plain_pdf_rather_than_a_false_pdf_a_claim(caplog):
+    """Such a character is drawn with a glyph the embedded font lacks, which PDF/A forbids."""
+    assert xmp_properties(render_letter_pdf(small_letter("en", ["Org"])))
+    pdf = render_letter_pdf(small_letter("en", ["Org \U000f0000"]))  # private use: in no font
+    assert xmp_properties(pdf) == {}
+    assert "/OutputIntents" not in pypdf.PdfReader(_bytes_io(pdf)).trailer["/Root"]
+    assert "no font has" in caplog.text and "pdf/a-2b" in caplog.text
+
+
 # --- Hostile input ------------------------------------------------------------------------
 
 
@@ -480,3 +572,10 @@ def test_parallel_rendering_gives_the_same_pages_and_continuous_page_numbers(see
         assert sorted(pages[0].split()) == sorted(pages[1].split()), f"page {number} differs"
     assert reader.metadata.title == "Joint letter" and reader.trailer["/Root"]["/Lang"] == "en"
     assert reader.metadata.creation_date == datetime(2018, 2, 20, 9, 30, tzinfo=timezone.utc)
+    # Still PDF/A-2b: identification, output intent and file ID carried over from the parts.
+    xmp = xmp_properties(parallel)
+    assert (xmp[f"{PDFAID}part"], xmp[f"{PDFAID}conformance"]) == ("2", "B")
+    assert xmp[f"{DC}title"] == reader.metadata.title and xmp[f"{PDF}Producer"] == reader.metadata.producer
+    assert reader.trailer["/Root"]["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    assert "/ID" in reader.trailer
+    assert all(row[-5:-2] == ["yes", "yes", "yes"] for row in font_rows(parallel, tmp_path))
