@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -15,7 +16,7 @@ from .extensions import db
 from .models import Letter, User
 from .services import finalizing, letter_import, publishing
 from .services.importing import LetterImportError, decode_letter_file
-from .services.rendering import render_letter_pdf
+from .services.render_limits import RenderFailed, RenderLimitExceeded, render_within_limits
 
 letters_cli = AppGroup("letters", help="Import published letters; render any letter to PDF.")
 
@@ -73,7 +74,10 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
         raise click.ClickException("This letter has no text in the language asked for.")
     document = finalizing.letter_document(letter, languages=languages,
                                           verification_code=letter.verification_code)
-    pdf = render_letter_pdf(document)
+    try:
+        pdf = render_within_limits(document, current_app.config)
+    except (RenderLimitExceeded, RenderFailed) as error:
+        raise click.ClickException(f"No PDF written: {error}") from None
     write_atomically(output, pdf)
     click.echo(f"wrote {output} ({len(pdf)} bytes)")
 

@@ -70,6 +70,10 @@ class Defaults:
     # Stored final PDFs are archival PDF/A-2b ("pdf/a-3b" also allowed); empty: plain PDF.
     # See letterhub.services.rendering.DEFAULT_PDF_VARIANT for what was checked.
     PDF_VARIANT = "pdf/a-2b"
+    # Ceilings for one PDF render (worker and `letters pdf`); 0 lifts a ceiling. Memory is
+    # address space (RLIMIT_AS): a 2,000-name bilingual letter needs about 350 MB of it.
+    PDF_RENDER_SECONDS = 300
+    PDF_RENDER_MEMORY_MB = 2048
 
     # Field limits, enforced in forms and services alike.
     MAX_TITLE_LENGTH = 500

@@ -40,6 +40,23 @@ DOCUMENT_LABELS = {
 }
 
 
+def render_error(document) -> str:
+    """Why a final document failed, for the coordinator: a stopped render in their language."""
+    from flask_babel import gettext as _
+
+    from .services.publishing import render_limit_hit
+
+    hit = render_limit_hit(document)
+    if hit is None:
+        return document.error
+    reason, limit = hit
+    if reason == "time":
+        return _("Rendering took longer than %(seconds)s seconds and was stopped. Shorten the letter, or ask "
+                 "the administrator to raise PDF_RENDER_SECONDS.", seconds=f"{limit:g}")
+    return _("Rendering needed more than %(megabytes)s MB of memory and was stopped. Shorten the letter, or "
+             "ask the administrator to raise PDF_RENDER_MEMORY_MB.", megabytes=f"{limit:g}")
+
+
 def register(app) -> None:
     from flask_babel import format_date, format_datetime
 
@@ -49,6 +66,7 @@ def register(app) -> None:
         mail_status_label=lambda status: MAIL_STATUS[status],
         render_status_label=RENDER_STATUS.__getitem__,
         document_label=DOCUMENT_LABELS.__getitem__,
+        render_error=render_error,
     )
     app.jinja_env.filters["format_date"] = lambda value: format_date(value) if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "short") if value else ""

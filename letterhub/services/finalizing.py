@@ -12,7 +12,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import audit
-from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory, render_letter_pdf
+from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory
 
 
 def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
@@ -125,12 +125,6 @@ def letter_document(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar")
         created=letter.closed_at or revision.created_at, verification_code=verification_code,
         verification_url=verification_url,
     )
-
-
-def render_pdf_now(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar")) -> bytes:
-    """Render in this process (the CLI); the web serves the stored documents instead."""
-    return render_letter_pdf(letter_document(letter, languages=languages,
-                                             verification_code=letter.verification_code))
 
 
 def _name_in(signature: Signature, language: str) -> str:

@@ -23,7 +23,8 @@ from ..extensions import db
 from ..models import FinalDocument, Letter, RenderStatus
 from ..models.types import utcnow
 from . import finalizing
-from .rendering import DEFAULT_PDF_VARIANT, ordered_signatories, render_letter_pdf
+from .render_limits import RenderLimitExceeded, render_within_limits
+from .rendering import DEFAULT_PDF_VARIANT, ordered_signatories
 
 log = logging.getLogger(__name__)
 
@@ -90,14 +91,19 @@ def verification_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{code}"
 
 
-def render_document(document: FinalDocument, base_url: str, pdf_variant: str | None = DEFAULT_PDF_VARIANT) -> None:
-    """Render one document (PDF/A-2b unless ``pdf_variant`` says otherwise) and store it with its hash (no commit)."""
+def render_document(document: FinalDocument, config) -> None:
+    """Render one document and store it with its hash (no commit).
+
+    The file is ``PDF_VARIANT`` (PDF/A-2b by default; empty: plain PDF), rendered in a child
+    process held to ``PDF_RENDER_SECONDS`` and ``PDF_RENDER_MEMORY_MB``
+    (:mod:`letterhub.services.render_limits`).
+    """
     letter = document.letter
-    pdf = render_letter_pdf(replace(finalizing.letter_document(
+    pdf = render_within_limits(replace(finalizing.letter_document(
         letter, languages=tuple(document.languages.split(",")),
         verification_code=letter.verification_code,
-        verification_url=verification_url(base_url, letter.verification_code),
-    ), pdf_variant=pdf_variant))
+        verification_url=verification_url(config["BASE_URL"], letter.verification_code),
+    ), pdf_variant=config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None), config)
     document.pdf = pdf
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.size = len(pdf)
@@ -131,18 +137,32 @@ def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
             continue
         document = db.session.get(FinalDocument, document_id)
         try:
-            render_document(document, config["BASE_URL"], config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None)
+            render_document(document, config)
         except Exception as error:  # a failed render is shown to the coordinator, who can retry
             db.session.rollback()
             document = db.session.get(FinalDocument, document_id)
             document.status = RenderStatus.FAILED
-            document.error = f"{type(error).__name__}: {error}"[:2000]
+            if isinstance(error, RenderLimitExceeded):
+                document.error = f"{LIMIT_ERROR_PREFIX}{error.reason} {error.limit:g}: {error}"
+            else:
+                document.error = f"{type(error).__name__}: {error}"[:2000]
             counts["failed"] += 1
             log.exception("rendering final document %s failed", document_id)
         else:
             counts["rendered"] += 1
         db.session.commit()
     return counts
+
+
+LIMIT_ERROR_PREFIX = "limit "  # FinalDocument.error of a render stopped at its ceiling: "limit time 300: ..."
+
+
+def render_limit_hit(document: FinalDocument) -> tuple[str, float] | None:
+    """("time" or "memory", the ceiling) if the document's render was stopped at a ceiling."""
+    if not document.error.startswith(LIMIT_ERROR_PREFIX):
+        return None
+    reason, _, rest = document.error.removeprefix(LIMIT_ERROR_PREFIX).partition(" ")
+    return reason, float(rest.partition(":")[0])
 
 
 def retry_failed(letter: Letter) -> int:

@@ -129,15 +129,16 @@ def test_reopening_discards_stored_documents_and_their_code(app, signed_letter, 
     assert publishing.letter_for_code(code) is None
 
 
-def test_a_failed_render_is_shown_and_can_be_retried(app, signed_in, signed_letter, coordinator, monkeypatch):
-    def broken(document):
-        raise MemoryError("simulated")
-
-    monkeypatch.setattr(publishing, "render_letter_pdf", broken)
+def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(app, signed_in, signed_letter,
+                                                                           coordinator):
+    app.config["PDF_RENDER_MEMORY_MB"] = 100  # less than the renderer itself occupies
     assert close_and_render(app, signed_letter, coordinator) == {"rendered": 0, "failed": 3}
     page = signed_in.get(f"/letters/{signed_letter.id}").get_data(as_text=True)
-    assert "render-failed" in page and "simulated" in page
-    monkeypatch.undo()
+    assert "render-failed" in page and "more than 100 MB of memory" in page and "PDF_RENDER_MEMORY_MB" in page
+    signed_in.get("/language/ar")
+    page = signed_in.get(f"/letters/{signed_letter.id}").get_data(as_text=True)
+    assert "100 ميغابايت" in page
+    app.config["PDF_RENDER_MEMORY_MB"] = 2048
     show = f"/letters/{signed_letter.id}"
     signed_in.post(f"{show}/documents/retry", data={"csrf_token": csrf_token(signed_in, show)})
     assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}

@@ -270,6 +270,17 @@ def test_letters_pdf_of_a_missing_language_or_letter_writes_no_file(runner, coor
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf" or p.name.startswith(".letter")) == []
 
 
+def test_letters_pdf_past_its_time_ceiling_writes_no_file_and_says_why(app, runner, coordinator, seed_file,
+                                                                         tmp_path):
+    output = imported_json(import_files(runner, seed_file(1)))
+    target = tmp_path / "letter.pdf"
+    app.config["PDF_RENDER_SECONDS"] = 0.01
+    result = runner.invoke(args=["letters", "pdf", str(output["letter"]), "-o", str(target)])
+    assert result.exit_code != 0
+    assert "No PDF written: the PDF took longer than 0.01 seconds" in result.stderr
+    assert list(tmp_path.glob("*.pdf")) == [] and list(tmp_path.glob(".letter.pdf*")) == []
+
+
 def test_write_atomically_leaves_no_file_when_writing_fails(tmp_path, monkeypatch):
     from letterhub import cli_letters
 

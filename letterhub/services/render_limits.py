@@ -1,0 +1,110 @@
+"""Rendering a PDF with a ceiling on time and memory.
+
+A letter body is user input, and WeasyPrint will try to lay out whatever it is given: a body
+of hundreds of pages, or a list of tens of thousands of names, can take minutes and gigabytes.
+The worker and the CLI therefore render in a child process that has an address-space limit
+(``RLIMIT_AS``) and is killed when it runs past its time. The caller gets the PDF bytes or a
+:class:`RenderLimitExceeded` with a message a coordinator can act on; no partial file is
+written, and the worker process itself stays healthy for the next document.
+
+Children come from a fork server that has already imported the renderer, so starting one costs
+milliseconds rather than the seconds an import of WeasyPrint takes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import resource
+from multiprocessing.connection import Connection
+
+from .rendering import LetterDocument, render_letter_pdf
+
+RENDERER_MODULE = "letterhub.services.rendering"
+
+
+class RenderLimitExceeded(Exception):
+    """The render went past its time or memory ceiling; ``reason`` is "time" or "memory"."""
+
+    def __init__(self, reason: str, limit: float):
+        self.reason, self.limit = reason, limit
+        if reason == "time":
+            message = (f"the PDF took longer than {limit:g} seconds to lay out; shorten the letter or "
+                       "raise PDF_RENDER_SECONDS")
+        else:
+            message = (f"the PDF needed more than {limit:g} MB of memory to lay out; shorten the letter or "
+                       "raise PDF_RENDER_MEMORY_MB")
+        super().__init__(message)
+
+
+class RenderFailed(Exception):
+    """The renderer raised an error in the child process (its type and message are kept)."""
+
+
+def _context():
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([RENDERER_MODULE])
+    return context
+
+
+def _render_child(document: LetterDocument, memory_mb: int, results: Connection) -> None:
+    if memory_mb:
+        limit = memory_mb * 1024 * 1024
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY and hard < limit
+                                                else limit))
+    try:
+        pdf = render_letter_pdf(document)
+    except MemoryError:
+        results.send(("memory", None))
+    except Exception as error:  # reported to the parent, which raises RenderFailed
+        results.send(("error", f"{type(error).__name__}: {error}"))
+    else:
+        results.send(("pdf", pdf))
+    finally:
+        results.close()
+
+
+def render_within_limits(document: LetterDocument, config) -> bytes:
+    """:func:`render_letter_pdf_bounded` with the ceilings of the app's configuration."""
+    return render_letter_pdf_bounded(document, seconds=float(config["PDF_RENDER_SECONDS"]),
+                                     memory_mb=int(config["PDF_RENDER_MEMORY_MB"]))
+
+
+def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memory_mb: int) -> bytes:
+    """``render_letter_pdf(document)`` in a child limited to ``seconds`` and ``memory_mb`` of address space.
+
+    ``memory_mb`` is virtual memory (what ``RLIMIT_AS`` counts), which runs a few hundred MB above
+    the resident size: the default leaves a wide margin over the ~200 MB resident that a
+    2,000-name bilingual letter needs. 0 means no limit, for either.
+    """
+    context = _context()
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_render_child, args=(document, memory_mb, sender), daemon=True)
+    child.start()
+    sender.close()
+    kind, payload = "died", None
+    try:
+        if not receiver.poll(seconds or None):
+            kind = "time"
+        else:
+            try:
+                kind, payload = receiver.recv()
+            except EOFError:  # the child died without a word
+                pass
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.kill()
+        child.join()
+    if kind == "time":
+        raise RenderLimitExceeded("time", seconds)
+    if kind == "died":
+        # Out of memory inside C code (Pango, HarfBuzz) ends in a crash rather than MemoryError.
+        if memory_mb and child.exitcode is not None and child.exitcode < 0:
+            raise RenderLimitExceeded("memory", memory_mb)
+        raise RenderFailed(f"the render process stopped unexpectedly (exit code {child.exitcode})")
+    if kind == "memory":
+        raise RenderLimitExceeded("memory", memory_mb)
+    if kind == "error":
+        raise RenderFailed(payload)
+    return payload
