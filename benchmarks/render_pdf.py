@@ -1,6 +1,6 @@
 """How long the final PDF takes, against bare WeasyPrint on the same letter.
 
-    .venv/bin/python benchmarks/render_pdf.py [--sizes 54 500 2000] [--runs 5] [--variant NAME]
+    .venv/bin/python benchmarks/render_pdf.py [--sizes 54 500 2000] [--runs 5] [--rounds 2] [--variant NAME]
 
 Builds the bilingual seed letter (seed 001 in English, seed 000 in Arabic, read from
 ``shared/seeds`` beside the repository) with N signatories per language (the seeds' names,
@@ -9,10 +9,16 @@ with ``render_letter_pdf`` and, in the same run, renders a plain reference: the 
 letter as one straightforward HTML page with an ``<ol>`` per language, given to bare
 WeasyPrint (``HTML(string=...).write_pdf()``) with the same fonts.
 
-Each measurement runs in a fresh child process (warm-up, then ``--runs`` timed runs,
-median reported). Peak memory is the highest sum of the resident set sizes of that
-process and all its descendants (render workers included), sampled every 5 ms with
-psutil, so parallel rendering cannot hide its workers' memory.
+Each renderer is timed in its own fresh child process (as the worker renders each final
+document in a fresh child): a warm-up, then ``--runs`` timed renders. Children alternate,
+ours then the reference, ``--rounds`` times, and the median of each renderer's pooled runs
+is reported, so that both see the same load on a shared machine. (Timing both in one
+process, alternating render by render, slowed ours by a third at 2,000: the reference's
+garbage and heap stay behind.) Peak memory comes from a fresh child per
+renderer (two renders): its own peak resident size, or the highest sum over it and its
+descendants sampled every 5 ms with psutil if that is higher (parallel rendering cannot
+hide its workers' memory). Memory is never sampled during timed renders: the sampling
+thread competes for the GIL and slowed them by up to half.
 
 Prints one JSON line per N:
 {"n": N, "seconds": median, "reference_seconds": median, "ratio": ..., "peak_rss_mb": M, "pages": P}
@@ -142,50 +148,58 @@ class PeakMemory:
         self._thread.join()
 
 
-def measure(kind: str, n: int, runs: int, variant: str) -> dict:
-    """Run in a child process: warm up, time ``runs`` renders, report median, peak and pages."""
-    import resource
-
-    import pypdf
+def renderer(kind: str, document, variant: str):
+    """A no-argument function that renders ``document`` the ``kind`` way ("ours" or "reference")."""
     from weasyprint import HTML
 
     from letterhub.services import rendering
 
-    document = build_document(n)
     if kind == "reference":
         html = reference_html(document)
         base_url = rendering.STATIC_DIR.as_uri() + "/"
+        return lambda: HTML(string=html, base_url=base_url).write_pdf()
+    if variant == "parallel":
+        rendering.PARALLEL_MIN_SIGNATORIES = 0
+    if variant in ("serial", "serial-gc"):
+        rendering.PARALLEL_MIN_SIGNATORIES = None
+    if variant == "serial-gc":
+        rendering._no_cyclic_gc = nullcontext
+    return lambda: rendering.render_letter_pdf(document)
 
-        def render():
-            return HTML(string=html, base_url=base_url).write_pdf()
-    else:
-        if variant == "parallel":
-            rendering.PARALLEL_MIN_SIGNATORIES = 0
-        if variant in ("serial", "serial-gc"):
-            rendering.PARALLEL_MIN_SIGNATORIES = None
-        if variant == "serial-gc":
-            rendering._no_cyclic_gc = nullcontext
 
-        def render():
-            return rendering.render_letter_pdf(document)
+def measure_times(kind: str, n: int, runs: int, variant: str) -> dict:
+    """Run in a child process: warm up, then time ``runs`` renders (seconds each) and count the pages."""
+    import pypdf
 
+    render = renderer(kind, build_document(n), variant)
+    pdf = render()  # warm-up: fonts, templates, worker processes
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        render()
+        times.append(time.perf_counter() - start)
+    return {"times": times, "pages": len(pypdf.PdfReader(io.BytesIO(pdf)).pages)}
+
+
+def measure_memory(kind: str, n: int, variant: str) -> dict:
+    """Run in a fresh child process: the peak resident memory of two renders (warm-up and one more).
+
+    The sampling thread competes for the GIL, so memory is never measured on timed renders.
+    This process's own peak (``ru_maxrss``) covers both renders; the sampler adds worker
+    processes alive at the same time (the parallel variant).
+    """
+    import resource
+
+    render = renderer(kind, build_document(n), variant)
+    render()
     with PeakMemory() as memory:
-        pdf = render()  # warm-up: fonts, templates, worker processes
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            pdf = render()
-            times.append(time.perf_counter() - start)
+        render()
     own_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return {
-        "seconds": statistics.median(times),
-        "peak_rss_mb": round(max(memory.peak, own_peak) / 2**20),
-        "pages": len(pypdf.PdfReader(io.BytesIO(pdf)).pages),
-    }
+    return {"peak_rss_mb": round(max(memory.peak, own_peak) / 2**20)}
 
 
-def in_child(kind: str, n: int, runs: int, variant: str) -> dict:
-    command = [sys.executable, __file__, "--child", kind, "--sizes", str(n), "--runs", str(runs), "--variant", variant]
+def in_child(what: str, n: int, runs: int, variant: str) -> dict:
+    command = [sys.executable, __file__, "--child", what, "--sizes", str(n), "--runs", str(runs), "--variant", variant]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.splitlines()[-1])
 
@@ -195,22 +209,35 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[54, 500, 2000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--variant", default="default", choices=["default", "parallel", "serial", "serial-gc"])
-    parser.add_argument("--child", choices=["ours", "reference"], help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=2,
+                        help="child processes per renderer, alternating; their runs are pooled")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        print(json.dumps(measure(args.child, args.sizes[0], args.runs, args.variant)))
+        kind, _, what = args.child.partition(":")
+        if what == "times":
+            print(json.dumps(measure_times(kind, args.sizes[0], args.runs, args.variant)))
+        else:
+            print(json.dumps(measure_memory(kind, args.sizes[0], args.variant)))
         return
     for n in args.sizes:
-        ours = in_child("ours", n, args.runs, args.variant)
-        reference = in_child("reference", n, args.runs, args.variant)
+        times: dict[str, list[float]] = {"ours": [], "reference": []}
+        for _ in range(args.rounds):
+            for kind in times:
+                measured = in_child(f"{kind}:times", n, args.runs, args.variant)
+                times[kind] += measured["times"]
+                if kind == "ours":
+                    pages = measured["pages"]
+        seconds, reference_seconds = statistics.median(times["ours"]), statistics.median(times["reference"])
+        ours, reference = in_child("ours:memory", n, 0, args.variant), in_child("reference:memory", n, 0, args.variant)
         print(json.dumps({
             "n": n,
-            "seconds": round(ours["seconds"], 3),
-            "reference_seconds": round(reference["seconds"], 3),
-            "ratio": round(ours["seconds"] / reference["seconds"], 2),
+            "seconds": round(seconds, 3),
+            "reference_seconds": round(reference_seconds, 3),
+            "ratio": round(seconds / reference_seconds, 2),
             "peak_rss_mb": ours["peak_rss_mb"],
-            "pages": ours["pages"],
+            "pages": pages,
             "reference_peak_rss_mb": reference["peak_rss_mb"],
             "variant": args.variant,
         }), flush=True)
