@@ -40,6 +40,7 @@ from letterhub.services.names import clean_name
 from letterhub.services.transliteration import match_by_transliteration
 
 __all__ = [
+    "ImportNote",
     "ImportedSignatory",
     "LetterImportError",
     "NoSignatoryList",
@@ -56,20 +57,46 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- errors
+# --------------------------------------------------------------------------- warnings and errors
+
+
+class ImportNote(str):
+    """A warning about an import: its English text, plus a stable ``code`` and the ``params``
+    of its wording (JSON values), so that an interface can say it in the reader's language.
+
+    It is the English text (a ``str``), so the CLI's JSON and ``"heading" in warning`` keep working.
+    """
+
+    code: str
+    params: dict
+
+    def __new__(cls, text: str, code: str, **params: object) -> ImportNote:
+        note = super().__new__(cls, text)
+        note.code, note.params = code, params
+        return note
+
+    def __getnewargs__(self) -> tuple[str, str]:  # copy and pickle; params come back with __dict__
+        return str(self), self.code
 
 
 class LetterImportError(Exception):
-    """A letter could not be imported. ``message`` is meant for the user (in English;
-    the caller translates by exception class if it needs another language)."""
+    """A letter could not be imported. ``message`` is meant for the user, in English (the CLI
+    prints it); ``code`` and ``params`` say the same for an interface that words it in another
+    language, as for :class:`ImportNote`."""
 
-    def __init__(self, message: str):
+    code = "import_failed"
+
+    def __init__(self, message: str, code: str | None = None, **params: object):
         super().__init__(message)
         self.message = message
+        self.code = code or type(self).code
+        self.params = params
 
 
 class NoSignatoryList(LetterImportError):
     """The text has no signatory list (no heading followed by a list, no final numbered list)."""
+
+    code = "no_signatory_list"
 
 
 class UnreadableLetterFile(LetterImportError):
@@ -95,7 +122,7 @@ class ParsedLetter:
     signatories: tuple[ImportedSignatory, ...]
     numbering_gaps: tuple[int, ...]
     possible_duplicates: tuple[tuple[str, str], ...]
-    warnings: tuple[str, ...]
+    warnings: tuple[ImportNote, ...]
 
 
 @dataclass(frozen=True)
@@ -118,33 +145,37 @@ def decode_letter_file(data: bytes) -> str:
     we never guess a legacy code page (cp1256 Arabic guessed wrong is silently garbled names).
     """
     if not data:
-        raise UnreadableLetterFile("The file is empty.")
+        raise UnreadableLetterFile("The file is empty.", "empty_file")
     if data.startswith(_UTF16_BOMS):
         try:
             text = data.decode("utf-16")
         except UnicodeDecodeError as exc:
             raise UnreadableLetterFile(
                 "The file starts like UTF-16 text but is damaged "
-                f"(at byte {exc.start}). Save it again as UTF-8 and retry."
+                f"(at byte {exc.start}). Save it again as UTF-8 and retry.",
+                "damaged_utf16", position=exc.start,
             ) from None
     else:
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            hint = ""
+            hint, code = "", "not_utf8"
             if data.count(b"\x00") > len(data) // 4:
-                hint = " It looks like UTF-16 without a byte-order mark."
+                hint, code = " It looks like UTF-16 without a byte-order mark.", "not_utf8_looks_utf16"
+            byte = f"0x{data[exc.start]:02X}"
             raise UnreadableLetterFile(
                 "The file is not UTF-8 text "
-                f"(byte 0x{data[exc.start]:02X} at position {exc.start} is not valid UTF-8)."
+                f"(byte {byte} at position {exc.start} is not valid UTF-8)."
                 f"{hint} Expected encoding: UTF-8 (or UTF-16 with a byte-order mark). Files saved "
                 "as Windows Arabic (cp1256) or another legacy code page must be saved again as "
-                "UTF-8."
+                "UTF-8.",
+                code, byte=byte, position=exc.start,
             ) from None
     if "\x00" in text:
         raise UnreadableLetterFile(
             "The file contains NUL characters: it is not a plain-text letter, or not in "
-            "UTF-8 / UTF-16 with a byte-order mark."
+            "UTF-8 / UTF-16 with a byte-order mark.",
+            "nul_characters",
         )
     return text
 
@@ -173,7 +204,7 @@ def detect_language(text: str) -> str:
             letters += 1
             arabic += _is_arabic_letter(ch)
     if not letters:
-        raise LetterImportError("The file contains no text.")
+        raise LetterImportError("The file contains no text.", "no_text")
     return "ar" if arabic * 2 >= letters else "en"
 
 
@@ -350,17 +381,18 @@ def numbering_gaps(numbers: Iterable[int | None]) -> tuple[int, ...]:
     return tuple(n for n in range(1, max(present) + 1) if n not in present)
 
 
-def _numbering_warnings(items: Sequence[_Item]) -> list[str]:
+def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
     warnings = []
     numbers = [it.number for it in items if it.number is not None]
     if numbers and len(numbers) != len(items):
-        warnings.append("The list mixes numbered and unnumbered entries.")
+        warnings.append(ImportNote("The list mixes numbered and unnumbered entries.", "mixed_numbering"))
     seen: set[int] = set()
     repeated = sorted({n for n in numbers if n in seen or seen.add(n)})
     if repeated:
-        warnings.append("Numbers used more than once: " + ", ".join(map(str, repeated)) + ".")
+        warnings.append(ImportNote("Numbers used more than once: " + ", ".join(map(str, repeated)) + ".",
+                                   "repeated_numbers", numbers=repeated))
     if any(b < a for a, b in zip(numbers, numbers[1:])):
-        warnings.append("The published numbers are not in ascending order.")
+        warnings.append(ImportNote("The published numbers are not in ascending order.", "numbers_not_ascending"))
     return warnings
 
 
@@ -583,7 +615,7 @@ def _markdown_body(lines: Sequence[str]) -> str:
     return "\n".join(out).strip()
 
 
-def _front_matter(lines: Sequence[str], warnings: list[str]) -> tuple[str, str, str]:
+def _front_matter(lines: Sequence[str], warnings: list[ImportNote]) -> tuple[str, str, str]:
     """Title, addressees and body from the lines before the signatory heading."""
     index = 0
     n = len(lines)
@@ -609,7 +641,8 @@ def _front_matter(lines: Sequence[str], warnings: list[str]) -> tuple[str, str, 
         dropped += len(block)
         index = skip_blank(after)
     if dropped:
-        warnings.append(f"{dropped} line(s) of web-page navigation before the letter were ignored.")
+        warnings.append(ImportNote(f"{dropped} line(s) of web-page navigation before the letter were ignored.",
+                                   "navigation_ignored", count=dropped))
 
     title = ""
     addressees: list[str] = []
@@ -644,12 +677,14 @@ def parse_letter_text(text: str) -> ParsedLetter:
     language = detect_language(text)
     lines = text.split("\n")
     found = _find_list(lines)
-    warnings: list[str] = []
+    warnings: list[ImportNote] = []
 
     if found.heading_index is None:
         heading = ""
         front_end = found.start
-        warnings.append("No signatory heading was found; the last numbered list was taken as the signatories.")
+        warnings.append(ImportNote(
+            "No signatory heading was found; the last numbered list was taken as the signatories.", "no_heading"
+        ))
     else:
         heading = _heading_text(lines[found.heading_index]) or ""
         front_end = found.heading_index
@@ -657,7 +692,8 @@ def parse_letter_text(text: str) -> ParsedLetter:
 
     trailing = [line for line in lines[found.end :] if line.strip()]
     if trailing:
-        warnings.append(f"{len(trailing)} line(s) after the signatory list were ignored.")
+        warnings.append(ImportNote(f"{len(trailing)} line(s) after the signatory list were ignored.",
+                                   "trailing_lines_ignored", count=len(trailing)))
 
     items = found.items
     warnings.extend(_numbering_warnings(items))

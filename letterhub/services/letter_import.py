@@ -22,7 +22,9 @@ module stores it. What an import creates, in the caller's transaction (services 
 
 The import report (counts, numbering gaps, possible duplicates, warnings), the proposed pairs
 and the directory entries the import created are kept in the ``letter.imported`` audit event,
-so the review page can show them later.
+so the review page can show them later. The warnings are kept twice: as English text
+(``warnings``, what the CLI prints) and as ``notes`` (language, code, params, text) that the
+review page words in the reader's language.
 
 Possible duplicates (two names of one list that may be one organisation) are resolved by the
 coordinator: :func:`merge_duplicate` keeps one entry and removes the other, :func:`dismiss_duplicate`
@@ -56,6 +58,7 @@ from ..models.types import utcnow
 from . import audit, drafting, inviting, publishing
 from .finalizing import imported_rows  # noqa: F401  (used here and by the import views)
 from .importing import (
+    ImportNote,
     LetterImportError,
     ParsedLetter,
     ProposedPair,
@@ -132,26 +135,28 @@ def parse_texts(texts: Sequence[str]) -> dict[str, ParsedLetter]:
     """Parse each text (one per language). Raises LetterImportError, naming the text that failed."""
     texts = [text for text in texts if text and text.strip()]
     if not texts:
-        raise LetterImportError("There is no text to import.")
+        raise LetterImportError("There is no text to import.", "nothing_to_import")
     if len(texts) > len(LANGUAGES):
-        raise LetterImportError("Import at most one text per language (English and Arabic).")
+        raise LetterImportError("Import at most one text per language (English and Arabic).", "too_many_texts")
     parsed: dict[str, ParsedLetter] = {}
     for number, text in enumerate(texts, start=1):
         try:
             letter = parse_letter_text(text)
         except LetterImportError as error:
             prefix = f"Text {number}: " if len(texts) > 1 else ""
-            raise type(error)(prefix + error.message) from None
+            raise type(error)(prefix + error.message, error.code, **error.params) from None
         if letter.language in parsed:
             raise LetterImportError(
                 f"Two texts are in the same language ({_language_name(letter.language)}): "
-                "import one English and one Arabic text of the same letter."
+                "import one English and one Arabic text of the same letter.",
+                "same_language", language=letter.language,
             )
         for signatory in letter.signatories:
             if len(signatory.name) > NAME_MAX_LENGTH:
                 raise LetterImportError(
                     f"A signatory name is longer than {NAME_MAX_LENGTH} characters: "
-                    f"“{signatory.name[:60]}…”. Is the list really a list of organisations?"
+                    f"“{signatory.name[:60]}…”. Is the list really a list of organisations?",
+                    "name_too_long", max_length=NAME_MAX_LENGTH, name=signatory.name[:60],
                 )
         parsed[letter.language] = letter
     return parsed
@@ -204,15 +209,21 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
 
     publishing.queue_final_documents(letter)  # the worker renders it, as for a letter closed here
     report = import_report(parsed)
-    warnings = [f"[{language}] {warning}" for language, text in parsed.items() for warning in text.warnings]
+    notes: list[tuple[str | None, ImportNote]] = [
+        (language, warning) for language, text in parsed.items() for warning in text.warnings
+    ]
     if len(parsed) == 1:
         (only,) = parsed
-        warnings.append(
-            f"Only the {_language_name(only)} text was imported; the letter renders in that language only."
-        )
+        notes.append((None, ImportNote(
+            f"Only the {_language_name(only)} text was imported; the letter renders in that language only.",
+            "only_language", language=only,
+        )))
+    warnings = [f"[{language}] {note}" if language else str(note) for language, note in notes]
     audit.record(
         "letter.imported", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256,
         report=report, pairs=[[p.name_en, p.name_ar, p.reason] for p in pairs], warnings=warnings,
+        notes=[{"language": language, "code": note.code, "params": note.params, "text": str(note)}
+               for language, note in notes],
         created_organizations=_organizations_created_since(letter, newest_organization),
     )
     return ImportResult(letter.id, signatory_ids, report, pairs, warnings)
@@ -285,13 +296,23 @@ def _events(letter: Letter, *actions: str) -> list[AuditEvent]:
 
 
 def import_details(letter: Letter) -> dict:
-    """The report, proposed pairs and warnings recorded when the letter was imported."""
+    """The report, proposed pairs and warnings recorded when the letter was imported.
+
+    ``notes`` are the warnings as ``{"language", "code", "params", "text"}`` (``language`` is
+    ``None`` for a note about the whole import). Letters imported before notes were recorded
+    get one note per English warning, with no language and no code.
+    """
     events = _events(letter, "letter.imported")
     details = dict(events[0].details) if events else {}
+    warnings = details.get("warnings", [])
+    notes = details.get("notes")
+    if notes is None:
+        notes = [{"language": None, "code": None, "params": {}, "text": warning} for warning in warnings]
     return {
         "report": details.get("report", {}),
         "pairs": details.get("pairs", []),
-        "warnings": details.get("warnings", []),
+        "warnings": warnings,
+        "notes": notes,
     }
 
 

@@ -20,6 +20,7 @@ from ..services.importing import (
     decode_letter_file,
     parse_letter_text,
 )
+from .import_messages import import_message, language_name
 
 bp = Blueprint("imports", __name__, url_prefix="/letters/import")
 
@@ -92,12 +93,12 @@ def _texts(form: ImportForm) -> list[str] | None:
 
 
 def _import_error_message(error: LetterImportError) -> str:
+    reason = import_message(error.code, error.params, error.message)
     if isinstance(error, NoSignatoryList):
-        return _("No signatory list was found: the text needs a heading such as “Signatories:” or “الموقعون:” "
-                 "followed by a numbered or bulleted list of organisations.")
+        return reason
     if isinstance(error, UnreadableLetterFile):
-        return _("This file could not be read as text: %(reason)s", reason=error.message)
-    return _("The letter could not be imported: %(reason)s", reason=error.message)
+        return _("This file could not be read as text: %(reason)s", reason=reason)
+    return _("The letter could not be imported: %(reason)s", reason=reason)
 
 
 @bp.get("/<int:letter_id>/pairs")
@@ -204,6 +205,11 @@ def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 
         form.ar_row.choices = choices
         forms[row.id] = form
     details = letter_import.import_details(letter)
+    warnings = [
+        (language_name(note["language"]) if note["language"] else "",
+         import_message(note["code"], note["params"], note["text"]))
+        for note in details["notes"]
+    ]
     proposed = {name_en: (name_ar, _pair_reason(reason)) for name_en, name_ar, reason in details["pairs"]}
     duplicates = [
         (pair, DuplicateForm(formdata=None, first_row=pair.first.id, second_row=pair.second.id))
@@ -211,7 +217,7 @@ def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 
     ]
     return render_template(
         "imports/pairs.html", letter=letter, english=english, arabic=arabic, partners=partners, forms=forms,
-        report=details["report"], warnings=details["warnings"], proposed=proposed, failed=failed,
+        report=details["report"], warnings=warnings, proposed=proposed, failed=failed,
         duplicates=duplicates, duplicate_error=duplicate_error,
         listed={"en": len(english), "ar": len(arabic)},
     ), status

@@ -683,3 +683,96 @@ def test_merge_leaves_directory_entries_it_did_not_create_or_that_are_still_used
 
     assert duplicate_events(second.letter_id)[0].details["organization_deleted"] is None
     assert duplicate_events(first.letter_id)[0].details["organization_deleted"] == dream
+
+
+# --------------------------------------------------------------------------- warnings and errors in the reader's language
+
+
+SEED_4_WARNINGS = [
+    "[en] 5 line(s) of web-page navigation before the letter were ignored.",
+    "[en] 2 line(s) after the signatory list were ignored.",
+    "Only the English text was imported; the letter renders in that language only.",
+]
+
+
+def test_cli_report_keeps_the_english_warnings_and_the_audit_event_their_codes(runner, coordinator, seed_file):
+    output = imported_json(import_files(runner, seed_file(4)))
+
+    assert output["warnings"] == SEED_4_WARNINGS
+    assert output["languages"]["en"]["warnings"] == [warning.removeprefix("[en] ") for warning in SEED_4_WARNINGS[:2]]
+    notes = letter_import.import_details(db.session.get(Letter, output["letter"]))["notes"]
+    assert [(note["language"], note["code"], note["params"]) for note in notes] == [
+        ("en", "navigation_ignored", {"count": 5}),
+        ("en", "trailing_lines_ignored", {"count": 2}),
+        (None, "only_language", {"language": "en"}),
+    ]
+
+
+def test_review_page_shows_the_import_warnings_in_the_readers_language(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    path = f"/letters/import/{letter.id}/pairs"
+    page = signed_in.get(path).get_data(as_text=True)
+    assert "<li>English: 5 line(s) of web-page navigation before the letter were ignored.</li>" in page
+
+    signed_in.get("/language/ar")
+    page = signed_in.get(path).get_data(as_text=True)
+    assert "<li>الإنجليزية: أُهملت سطور التنقّل في صفحة الويب الواردة قبل الرسالة (عدد السطور: 5).</li>" in page
+    assert "<li>الإنجليزية: أُهملت السطور الواردة بعد قائمة الموقّعين (عدد السطور: 2).</li>" in page
+    assert "لم يُستورد إلا نص الرسالة باللغة الإنجليزية، فلا تُعرض الرسالة إلا بهذه اللغة." in page
+    for english in ("[en]", "web-page navigation", "after the signatory list", "Only the English text"):
+        assert english not in page
+
+
+def test_review_page_of_a_letter_imported_before_warning_codes_shows_the_english_warnings(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    event = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.letter_id == letter.id, AuditEvent.action == "letter.imported")
+    ).one()
+    event.details = {key: value for key, value in event.details.items() if key != "notes"}
+    db.session.commit()
+
+    signed_in.get("/language/ar")
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+    for warning in SEED_4_WARNINGS:
+        assert f"<li>{html_escape(warning)}</li>" in page
+
+
+def test_import_form_errors_are_in_the_readers_language(signed_in, seed_text):
+    from io import BytesIO
+
+    signed_in.get("/language/ar")
+    response = post_import(signed_in, text_en=seed_text(1), text_ar=seed_text(4))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert ("تعذّر استيراد الرسالة: النصّان كلاهما باللغة الإنجليزية: استورد نصًا إنجليزيًا ونصًا عربيًا للرسالة "
+            "نفسها.") in page
+    assert "same language" not in page
+
+    response = post_import(signed_in, text_en=seed_text(1),
+                           file_ar=(BytesIO(seed_text(0).encode("cp1256")), "arabic.txt"))
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "تعذّرت قراءة هذا الملف بوصفه نصًا: الملف ليس نصًا بترميز UTF-8 (البايت 0x" in page
+    assert "(cp1256)" in page and "is not UTF-8 text" not in page and "Expected encoding" not in page
+
+
+def test_duplicate_buttons_isolate_each_name_in_the_arabic_interface(signed_in, seed_text):
+    letter = import_seed_4(signed_in, seed_text)
+    signed_in.get("/language/ar")
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+
+    jasmin = '<bdi lang="en" dir="ltr">jasmin</bdi>'
+    jasmine = '<bdi lang="en" dir="ltr">Jasmine Dream Organization</bdi>'
+    assert f">الإبقاء على «{jasmin}» وحذف «{jasmine}»</button>" in page
+    assert f">الإبقاء على «{jasmine}» وحذف «{jasmin}»</button>" in page
+
+
+def test_duplicate_button_labels_escape_the_names(signed_in):
+    text = ("Statement\n\nWe ask for aid.\n\nSignatories:\n1. Tom & Jerry <b>Relief</b>\n"
+            "2. Tom & Jerry <b>Relief</b> (TJR)\n3. Gamma\n")
+    assert post_import(signed_in, text_en=text).status_code == 302
+    letter = db.session.scalars(select(Letter)).one()
+    page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
+
+    assert 'Keep «<bdi lang="en" dir="ltr">Tom &amp; Jerry &lt;b&gt;Relief&lt;/b&gt;</bdi>», remove «' in page
+    assert "<b>Relief</b>" not in page

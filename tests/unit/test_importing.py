@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
+import copy
 import inspect
+import json
 
 import pytest
 
@@ -387,7 +389,7 @@ def test_importing_module_depends_on_neither_flask_nor_the_database():
     imported = {
         alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy"}
+    assert not imported & {"flask", "flask_babel", "flask_sqlalchemy", "sqlalchemy"}
 
 
 def test_without_heading_a_restart_at_one_separates_demands_from_signatories():
@@ -508,3 +510,71 @@ def test_transliteration_module_depends_on_neither_flask_nor_the_database():
         alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy"}
+
+
+# --------------------------------------------------------------------------- codes of warnings and errors
+
+# Texts and files that, with the seeds, make the parser give every warning and error it has.
+WARNING_TEXTS = [
+    "Statement\n\n1. Alpha\n2. Beta\n3. Gamma\n",  # no heading
+    "Home\nMenu\n\nTitle\n\nBody text.\n\nSignatories:\n1. Alpha\n- Beta\n3. Gamma\n1. Delta\n\nLeave a reply\n",
+]
+BAD_FILES = [
+    b"",
+    b"\xff\xfe\x00\xd8",  # UTF-16 BOM, then half a character
+    "الموقعون:\n1. الشبكة\n".encode("cp1256"),
+    "Signatories:\n1. Café Alpha\n".encode("utf-16-le"),  # no BOM
+    b"Signatories:\x00\n1. Alpha\n",
+]
+BAD_TEXT_SETS = [
+    [],
+    ["Signatories:\n1. Alpha\n"] * 3,
+    ["Signatories:\n1. Alpha\n", "Signatories:\n1. Beta\n"],
+    ["Signatories:\n1. " + "x" * 301 + "\n"],
+    ["1. 2. 3."],
+]
+
+
+def produced_notes_and_errors(seed_text) -> list[tuple[str, dict, str]]:
+    from letterhub.services.letter_import import parse_texts
+
+    found = []
+    for text in [seed_text(number) for number in range(5)] + WARNING_TEXTS:
+        try:
+            found += [(note.code, note.params, str(note)) for note in parse_letter_text(text).warnings]
+        except LetterImportError as error:
+            found.append((error.code, error.params, error.message))
+    for data in BAD_FILES:
+        with pytest.raises(LetterImportError) as excinfo:
+            decode_letter_file(data)
+        found.append((excinfo.value.code, excinfo.value.params, excinfo.value.message))
+    for texts in BAD_TEXT_SETS:
+        with pytest.raises(LetterImportError) as excinfo:
+            parse_texts(texts)
+        found.append((excinfo.value.code, excinfo.value.params, excinfo.value.message))
+    return found
+
+
+def test_every_warning_and_error_code_has_a_translatable_wording(seed_text):
+    from letterhub.views.import_messages import IMPORT_MESSAGES, import_message
+
+    produced = produced_notes_and_errors(seed_text)
+    codes = {code for code, _params, _english in produced}
+    assert codes - set(IMPORT_MESSAGES) == set(), "word these codes in letterhub/views/import_messages.py"
+    # "only_language" is added by letter_import.import_letter (tests/functional/test_letter_import.py).
+    assert set(IMPORT_MESSAGES) - codes == {"only_language"}, "give these codes a test input above"
+    for code, params, english in produced:
+        assert import_message(code, params, "(English)") != "(English)", (code, params)
+    # Outside a request the wording is the msgid: the same English as the parser's, apart from
+    # the name isolation and the view's own wording of a missing list.
+    for code, params, english in produced:
+        if code not in {"no_signatory_list", "name_too_long"}:
+            assert import_message(code, params, "") == english
+
+
+def test_warnings_are_their_english_text_with_a_code_and_params():
+    (note,) = parse_letter_text("Statement\n\n1. Alpha\n2. Beta\n3. Gamma\n\nLeave a reply\n").warnings[1:]
+    assert note == "1 line(s) after the signatory list were ignored."
+    assert (note.code, note.params) == ("trailing_lines_ignored", {"count": 1})
+    assert json.loads(json.dumps([note])) == [note]
+    assert copy.deepcopy(note).params == {"count": 1}
