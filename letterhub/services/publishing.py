@@ -49,8 +49,10 @@ def layouts(letter: Letter) -> tuple[str, ...]:
 
 
 def available_languages(letter: Letter) -> tuple[str, ...]:
+    """The languages the letter has a text in (an imported letter may have one, or only a list)."""
     revision = letter.finalized_revision or letter.current_revision
-    return tuple(language for language in ("en", "ar") if revision.text(language)["body"].strip())
+    return tuple(language for language in ("en", "ar")
+                 if any(revision.text(language)[field].strip() for field in ("title", "addressees", "body", "heading")))
 
 
 def queue_final_documents(letter: Letter) -> list[FinalDocument]:
