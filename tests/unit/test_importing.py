@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from letterhub.services import importing
+from letterhub.services import importing, transliteration
 from letterhub.services.importing import (
     ImportedSignatory,
     LetterImportError,
@@ -384,8 +384,9 @@ def test_import_report_summarises_each_language(parsed_seed):
     assert report["ar"] == {"signatories": 54, "numbering_gaps": [], "possible_duplicates": [], "warnings": []}
 
 
-def test_importing_module_depends_on_neither_flask_nor_the_database():
-    tree = ast.parse(inspect.getsource(importing))
+@pytest.mark.parametrize("module", [importing, transliteration], ids=lambda module: module.__name__)
+def test_parsing_modules_depend_on_neither_flask_nor_the_database(module):
+    tree = ast.parse(inspect.getsource(module))
     imported = {
         alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
     } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
@@ -500,16 +501,6 @@ def test_short_transliterated_name_pairs_only_when_it_is_the_whole_name():
     ]
     # Two consonants ("s-w") in a name whose other words are left unexplained are not enough.
     assert propose_pairs(["Sawa Women Now"], ["مؤسسة سوا لتمكين المرأة"]) == []
-
-
-def test_transliteration_module_depends_on_neither_flask_nor_the_database():
-    from letterhub.services import transliteration
-
-    tree = ast.parse(inspect.getsource(transliteration))
-    imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
-    assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy"}
 
 
 # --------------------------------------------------------------------------- codes of warnings and errors
