@@ -10,6 +10,7 @@ Where PostgreSQL cannot be reached those runs are skipped with a message, except
 from __future__ import annotations
 
 import os
+import re
 import socket
 import threading
 import uuid
@@ -59,6 +60,45 @@ def pdf_text(pdf: bytes | Path) -> str:
 
     data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
     return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def reading_order_text(pdf: bytes) -> str:
+    """The PDF's text as pdftotext reads it without ``-layout`` (one line per text line), bidi marks removed."""
+    import subprocess
+
+    text = subprocess.run(["pdftotext", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return BIDI_MARKS.sub("", text)
+
+
+# A list line as pdftotext gives it: the number (its dot may come out on either side for
+# Arabic, where pdftotext keeps the visual order of the digits' run) and the name.
+LIST_ITEM = re.compile(r"^\s*[-.]?\s*([0-9٠-٩]+)\s*[-.]?\s*(\S.*?)\s*$")
+ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
+PAGE_FOOTER = re.compile(r"^(Page|صفحة)\s|K7Q2-9XPA|^Verification code|^Verify signatories|رمز التحقق|التحقق من الموقعين")
+
+
+def printed_list(text: str, heading: str) -> list[tuple[int, str]]:
+    """The numbered lines of pdftotext's ``text`` that follow ``heading``, up to the first that is not a list item.
+
+    Page footers (page numbers, the verification line) between the lines are skipped.
+    """
+    items: list[tuple[int, str]] = []
+    for line in text.split(heading, 1)[1].splitlines():
+        line = line.replace("\f", "").strip()
+        if not line or PAGE_FOOTER.search(line):
+            continue
+        match = LIST_ITEM.match(line)
+        if not match:
+            break
+        items.append((int(match.group(1).translate(ARABIC_INDIC)), match.group(2)))
+    return items
+
+
+def without_spaces(text: str) -> str:
+    return re.sub(r"\s+", "", text)
 
 
 # --- databases -------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from ..unit.test_rendering import pdftotext, printed_list, without_spaces
+from ..conftest import printed_list, reading_order_text, without_spaces
 
 ARABIC_ITEM = re.compile(r"^\d+\.\s+(.+)$", re.M)
 ENGLISH_ITEM = re.compile(r"^-?\s*\d+-\s*(.+)$", re.M)
@@ -32,7 +32,7 @@ def reissued_seed_letter(runner, coordinator, seed_text, tmp_path):
     target = tmp_path / "letter.pdf"
     rendered = runner.invoke(args=["letters", "pdf", str(report["letter"]), "--output", str(target)])
     assert rendered.exit_code == 0, rendered.output
-    return pdftotext(target.read_bytes(), tmp_path)
+    return reading_order_text(target.read_bytes())
 
 
 def test_reissued_english_list_is_seed_001_in_its_order_numbered_1_to_54(reissued_seed_letter, seed_text):

@@ -30,14 +30,7 @@ from letterhub.services.rendering import (
     render_letter_pdf,
 )
 
-from ..conftest import pdf_text
-
-BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-# A list line as pdftotext gives it: the number (its dot may come out on either side for
-# Arabic, where pdftotext keeps the visual order of the digits' run) and the name.
-LIST_ITEM = re.compile(r"^\s*[-.]?\s*([0-9٠-٩]+)\s*[-.]?\s*(\S.*?)\s*$")
-ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
-
+from ..conftest import BIDI_MARKS, pdf_text, printed_list, without_spaces
 
 # --- Seed letters -------------------------------------------------------------------------
 
@@ -95,23 +88,6 @@ def pdftotext(pdf: bytes, tmp_path: Path, *args: str) -> str:
     return BIDI_MARKS.sub("", result.stdout.decode("utf-8"))
 
 
-def printed_list(text: str, heading: str) -> list[tuple[int, str]]:
-    """The numbered lines that follow ``heading``, up to the first line that is not a list item."""
-    footer = re.compile(r"^(Page|صفحة)\s|K7Q2-9XPA|^Verification code|^Verify signatories|رمز التحقق|التحقق من الموقعين")
-    items: list[tuple[int, str]] = []
-    for line in text.split(heading, 1)[1].splitlines():
-        line = line.replace("\f", "").strip()
-        if not line or footer.search(line):
-            continue
-        match = LIST_ITEM.match(line)
-        if not match:
-            break
-        items.append((int(match.group(1).translate(ARABIC_INDIC)), match.group(2)))
-    return items
-
-
-def without_spaces(text: str) -> str:
-    return re.sub(r"\s+", "", text)
 
 
 @pytest.fixture(scope="module")
