@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pytest
@@ -200,3 +201,14 @@ def test_message_fails_visibly_after_the_last_attempt(app):
     db.session.refresh(message)
     assert message.status.value == "failed" and message.attempts == 2 and message.last_error
     assert message.body_text == mailing.BODY_FORGOTTEN  # a resend issues a new link and message
+
+
+def test_interface_stylesheet_serves_the_vendored_arabic_font(client):
+    """Arabic must be readable on a device without Arabic fonts: app.css points at the vendored Naskh."""
+    with client.get("/static/app.css") as response:
+        css = response.get_data(as_text=True)
+    fonts = re.findall(r'url\("(fonts/NotoNaskhArabic-[A-Za-z]+\.ttf)"\)', css)
+    assert fonts == ["fonts/NotoNaskhArabic-Regular.ttf", "fonts/NotoNaskhArabic-Bold.ttf"]
+    for font in fonts:
+        with client.get(f"/static/{font}") as response:
+            assert response.status_code == 200 and response.data[:4] == b"\x00\x01\x00\x00"
