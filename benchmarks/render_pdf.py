@@ -73,15 +73,29 @@ def build_document(n: int):
     ar_addressees, ar_body, ar_names = seed_letter(0, "### الموقعون:", r"^\d+\.\s+(.+)$")
     en_addressees, en_body, en_names = seed_letter(1, "Signatories:", r"^-?\s*\d+-\s*(.+)$")
     en = LanguageText(
-        "en", "Joint letter", en_addressees, "Geneva, February 2018", en_body, "Signatories:",
+        "en",
+        "Joint letter",
+        en_addressees,
+        "Geneva, February 2018",
+        en_body,
+        "Signatories:",
         tuple(Signatory(name) for name in names_for(en_names, n, "Branch")),
     )
     ar = LanguageText(
-        "ar", "رسالة مشتركة", ar_addressees, "جنيف، شباط ٢٠١٨", ar_body, "الموقعون:",
+        "ar",
+        "رسالة مشتركة",
+        ar_addressees,
+        "جنيف، شباط ٢٠١٨",
+        ar_body,
+        "الموقعون:",
         tuple(Signatory(name) for name in names_for(ar_names, n, "فرع")),
     )
-    return LetterDocument((en, ar), author="Coalition", verification_code="K7Q2-9XPA",
-                          verification_url="https://letters.example.org/v/K7Q2-9XPA")
+    return LetterDocument(
+        (en, ar),
+        author="Coalition",
+        verification_code="K7Q2-9XPA",
+        verification_url="https://letters.example.org/v/K7Q2-9XPA",
+    )
 
 
 def reference_html(document) -> str:
@@ -199,7 +213,18 @@ def measure_memory(kind: str, n: int, variant: str) -> dict:
 
 
 def in_child(what: str, n: int, runs: int, variant: str) -> dict:
-    command = [sys.executable, __file__, "--child", what, "--sizes", str(n), "--runs", str(runs), "--variant", variant]
+    command = [
+        sys.executable,
+        __file__,
+        "--child",
+        what,
+        "--sizes",
+        str(n),
+        "--runs",
+        str(runs),
+        "--variant",
+        variant,
+    ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
     return json.loads(output.splitlines()[-1])
 
@@ -208,9 +233,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[54, 500, 2000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--variant", default="default", choices=["default", "parallel", "serial", "serial-gc"])
-    parser.add_argument("--rounds", type=int, default=2,
-                        help="child processes per renderer, alternating; their runs are pooled")
+    parser.add_argument(
+        "--variant", default="default", choices=["default", "parallel", "serial", "serial-gc"]
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="child processes per renderer, alternating; their runs are pooled",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
@@ -230,17 +261,25 @@ def main() -> None:
                 if kind == "ours":
                     pages = measured["pages"]
         seconds, reference_seconds = statistics.median(times["ours"]), statistics.median(times["reference"])
-        ours, reference = in_child("ours:memory", n, 0, args.variant), in_child("reference:memory", n, 0, args.variant)
-        print(json.dumps({
-            "n": n,
-            "seconds": round(seconds, 3),
-            "reference_seconds": round(reference_seconds, 3),
-            "ratio": round(seconds / reference_seconds, 2),
-            "peak_rss_mb": ours["peak_rss_mb"],
-            "pages": pages,
-            "reference_peak_rss_mb": reference["peak_rss_mb"],
-            "variant": args.variant,
-        }), flush=True)
+        ours, reference = (
+            in_child("ours:memory", n, 0, args.variant),
+            in_child("reference:memory", n, 0, args.variant),
+        )
+        print(
+            json.dumps(
+                {
+                    "n": n,
+                    "seconds": round(seconds, 3),
+                    "reference_seconds": round(reference_seconds, 3),
+                    "ratio": round(seconds / reference_seconds, 2),
+                    "peak_rss_mb": ours["peak_rss_mb"],
+                    "pages": pages,
+                    "reference_peak_rss_mb": reference["peak_rss_mb"],
+                    "variant": args.variant,
+                }
+            ),
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -40,21 +40,35 @@ def main(requests: int = 200) -> None:
     from letterhub.services import accounts, drafting, finalizing, publishing
 
     workdir = Path(tempfile.mkdtemp())
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "benchmark", "PASSWORD_HASH_PROFILE": "CHEAPEST",
-        "DATABASE_URL": os.environ.get("LETTERHUB_BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}"),
-        "RATELIMIT_ENABLED": False, "WTF_CSRF_ENABLED": False,
-    })
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "benchmark",
+            "PASSWORD_HASH_PROFILE": "CHEAPEST",
+            "DATABASE_URL": os.environ.get(
+                "LETTERHUB_BENCH_DATABASE_URL", f"sqlite:///{workdir / 'bench.db'}"
+            ),
+            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": False,
+        }
+    )
     with app.app_context():
         db.create_all()
         user = accounts.create_user("bench@example.org", "Bench", "benchmark-password")
-        text = {**drafting.empty_fields(), "title_en": "Benchmark letter", "title_ar": "رسالة",
-                "body_en": "Body.", "body_ar": "نص."}
+        text = {
+            **drafting.empty_fields(),
+            "title_en": "Benchmark letter",
+            "title_ar": "رسالة",
+            "body_en": "Body.",
+            "body_ar": "نص.",
+        }
         letter = drafting.create_letter(user, text, coalition="Benchmark")
         letter.source = "imported"
         for language, number in (("en", 1), ("ar", 0)):
             for position, name in enumerate(seed_names(number), start=1):
-                db.session.add(ImportedSignatory(letter_id=letter.id, language=language, position=position, name=name))
+                db.session.add(
+                    ImportedSignatory(letter_id=letter.id, language=language, position=position, name=name)
+                )
         finalizing.close_signing(letter, by=user)
         db.session.commit()
         started = time.perf_counter()
@@ -73,10 +87,17 @@ def main(requests: int = 200) -> None:
         timings.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200 and len(response.data) == size
     timings.sort()
-    print(json.dumps({
-        "requests": requests, "pdf_bytes": size, "median_ms": round(statistics.median(timings), 2),
-        "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2), "render_seconds": round(render_seconds, 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "requests": requests,
+                "pdf_bytes": size,
+                "median_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(timings[int(len(timings) * 0.95) - 1], 2),
+                "render_seconds": round(render_seconds, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -56,7 +56,11 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mailbox")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
 
-    if not (app.debug or app.testing) and app.config["SECRET_KEY"] in (None, "", config_module.DEFAULT_SECRET_KEY):
+    if not (app.debug or app.testing) and app.config["SECRET_KEY"] in (
+        None,
+        "",
+        config_module.DEFAULT_SECRET_KEY,
+    ):
         raise RuntimeError(
             "LETTERHUB_SECRET_KEY is missing or still the default. Set it to a long random value "
             "(python -c 'import secrets; print(secrets.token_hex(32))')."

@@ -24,8 +24,12 @@ mail_cli = AppGroup("mail", help="The outbox and the mail worker.")
 @click.option("--email", prompt=True)
 @click.option("--name", default="", help="Display name (defaults to the email).")
 @click.option("--locale", type=click.Choice(["en", "ar"]), default="en")
-@click.option("--password", envvar="LETTERHUB_NEW_PASSWORD", default=None,
-              help="Read from LETTERHUB_NEW_PASSWORD or asked for when omitted.")
+@click.option(
+    "--password",
+    envvar="LETTERHUB_NEW_PASSWORD",
+    default=None,
+    help="Read from LETTERHUB_NEW_PASSWORD or asked for when omitted.",
+)
 def create_user(email: str, name: str, locale: str, password: str | None) -> None:
     """Add a coordinator account."""
     if password is None:
@@ -71,8 +75,12 @@ def demo_command(password: str) -> None:
     """Create the demo coordinator and the demo letter, unless they exist already."""
     result = demo.ensure_demo(password=password)
     db.session.commit()
-    click.echo(f"demo sign-in: {result.email} / {password}" + ("" if result.created_user else " (existing account)"))
-    click.echo(f"demo letter: /letters/{result.letter_id}" + (" (new)" if result.created_letter else " (existing)"))
+    click.echo(
+        f"demo sign-in: {result.email} / {password}" + ("" if result.created_user else " (existing account)")
+    )
+    click.echo(
+        f"demo letter: /letters/{result.letter_id}" + (" (new)" if result.created_letter else " (existing)")
+    )
 
 
 def init_app(app) -> None:

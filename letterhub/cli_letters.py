@@ -25,8 +25,12 @@ LANGUAGE_CHOICES = {"both": ("en", "ar"), "en": ("en",), "ar": ("ar",)}
 
 @letters_cli.command("import")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--author", "author_email", default=None,
-              help="Email of the coordinator recorded as the importer (default: the first coordinator).")
+@click.option(
+    "--author",
+    "author_email",
+    default=None,
+    help="Email of the coordinator recorded as the importer (default: the first coordinator).",
+)
 def import_command(files: tuple[Path, ...], author_email: str | None) -> None:
     """Import a published letter: one text file per language (UTF-8), e.g. the Arabic and English texts.
 
@@ -57,8 +61,13 @@ def import_command(files: tuple[Path, ...], author_email: str | None) -> None:
 
 @letters_cli.command("pdf")
 @click.argument("letter_id", type=int)
-@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="Where to write the PDF (written whole or not at all).")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the PDF (written whole or not at all).",
+)
 @click.option("--language", type=click.Choice(tuple(LANGUAGE_CHOICES)), default="both", show_default=True)
 def pdf_command(letter_id: int, output: Path, language: str) -> None:
     """Render a letter (drafted or imported) to a PDF file."""
@@ -72,8 +81,9 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
     languages = tuple(code for code in languages if code in present)
     if not languages:
         raise click.ClickException("This letter has no text in the language asked for.")
-    document = finalizing.letter_document(letter, languages=languages,
-                                          verification_code=letter.verification_code)
+    document = finalizing.letter_document(
+        letter, languages=languages, verification_code=letter.verification_code
+    )
     try:
         pdf = render_within_limits(document, current_app.config)
     except (RenderLimitExceeded, RenderFailed) as error:

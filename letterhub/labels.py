@@ -51,10 +51,16 @@ def render_error(document) -> str:
         return document.error
     reason, limit = hit
     if reason == "time":
-        return _("Rendering took longer than %(seconds)s seconds and was stopped. Shorten the letter, or ask "
-                 "the administrator to raise PDF_RENDER_SECONDS.", seconds=f"{limit:g}")
-    return _("Rendering needed more than %(megabytes)s MB of memory and was stopped. Shorten the letter, or "
-             "ask the administrator to raise PDF_RENDER_MEMORY_MB.", megabytes=f"{limit:g}")
+        return _(
+            "Rendering took longer than %(seconds)s seconds and was stopped. Shorten the letter, or ask "
+            "the administrator to raise PDF_RENDER_SECONDS.",
+            seconds=f"{limit:g}",
+        )
+    return _(
+        "Rendering needed more than %(megabytes)s MB of memory and was stopped. Shorten the letter, or "
+        "ask the administrator to raise PDF_RENDER_MEMORY_MB.",
+        megabytes=f"{limit:g}",
+    )
 
 
 def register(app) -> None:

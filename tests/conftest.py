@@ -26,7 +26,9 @@ from letterhub.services import accounts, drafting, inviting
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
-POSTGRES_URL = os.environ.get("LETTERHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+POSTGRES_URL = os.environ.get(
+    "LETTERHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
 DATABASES = ("sqlite", "postgresql")
 PASSWORD = "correct horse battery"
 
@@ -59,7 +61,9 @@ def pdf_text(pdf: bytes | Path) -> str:
     import subprocess
 
     data = pdf.read_bytes() if isinstance(pdf, Path) else pdf
-    return subprocess.run(["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+    return subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=data, capture_output=True, check=True
+    ).stdout.decode()
 
 
 BIDI_MARKS = re.compile("[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -77,7 +81,9 @@ def reading_order_text(pdf: bytes) -> str:
 # Arabic, where pdftotext keeps the visual order of the digits' run) and the name.
 LIST_ITEM = re.compile(r"^\s*[-.]?\s*([0-9٠-٩]+)\s*[-.]?\s*(\S.*?)\s*$")
 ARABIC_INDIC = str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789")
-PAGE_FOOTER = re.compile(r"^(Page|صفحة)\s|K7Q2-9XPA|^Verification code|^Verify signatories|رمز التحقق|التحقق من الموقعين")
+PAGE_FOOTER = re.compile(
+    r"^(Page|صفحة)\s|K7Q2-9XPA|^Verification code|^Verify signatories|رمز التحقق|التحقق من الموقعين"
+)
 
 
 def printed_list(text: str, heading: str) -> list[tuple[int, str]]:
@@ -234,7 +240,10 @@ class AuthActions:
         self.client = client
 
     def login(self, email="coordinator@example.org", password=PASSWORD):
-        return self.client.post("/login", data={"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login")})
+        return self.client.post(
+            "/login",
+            data={"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login")},
+        )
 
 
 def csrf_token(client, path: str) -> str:
@@ -242,7 +251,9 @@ def csrf_token(client, path: str) -> str:
     import re
 
     page = client.get(path).get_data(as_text=True)
-    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page)
+    match = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page
+    )
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)
 
@@ -284,10 +295,12 @@ def letter(app, coordinator):
 def invite(letter, coordinator):
     """``invite(name_en, name_ar, email)`` puts an organisation on the letter, sends it, returns (invitation, link)."""
 
-    def invite_organization(name_en="Syrian Archive", name_ar="الأرشيف السوري", email="focal@archive.example",
-                            language="ar"):
-        invitation = inviting.add_organization(letter, name_en=name_en, name_ar=name_ar, email=email,
-                                               language=language, by=coordinator)
+    def invite_organization(
+        name_en="Syrian Archive", name_ar="الأرشيف السوري", email="focal@archive.example", language="ar"
+    ):
+        invitation = inviting.add_organization(
+            letter, name_en=name_en, name_ar=name_ar, email=email, language=language, by=coordinator
+        )
         link = inviting.send_invitation(invitation, by=coordinator)
         db.session.commit()
         return invitation, link

@@ -5,11 +5,17 @@ from wtforms.validators import DataRequired, Email, Length
 
 
 class LoginForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(message=_l("Enter your email address.")),
-                                                Email(message=_l("This is not a valid email address.")),
-                                                Length(max=254)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(message=_l("Enter your password.")),
-                                                         Length(max=1000)])
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter your email address.")),
+            Email(message=_l("This is not a valid email address.")),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)]
+    )
     remember = BooleanField(_l("Keep me signed in on this device"))
 
 

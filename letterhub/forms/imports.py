@@ -12,18 +12,34 @@ MAX_FILE_BYTES = 1024 * 1024  # one uploaded text file; the request limit is MAX
 
 
 def file_too_large():
-    return FileSize(max_size=MAX_FILE_BYTES,
-                    message=_l("This file is too large (at most %(max)d KB).", max=MAX_FILE_BYTES // 1024))
+    return FileSize(
+        max_size=MAX_FILE_BYTES,
+        message=_l("This file is too large (at most %(max)d KB).", max=MAX_FILE_BYTES // 1024),
+    )
 
 
 class ImportForm(FlaskForm):
     """Up to two texts of one letter, pasted or uploaded. The language is recognised from each text."""
 
-    text_en = TextAreaField(_l("English text (paste the whole letter with its signatory list)"), validators=[
-        Optional(), Length(max=MAX_TEXT, message=_l("This text is too long (at most %(max)d characters).", max=MAX_TEXT))])
+    text_en = TextAreaField(
+        _l("English text (paste the whole letter with its signatory list)"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_TEXT, message=_l("This text is too long (at most %(max)d characters).", max=MAX_TEXT)
+            ),
+        ],
+    )
     file_en = FileField(_l("…or upload it as a text file (UTF-8)"), validators=[Optional(), file_too_large()])
-    text_ar = TextAreaField(_l("Arabic text (paste the whole letter with its signatory list)"), validators=[
-        Optional(), Length(max=MAX_TEXT, message=_l("This text is too long (at most %(max)d characters).", max=MAX_TEXT))])
+    text_ar = TextAreaField(
+        _l("Arabic text (paste the whole letter with its signatory list)"),
+        validators=[
+            Optional(),
+            Length(
+                max=MAX_TEXT, message=_l("This text is too long (at most %(max)d characters).", max=MAX_TEXT)
+            ),
+        ],
+    )
     file_ar = FileField(_l("…or upload it as a text file (UTF-8)"), validators=[Optional(), file_too_large()])
 
 

@@ -10,10 +10,16 @@ class SigningForm(FlaskForm):
     """What the focal point confirms. ``revision_id`` is the text the page showed."""
 
     revision_id = IntegerField(validators=[DataRequired()])
-    name_en = StringField(_l("Organisation's name in English"), validators=[Optional(), too_long(300), printable])
-    name_ar = StringField(_l("Organisation's name in Arabic"), validators=[Optional(), too_long(300), printable])
+    name_en = StringField(
+        _l("Organisation's name in English"), validators=[Optional(), too_long(300), printable]
+    )
+    name_ar = StringField(
+        _l("Organisation's name in Arabic"), validators=[Optional(), too_long(300), printable]
+    )
     signer_name = StringField(_l("Your name"), validators=[Optional(), too_long(200), printable])
-    signer_role = StringField(_l("Your role in the organisation"), validators=[Optional(), too_long(200), printable])
+    signer_role = StringField(
+        _l("Your role in the organisation"), validators=[Optional(), too_long(200), printable]
+    )
     consent = BooleanField()
     decline_reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
     confirm = SubmitField(_l("Confirm our signature"))
@@ -23,7 +29,9 @@ class SigningForm(FlaskForm):
         valid = super().validate(extra_validators)
         if self.confirm.data:
             if not self.consent.data:
-                self.consent.errors = list(self.consent.errors) + [_l("Tick the box to confirm that your organisation signs this letter.")]
+                self.consent.errors = list(self.consent.errors) + [
+                    _l("Tick the box to confirm that your organisation signs this letter.")
+                ]
                 valid = False
             if not (self.signer_name.data or "").strip():
                 self.signer_name.errors = list(self.signer_name.errors) + [_l("Enter your name.")]
@@ -32,7 +40,9 @@ class SigningForm(FlaskForm):
                 self.signer_role.errors = list(self.signer_role.errors) + [_l("Enter your role.")]
                 valid = False
             if not (self.name_en.data or "").strip() and not (self.name_ar.data or "").strip():
-                self.name_en.errors = list(self.name_en.errors) + [_l("Give the organisation's name in at least one language.")]
+                self.name_en.errors = list(self.name_en.errors) + [
+                    _l("Give the organisation's name in at least one language.")
+                ]
                 valid = False
         elif not self.decline.data:
             valid = False

@@ -11,7 +11,21 @@ from .signature import Decision, Signature
 from .user import User
 
 __all__ = [
-    "AuditEvent", "Decision", "FinalDocument", "ImportedSignatory", "RenderStatus", "Invitation", "InvitationState", "LANGUAGES", "Letter",
-    "LetterRevision", "LetterStatus", "Organization", "OutboxMessage", "OutboxStatus",
-    "REVISION_FIELDS", "Signature", "User",
+    "AuditEvent",
+    "Decision",
+    "FinalDocument",
+    "ImportedSignatory",
+    "RenderStatus",
+    "Invitation",
+    "InvitationState",
+    "LANGUAGES",
+    "Letter",
+    "LetterRevision",
+    "LetterStatus",
+    "Organization",
+    "OutboxMessage",
+    "OutboxStatus",
+    "REVISION_FIELDS",
+    "Signature",
+    "User",
 ]

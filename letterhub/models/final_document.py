@@ -32,7 +32,9 @@ class FinalDocument(db.Model):
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
     revision_id: Mapped[int] = mapped_column(ForeignKey("letter_revisions.id"))
     languages: Mapped[str] = mapped_column(String(10))
-    status: Mapped[RenderStatus] = mapped_column(enum_column(RenderStatus), default=RenderStatus.QUEUED, index=True)
+    status: Mapped[RenderStatus] = mapped_column(
+        enum_column(RenderStatus), default=RenderStatus.QUEUED, index=True
+    )
     pdf: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)

@@ -39,7 +39,9 @@ class Letter(db.Model):
     source: Mapped[str] = mapped_column(String(10), default="drafted")
 
     # How the final PDF presents the list (see services.rendering.RenderOptions).
-    numbering_style: Mapped[str] = mapped_column(String(10), default="dot")  # dot "1." | dash "1-" | dashed "- 1 -"
+    numbering_style: Mapped[str] = mapped_column(
+        String(10), default="dot"
+    )  # dot "1." | dash "1-" | dashed "- 1 -"
     arabic_indic_digits: Mapped[bool] = mapped_column(default=False)
     list_order: Mapped[str] = mapped_column(String(15), default="alphabetical")  # or "confirmation"
     late_signatories: Mapped[str] = mapped_column(String(10), default="merge")  # or "append"
@@ -85,8 +87,15 @@ class Letter(db.Model):
         if revision is None:
             return ""
         other = "ar" if language == "en" else "en"
-        first_addressee = (revision.text(language)["addressees"] or revision.text(other)["addressees"]).split("\n")[0]
-        return revision.text(language)["title"] or revision.text(other)["title"] or first_addressee or f"#{self.id}"
+        first_addressee = (revision.text(language)["addressees"] or revision.text(other)["addressees"]).split(
+            "\n"
+        )[0]
+        return (
+            revision.text(language)["title"]
+            or revision.text(other)["title"]
+            or first_addressee
+            or f"#{self.id}"
+        )
 
 
 class LetterRevision(db.Model):

@@ -11,7 +11,6 @@ from ..extensions import db
 from ..models import User
 
 
-
 def _hasher() -> PasswordHasher:
     """Argon2id with the parameters named by PASSWORD_HASH_PROFILE (RFC 9106's, by default).
 
@@ -20,6 +19,7 @@ def _hasher() -> PasswordHasher:
     """
     profile = current_app.config.get("PASSWORD_HASH_PROFILE", "RFC_9106_LOW_MEMORY")
     return PasswordHasher.from_parameters(getattr(profiles, profile))
+
 
 MIN_PASSWORD_LENGTH = 10
 

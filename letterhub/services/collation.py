@@ -14,14 +14,14 @@ seed 001); accents still break ties so that the order is total and stable.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from functools import lru_cache
+from functools import cache
 
 import icu
 
 SUPPORTED_LANGUAGES = ("ar", "en")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _collator(language: str) -> icu.Collator:
     if language not in SUPPORTED_LANGUAGES:
         raise ValueError(f"no collation for language {language!r}; expected one of {SUPPORTED_LANGUAGES}")

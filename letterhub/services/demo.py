@@ -66,10 +66,16 @@ def ensure_demo(password: str = DEMO_PASSWORD) -> DemoResult:
     created_user = user is None
     if created_user:
         user = accounts.create_user(DEMO_EMAIL, "Demo coordinator", password)
-    letter = db.session.scalars(select(Letter).where(Letter.coalition == DEMO_COALITION).order_by(Letter.id)).first()
+    letter = db.session.scalars(
+        select(Letter).where(Letter.coalition == DEMO_COALITION).order_by(Letter.id)
+    ).first()
     created_letter = letter is None
     if created_letter:
         letter = drafting.create_letter(user, DEMO_TEXT, coalition=DEMO_COALITION)
         for name_en, name_ar, email, language in DEMO_ORGANIZATIONS:
-            inviting.add_organization(letter, name_en=name_en, name_ar=name_ar, email=email, language=language, by=user)
-    return DemoResult(email=user.email, letter_id=letter.id, created_user=created_user, created_letter=created_letter)
+            inviting.add_organization(
+                letter, name_en=name_en, name_ar=name_ar, email=email, language=language, by=user
+            )
+    return DemoResult(
+        email=user.email, letter_id=letter.id, created_user=created_user, created_letter=created_letter
+    )

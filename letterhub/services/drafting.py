@@ -69,7 +69,9 @@ def content_sha256(fields: dict[str, str]) -> str:
     return hashlib.sha256(encoded).hexdigest()
 
 
-def create_letter(author: User, fields: dict[str, str], *, coalition: str = "", deadline: date | None = None) -> Letter:
+def create_letter(
+    author: User, fields: dict[str, str], *, coalition: str = "", deadline: date | None = None
+) -> Letter:
     fields = normalise_fields(fields)
     if missing := missing_required_fields(fields):
         raise ValueError(f"missing fields: {', '.join(missing)}")
@@ -104,7 +106,9 @@ def save_revision(letter: Letter, base_number: int, fields: dict[str, str], auth
     except IntegrityError:
         db.session.expire_all()
         raise RevisionConflict(letter.current_revision) from None
-    audit.record("letter.revised", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256)
+    audit.record(
+        "letter.revised", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256
+    )
     return revision
 
 

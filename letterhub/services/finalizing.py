@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
+from datetime import UTC, datetime, time
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import (
-    Decision, ImportedSignatory, Invitation, InvitationState, Letter, LetterRevision, LetterStatus, Signature, User,
+    Decision,
+    ImportedSignatory,
+    Invitation,
+    InvitationState,
+    Letter,
+    LetterRevision,
+    LetterStatus,
+    Signature,
+    User,
 )
 from ..models.types import utcnow
 from . import audit
@@ -24,7 +32,9 @@ def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
     from .publishing import queue_final_documents
 
     queue_final_documents(letter)
-    audit.record("letter.closed", letter=letter, user=by, revision=revision.number, sha256=revision.content_sha256)
+    audit.record(
+        "letter.closed", letter=letter, user=by, revision=revision.number, sha256=revision.content_sha256
+    )
     return revision
 
 
@@ -63,8 +73,11 @@ def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None)
 
 def render_options(letter: Letter) -> RenderOptions:
     return RenderOptions(
-        numbering=letter.numbering_style, arabic_indic_digits=letter.arabic_indic_digits,
-        order=letter.list_order, late_signatories=letter.late_signatories, two_columns=letter.two_columns,
+        numbering=letter.numbering_style,
+        arabic_indic_digits=letter.arabic_indic_digits,
+        order=letter.list_order,
+        late_signatories=letter.late_signatories,
+        two_columns=letter.two_columns,
     )
 
 
@@ -81,10 +94,14 @@ def signatories_in(letter: Letter, revision: LetterRevision, language: str) -> t
     if letter.source == "imported":
         return tuple(Signatory(name=row.name) for row in imported_rows(letter, language))
     late_after = letter.late_after or (
-        datetime.combine(letter.deadline, time.max, tzinfo=timezone.utc) if letter.deadline else None)
+        datetime.combine(letter.deadline, time.max, tzinfo=UTC) if letter.deadline else None
+    )
     return tuple(
-        Signatory(name=_name_in(signature, language), confirmed_at=signature.decided_at,
-                  late=bool(late_after and signature.decided_at > late_after))
+        Signatory(
+            name=_name_in(signature, language),
+            confirmed_at=signature.decided_at,
+            late=bool(late_after and signature.decided_at > late_after),
+        )
         for signature in confirmed_signatures(letter, revision)
     )
 
@@ -96,8 +113,11 @@ def signatory_rows(letter: Letter) -> dict[tuple[str, str], tuple[str, str]]:
         rows = {}
         for row in imported_rows(letter):
             organization = row.organization
-            pair = (organization.name_en, organization.name_ar) if organization else (
-                (row.name, "") if row.language == "en" else ("", row.name))
+            pair = (
+                (organization.name_en, organization.name_ar)
+                if organization
+                else ((row.name, "") if row.language == "en" else ("", row.name))
+            )
             rows[(row.language, row.name)] = pair
         return rows
     rows = {}
@@ -107,27 +127,43 @@ def signatory_rows(letter: Letter) -> dict[tuple[str, str], tuple[str, str]]:
     return rows
 
 
-def letter_document(letter: Letter, *, languages: tuple[str, ...] = ("en", "ar"),
-                    options: RenderOptions | None = None, verification_code: str | None = None,
-                    verification_url: str | None = None) -> LetterDocument:
+def letter_document(
+    letter: Letter,
+    *,
+    languages: tuple[str, ...] = ("en", "ar"),
+    options: RenderOptions | None = None,
+    verification_code: str | None = None,
+    verification_url: str | None = None,
+) -> LetterDocument:
     """The letter as the renderer takes it: the final (or current) text and its signatories."""
     revision = letter.finalized_revision or letter.current_revision
     texts = []
     for language in languages:
         fields = revision.text(language)
-        texts.append(LanguageText(
-            language=language, title=fields["title"], addressees=fields["addressees"],
-            date_place=fields["date_place"], body_markdown=fields["body"],
-            signatories_heading=fields["heading"], signatories=signatories_in(letter, revision, language),
-        ))
+        texts.append(
+            LanguageText(
+                language=language,
+                title=fields["title"],
+                addressees=fields["addressees"],
+                date_place=fields["date_place"],
+                body_markdown=fields["body"],
+                signatories_heading=fields["heading"],
+                signatories=signatories_in(letter, revision, language),
+            )
+        )
     return LetterDocument(
-        texts=tuple(texts), options=options or render_options(letter), author=letter.coalition,
-        created=letter.closed_at or revision.created_at, verification_code=verification_code,
+        texts=tuple(texts),
+        options=options or render_options(letter),
+        author=letter.coalition,
+        created=letter.closed_at or revision.created_at,
+        verification_code=verification_code,
         verification_url=verification_url,
     )
 
 
 def _name_in(signature: Signature, language: str) -> str:
     """The organisation's name in ``language``, falling back to the other language's name."""
-    first, second = (signature.name_ar, signature.name_en) if language == "ar" else (signature.name_en, signature.name_ar)
+    first, second = (
+        (signature.name_ar, signature.name_en) if language == "ar" else (signature.name_en, signature.name_ar)
+    )
     return first or second

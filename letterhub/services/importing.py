@@ -153,7 +153,8 @@ def decode_letter_file(data: bytes) -> str:
             raise UnreadableLetterFile(
                 "The file starts like UTF-16 text but is damaged "
                 f"(at byte {exc.start}). Save it again as UTF-8 and retry.",
-                "damaged_utf16", position=exc.start,
+                "damaged_utf16",
+                position=exc.start,
             ) from None
     else:
         try:
@@ -169,7 +170,9 @@ def decode_letter_file(data: bytes) -> str:
                 f"{hint} Expected encoding: UTF-8 (or UTF-16 with a byte-order mark). Files saved "
                 "as Windows Arabic (cp1256) or another legacy code page must be saved again as "
                 "UTF-8.",
-                code, byte=byte, position=exc.start,
+                code,
+                byte=byte,
+                position=exc.start,
             ) from None
     if "\x00" in text:
         raise UnreadableLetterFile(
@@ -216,7 +219,27 @@ MIN_LIST_WITHOUT_HEADING = 3
 NAME_MAX_WORDS = 20
 
 ABBREVIATIONS = frozenset(
-    "inc ltd co corp llc plc assn assoc org est bros dept intl int'l jr sr st no nr".split()
+    [
+        "inc",
+        "ltd",
+        "co",
+        "corp",
+        "llc",
+        "plc",
+        "assn",
+        "assoc",
+        "org",
+        "est",
+        "bros",
+        "dept",
+        "intl",
+        "int'l",
+        "jr",
+        "sr",
+        "st",
+        "no",
+        "nr",
+    ]
 )
 
 _BULLETS = "-*•+·▪●◦–"
@@ -364,7 +387,11 @@ def _find_list(lines: Sequence[str]) -> _FoundList:
                 break
             first = i
         start, end, items = _run_after(lines, first)
-        if end > last and len(items) >= MIN_LIST_WITHOUT_HEADING and all(it.number is not None for it in items):
+        if (
+            end > last
+            and len(items) >= MIN_LIST_WITHOUT_HEADING
+            and all(it.number is not None for it in items)
+        ):
             return _FoundList(None, start, end, tuple(items))
     raise NoSignatoryList(
         "No signatory list was found: expected a heading such as “Signatories:” or "
@@ -389,10 +416,17 @@ def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
     seen: set[int] = set()
     repeated = sorted({n for n in numbers if n in seen or seen.add(n)})
     if repeated:
-        warnings.append(ImportNote("Numbers used more than once: " + ", ".join(map(str, repeated)) + ".",
-                                   "repeated_numbers", numbers=repeated))
+        warnings.append(
+            ImportNote(
+                "Numbers used more than once: " + ", ".join(map(str, repeated)) + ".",
+                "repeated_numbers",
+                numbers=repeated,
+            )
+        )
     if any(b < a for a, b in zip(numbers, numbers[1:])):
-        warnings.append(ImportNote("The published numbers are not in ascending order.", "numbers_not_ascending"))
+        warnings.append(
+            ImportNote("The published numbers are not in ascending order.", "numbers_not_ascending")
+        )
     return warnings
 
 
@@ -401,15 +435,67 @@ def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
 # Words that say what kind of body an organisation is, or where it works. Two names that
 # share only such words are not thereby the same organisation.
 _GENERIC_WORDS = frozenset(
-    """
-    the of for and in on a an to
-    syria syrian syrians organization organisation organizations organisations org association
-    center centre foundation network group society institute union committee council team
-    human rights development relief humanitarian civil
-    في من و ال على
-    منظمه جمعيه مركز مؤسسه رابطه هيئه شبكه مجموعه اتحاد تجمع مجلس فريق
-    سوريا السوري السوريه السوريين لحقوق الانسان للتنميه
-    """.split()
+    [
+        "the",
+        "of",
+        "for",
+        "and",
+        "in",
+        "on",
+        "a",
+        "an",
+        "to",
+        "syria",
+        "syrian",
+        "syrians",
+        "organization",
+        "organisation",
+        "organizations",
+        "organisations",
+        "org",
+        "association",
+        "center",
+        "centre",
+        "foundation",
+        "network",
+        "group",
+        "society",
+        "institute",
+        "union",
+        "committee",
+        "council",
+        "team",
+        "human",
+        "rights",
+        "development",
+        "relief",
+        "humanitarian",
+        "civil",
+        "في",
+        "من",
+        "و",
+        "ال",
+        "على",
+        "منظمه",
+        "جمعيه",
+        "مركز",
+        "مؤسسه",
+        "رابطه",
+        "هيئه",
+        "شبكه",
+        "مجموعه",
+        "اتحاد",
+        "تجمع",
+        "مجلس",
+        "فريق",
+        "سوريا",
+        "السوري",
+        "السوريه",
+        "السوريين",
+        "لحقوق",
+        "الانسان",
+        "للتنميه",
+    ]
 )
 _LATIN_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
 _PARENTHESISED = re.compile(r"\(\s*([^()]*?)\s*\)")
@@ -472,9 +558,7 @@ class _DuplicateFinder:
         if word in _GENERIC_WORDS:
             return True
         if word not in self._common:
-            holders = sum(
-                any(_same_word(word, t) for t in tokens) for tokens in self._token_sets.values()
-            )
+            holders = sum(any(_same_word(word, t) for t in tokens) for tokens in self._token_sets.values())
             self._common[word] = holders >= COMMON_IN_LIST
         return self._common[word]
 
@@ -583,11 +667,7 @@ def _split_addressees(block: Sequence[str]) -> list[str]:
 
 
 def _is_title_line(line: str) -> bool:
-    return (
-        len(line.split()) <= 25
-        and not line.endswith(_SENTENCE_END)
-        and _list_item(line) is None
-    )
+    return len(line.split()) <= 25 and not line.endswith(_SENTENCE_END) and _list_item(line) is None
 
 
 def _markdown_body(lines: Sequence[str]) -> str:
@@ -641,8 +721,13 @@ def _front_matter(lines: Sequence[str], warnings: list[ImportNote]) -> tuple[str
         dropped += len(block)
         index = skip_blank(after)
     if dropped:
-        warnings.append(ImportNote(f"{dropped} line(s) of web-page navigation before the letter were ignored.",
-                                   "navigation_ignored", count=dropped))
+        warnings.append(
+            ImportNote(
+                f"{dropped} line(s) of web-page navigation before the letter were ignored.",
+                "navigation_ignored",
+                count=dropped,
+            )
+        )
 
     title = ""
     addressees: list[str] = []
@@ -682,9 +767,12 @@ def parse_letter_text(text: str) -> ParsedLetter:
     if found.heading_index is None:
         heading = ""
         front_end = found.start
-        warnings.append(ImportNote(
-            "No signatory heading was found; the last numbered list was taken as the signatories.", "no_heading"
-        ))
+        warnings.append(
+            ImportNote(
+                "No signatory heading was found; the last numbered list was taken as the signatories.",
+                "no_heading",
+            )
+        )
     else:
         heading = _heading_text(lines[found.heading_index]) or ""
         front_end = found.heading_index
@@ -692,8 +780,13 @@ def parse_letter_text(text: str) -> ParsedLetter:
 
     trailing = [line for line in lines[found.end :] if line.strip()]
     if trailing:
-        warnings.append(ImportNote(f"{len(trailing)} line(s) after the signatory list were ignored.",
-                                   "trailing_lines_ignored", count=len(trailing)))
+        warnings.append(
+            ImportNote(
+                f"{len(trailing)} line(s) after the signatory list were ignored.",
+                "trailing_lines_ignored",
+                count=len(trailing),
+            )
+        )
 
     items = found.items
     warnings.extend(_numbering_warnings(items))

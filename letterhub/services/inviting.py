@@ -48,7 +48,9 @@ def find_or_create_organization(name_en: str, name_ar: str, email: str) -> Organ
         conditions.append(func.lower(Organization.name_en) == name_en.lower())
     if name_ar:
         conditions.append(Organization.name_ar == name_ar)
-    organization = db.session.scalars(select(Organization).where(or_(*conditions)).order_by(Organization.id)).first()
+    organization = db.session.scalars(
+        select(Organization).where(or_(*conditions)).order_by(Organization.id)
+    ).first()
     if organization is None:
         organization = Organization(name_en=name_en, name_ar=name_ar, email=email)
         db.session.add(organization)
@@ -60,8 +62,9 @@ def find_or_create_organization(name_en: str, name_ar: str, email: str) -> Organ
     return organization
 
 
-def add_organization(letter: Letter, *, name_en: str, name_ar: str, email: str, language: str,
-                     by: User | None = None) -> Invitation:
+def add_organization(
+    letter: Letter, *, name_en: str, name_ar: str, email: str, language: str, by: User | None = None
+) -> Invitation:
     """Put an organisation on the letter's list (not yet sent). Raises DuplicateOrganization."""
     if letter.status == LetterStatus.CLOSED:
         raise InvitationNotSendable("the letter is closed")
@@ -74,7 +77,9 @@ def add_organization(letter: Letter, *, name_en: str, name_ar: str, email: str, 
     invitation = Invitation(letter=letter, organization=organization, email=email, language=language)
     db.session.add(invitation)
     db.session.flush()
-    audit.record("invitation.added", letter=letter, user=by, invitation=invitation.id, organization=organization.id)
+    audit.record(
+        "invitation.added", letter=letter, user=by, invitation=invitation.id, organization=organization.id
+    )
     return invitation
 
 
@@ -93,13 +98,19 @@ def send_invitation(invitation: Invitation, *, by: User | None = None, now: date
     invitation.expires_at = now + timedelta(days=int(config["INVITATION_MAX_AGE_DAYS"]))
     link = f"{config['BASE_URL'].rstrip('/')}/sign/{issued.token}"
     with force_locale(invitation.language):
-        context = {"invitation": invitation, "letter": letter, "revision": letter.current_revision, "link": link,
-                   "organization": invitation.organization}
+        context = {
+            "invitation": invitation,
+            "letter": letter,
+            "revision": letter.current_revision,
+            "link": link,
+            "organization": invitation.organization,
+        }
         subject = render_template("emails/invitation/subject.txt", **context).strip()
         body_text = render_template("emails/invitation/body.txt", **context)
         body_html = render_template("emails/invitation/body.html", **context)
-    mailing.enqueue(invitation.email, subject, body_text, body_html, language=invitation.language,
-                    invitation=invitation)
+    mailing.enqueue(
+        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
+    )
     if letter.status == LetterStatus.DRAFT:
         letter.status = LetterStatus.OPEN
         audit.record("letter.opened", letter=letter, user=by)

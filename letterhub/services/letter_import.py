@@ -137,7 +137,9 @@ def parse_texts(texts: Sequence[str]) -> dict[str, ParsedLetter]:
     if not texts:
         raise LetterImportError("There is no text to import.", "nothing_to_import")
     if len(texts) > len(LANGUAGES):
-        raise LetterImportError("Import at most one text per language (English and Arabic).", "too_many_texts")
+        raise LetterImportError(
+            "Import at most one text per language (English and Arabic).", "too_many_texts"
+        )
     parsed: dict[str, ParsedLetter] = {}
     for number, text in enumerate(texts, start=1):
         try:
@@ -149,14 +151,17 @@ def parse_texts(texts: Sequence[str]) -> dict[str, ParsedLetter]:
             raise LetterImportError(
                 f"Two texts are in the same language ({_language_name(letter.language)}): "
                 "import one English and one Arabic text of the same letter.",
-                "same_language", language=letter.language,
+                "same_language",
+                language=letter.language,
             )
         for signatory in letter.signatories:
             if len(signatory.name) > NAME_MAX_LENGTH:
                 raise LetterImportError(
                     f"A signatory name is longer than {NAME_MAX_LENGTH} characters: "
                     f"“{signatory.name[:60]}…”. Is the list really a list of organisations?",
-                    "name_too_long", max_length=NAME_MAX_LENGTH, name=signatory.name[:60],
+                    "name_too_long",
+                    max_length=NAME_MAX_LENGTH,
+                    name=signatory.name[:60],
                 )
         parsed[letter.language] = letter
     return parsed
@@ -174,7 +179,9 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
     if directory_pairs is _USE_DIRECTORY:
         directory_pairs = known_directory_pairs()
     names = {language: [s.name for s in letter.signatories] for language, letter in parsed.items()}
-    pairs = propose_pairs(names.get("en", ()), names.get("ar", ()), directory_pairs) if len(parsed) == 2 else []
+    pairs = (
+        propose_pairs(names.get("en", ()), names.get("ar", ()), directory_pairs) if len(parsed) == 2 else []
+    )
 
     newest_organization = _newest_organization_id()
     letter = Letter(
@@ -214,16 +221,30 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
     ]
     if len(parsed) == 1:
         (only,) = parsed
-        notes.append((None, ImportNote(
-            f"Only the {_language_name(only)} text was imported; the letter renders in that language only.",
-            "only_language", language=only,
-        )))
+        notes.append(
+            (
+                None,
+                ImportNote(
+                    f"Only the {_language_name(only)} text was imported; the letter renders in that language only.",
+                    "only_language",
+                    language=only,
+                ),
+            )
+        )
     warnings = [f"[{language}] {note}" if language else str(note) for language, note in notes]
     audit.record(
-        "letter.imported", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256,
-        report=report, pairs=[[p.name_en, p.name_ar, p.reason] for p in pairs], warnings=warnings,
-        notes=[{"language": language, "code": note.code, "params": note.params, "text": str(note)}
-               for language, note in notes],
+        "letter.imported",
+        letter=letter,
+        user=author,
+        revision=revision.number,
+        sha256=revision.content_sha256,
+        report=report,
+        pairs=[[p.name_en, p.name_ar, p.reason] for p in pairs],
+        warnings=warnings,
+        notes=[
+            {"language": language, "code": note.code, "params": note.params, "text": str(note)}
+            for language, note in notes
+        ],
         created_organizations=_organizations_created_since(letter, newest_organization),
     )
     return ImportResult(letter.id, signatory_ids, report, pairs, warnings)
@@ -232,14 +253,19 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
 def known_directory_pairs() -> list[tuple[str, str]]:
     """(English, Arabic) names of every directory entry that has both: pairs already confirmed."""
     rows = db.session.execute(
-        select(Organization.name_en, Organization.name_ar).where(Organization.name_en != "", Organization.name_ar != "")
+        select(Organization.name_en, Organization.name_ar).where(
+            Organization.name_en != "", Organization.name_ar != ""
+        )
     ).all()
     return [(name_en, name_ar) for name_en, name_ar in rows]
 
 
 def _add_imported_revision(letter: Letter, parsed: dict[str, ParsedLetter], author: User) -> LetterRevision:
-    fields = {f"{name}_{language}": "" for name in ("title", "addressees", "date_place", "body", "heading")
-              for language in LANGUAGES}
+    fields = {
+        f"{name}_{language}": ""
+        for name in ("title", "addressees", "date_place", "body", "heading")
+        for language in LANGUAGES
+    }
     for language, text in parsed.items():
         fields[f"title_{language}"] = text.title
         fields[f"addressees_{language}"] = text.addressees
@@ -247,14 +273,20 @@ def _add_imported_revision(letter: Letter, parsed: dict[str, ParsedLetter], auth
         fields[f"heading_{language}"] = text.signatories_heading or drafting.DEFAULT_HEADINGS[language]
     fields = drafting.normalise_fields(fields)
     revision = LetterRevision(
-        letter_id=letter.id, number=1, content_sha256=drafting.content_sha256(fields), created_by=author, **fields
+        letter_id=letter.id,
+        number=1,
+        content_sha256=drafting.content_sha256(fields),
+        created_by=author,
+        **fields,
     )
     db.session.add(revision)
     db.session.flush()
     return revision
 
 
-def _directory_entries(names: dict[str, list[str]], pairs: list[ProposedPair]) -> dict[str, dict[str, Organization]]:
+def _directory_entries(
+    names: dict[str, list[str]], pairs: list[ProposedPair]
+) -> dict[str, dict[str, Organization]]:
     """language -> name -> directory entry; the two names of a proposed pair share one entry."""
     entries: dict[str, dict[str, Organization]] = {language: {} for language in names}
     for pair in pairs:
@@ -279,20 +311,27 @@ def _single_name_entry(name: str, language: str) -> Organization:
 
 def imported_languages(letter: Letter) -> tuple[str, ...]:
     """The languages whose list was imported, in ``letter.first_language`` order first."""
-    present = set(db.session.scalars(
-        select(ImportedSignatory.language).where(ImportedSignatory.letter_id == letter.id).distinct()
-    ))
-    order = (letter.first_language, *(language for language in LANGUAGES if language != letter.first_language))
+    present = set(
+        db.session.scalars(
+            select(ImportedSignatory.language).where(ImportedSignatory.letter_id == letter.id).distinct()
+        )
+    )
+    order = (
+        letter.first_language,
+        *(language for language in LANGUAGES if language != letter.first_language),
+    )
     return tuple(language for language in order if language in present)
 
 
 def _events(letter: Letter, *actions: str) -> list[AuditEvent]:
     """The letter's audit events of these kinds, oldest first."""
-    return list(db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.letter_id == letter.id, AuditEvent.action.in_(actions))
-        .order_by(AuditEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.letter_id == letter.id, AuditEvent.action.in_(actions))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def import_details(letter: Letter) -> dict:
@@ -375,16 +414,23 @@ def confirm_pair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | N
     for row in imported_rows(letter):
         if row.id in (en_row.id, ar_row.id):
             continue
-        if row.organization_id == target.id or (row.organization in previous and row.organization.name_en
-                                                 and row.organization.name_ar):
+        if row.organization_id == target.id or (
+            row.organization in previous and row.organization.name_en and row.organization.name_ar
+        ):
             row.organization = _single_name_entry_for(row, avoid={target.id})
     en_row.organization = target
     ar_row.organization = target
     db.session.flush()
     _drop_unused(previous - {target})
-    audit.record("import.paired", letter=letter, user=by, en_row=en_row.id, ar_row=ar_row.id,
-                 organization=target.id,
-                 created_organizations=_organizations_created_since(letter, newest_organization))
+    audit.record(
+        "import.paired",
+        letter=letter,
+        user=by,
+        en_row=en_row.id,
+        ar_row=ar_row.id,
+        organization=target.id,
+        created_organizations=_organizations_created_since(letter, newest_organization),
+    )
     return target
 
 
@@ -404,8 +450,14 @@ def unpair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | None = 
         db.session.flush()
     ar_row.organization = _single_name_entry_for(ar_row, avoid={shared.id})
     db.session.flush()
-    audit.record("import.unpaired", letter=letter, user=by, en_row=en_row.id, ar_row=ar_row.id,
-                 created_organizations=_organizations_created_since(letter, newest_organization))
+    audit.record(
+        "import.unpaired",
+        letter=letter,
+        user=by,
+        en_row=en_row.id,
+        ar_row=ar_row.id,
+        created_organizations=_organizations_created_since(letter, newest_organization),
+    )
 
 
 def _single_name_entry_for(row: ImportedSignatory, *, avoid: set[int]) -> Organization:
@@ -436,7 +488,8 @@ def _drop_unused(organizations: set[Organization]) -> None:
 def _in_use(organization: Organization) -> bool:
     """Whether an imported list entry, an invitation or a signature refers to the directory entry."""
     return any(
-        db.session.scalar(select(model.id).where(model.organization_id == organization.id).limit(1)) is not None
+        db.session.scalar(select(model.id).where(model.organization_id == organization.id).limit(1))
+        is not None
         for model in (ImportedSignatory, Invitation, Signature)
     )
 
@@ -452,10 +505,15 @@ def _organizations_created_since(letter: Letter, newest: int) -> list[int]:
     than the newest one before an operation was created by that operation.
     """
     db.session.flush()
-    return sorted(set(db.session.scalars(
-        select(ImportedSignatory.organization_id)
-        .where(ImportedSignatory.letter_id == letter.id, ImportedSignatory.organization_id > newest)
-    )))
+    return sorted(
+        set(
+            db.session.scalars(
+                select(ImportedSignatory.organization_id).where(
+                    ImportedSignatory.letter_id == letter.id, ImportedSignatory.organization_id > newest
+                )
+            )
+        )
+    )
 
 
 def organizations_created_by_import(letter: Letter) -> set[int]:
@@ -482,8 +540,9 @@ def open_duplicates(letter: Letter) -> list[PossibleDuplicate]:
     """
     if letter.source != IMPORTED:
         return []
-    dismissed = {frozenset(event.details.get("rows", ()))
-                 for event in _events(letter, "import.duplicate_dismissed")}
+    dismissed = {
+        frozenset(event.details.get("rows", ())) for event in _events(letter, "import.duplicate_dismissed")
+    }
     found = []
     for language, summary in import_details(letter)["report"].items():
         by_name: dict[str, list[ImportedSignatory]] = defaultdict(list)
@@ -500,7 +559,9 @@ def open_duplicates(letter: Letter) -> list[PossibleDuplicate]:
     return found
 
 
-def merge_duplicate(letter: Letter, keep_row_id: int, drop_row_id: int, *, by: User | None = None) -> MergedDuplicate:
+def merge_duplicate(
+    letter: Letter, keep_row_id: int, drop_row_id: int, *, by: User | None = None
+) -> MergedDuplicate:
     """Keep one entry of a list and remove the other: they are one organisation, named as the kept one.
 
     The list is numbered 1..N again without a gap (published numbers stay as printed). The
@@ -514,16 +575,22 @@ def merge_duplicate(letter: Letter, keep_row_id: int, drop_row_id: int, *, by: U
     organization = removed.organization
     details = {
         "language": removed.language,
-        "kept_row": kept.id, "kept": kept.name,
-        "removed_row": removed.id, "removed": removed.name,
-        "removed_position": removed.position, "removed_published_number": removed.published_number,
+        "kept_row": kept.id,
+        "kept": kept.name,
+        "removed_row": removed.id,
+        "removed": removed.name,
+        "removed_position": removed.position,
+        "removed_published_number": removed.published_number,
         "organization_deleted": None,
     }
     db.session.delete(removed)
     db.session.flush()
     _close_gap(letter, details["language"], details["removed_position"])
-    if (organization is not None and organization.id in organizations_created_by_import(letter)
-            and not _in_use(organization)):
+    if (
+        organization is not None
+        and organization.id in organizations_created_by_import(letter)
+        and not _in_use(organization)
+    ):
         details["organization_deleted"] = organization.id
         db.session.delete(organization)
     publishing.discard_final_documents(letter)
@@ -533,8 +600,9 @@ def merge_duplicate(letter: Letter, keep_row_id: int, drop_row_id: int, *, by: U
     return MergedDuplicate(kept, details["removed"], details["organization_deleted"])
 
 
-def dismiss_duplicate(letter: Letter, first_row_id: int, second_row_id: int, *,
-                      by: User | None = None) -> PossibleDuplicate:
+def dismiss_duplicate(
+    letter: Letter, first_row_id: int, second_row_id: int, *, by: User | None = None
+) -> PossibleDuplicate:
     """Record that an open possible duplicate is two organisations: both entries stay on the list.
 
     Raises :class:`DuplicateError` (``"not_open"`` when the pair is not an open possible
@@ -542,9 +610,17 @@ def dismiss_duplicate(letter: Letter, first_row_id: int, second_row_id: int, *,
     """
     first, second = sorted(_duplicate_rows(letter, first_row_id, second_row_id), key=lambda row: row.position)
     if not any({pair.first.id, pair.second.id} == {first.id, second.id} for pair in open_duplicates(letter)):
-        raise DuplicateError("not_open", f"entries {first.id} and {second.id} are not an open possible duplicate")
-    audit.record("import.duplicate_dismissed", letter=letter, user=by, language=first.language,
-                 rows=[first.id, second.id], names=[first.name, second.name])
+        raise DuplicateError(
+            "not_open", f"entries {first.id} and {second.id} are not an open possible duplicate"
+        )
+    audit.record(
+        "import.duplicate_dismissed",
+        letter=letter,
+        user=by,
+        language=first.language,
+        rows=[first.id, second.id],
+        names=[first.name, second.name],
+    )
     db.session.flush()
     return PossibleDuplicate(first.language, first, second)
 
@@ -580,9 +656,11 @@ def _close_gap(letter: Letter, language: str, position: int) -> None:
     """
     same_list = (ImportedSignatory.letter_id == letter.id, ImportedSignatory.language == language)
     for statement in (
-        update(ImportedSignatory).where(*same_list, ImportedSignatory.position > position)
+        update(ImportedSignatory)
+        .where(*same_list, ImportedSignatory.position > position)
         .values(position=-ImportedSignatory.position),
-        update(ImportedSignatory).where(*same_list, ImportedSignatory.position < 0)
+        update(ImportedSignatory)
+        .where(*same_list, ImportedSignatory.position < 0)
         .values(position=-ImportedSignatory.position - 1),
     ):
         db.session.execute(statement, execution_options={"synchronize_session": "fetch"})

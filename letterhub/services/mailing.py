@@ -31,11 +31,23 @@ CLAIM_SECONDS = 120
 BODY_FORGOTTEN = "(body not kept after sending: it held a signing link)"
 
 
-def enqueue(recipient: str, subject: str, body_text: str, body_html: str = "", *, language: str = "en",
-            invitation=None) -> OutboxMessage:
+def enqueue(
+    recipient: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    *,
+    language: str = "en",
+    invitation=None,
+) -> OutboxMessage:
     message = OutboxMessage(
-        recipient=recipient, subject=subject, body_text=body_text, body_html=body_html,
-        language=language, invitation=invitation, next_attempt_at=utcnow(),
+        recipient=recipient,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        language=language,
+        invitation=invitation,
+        next_attempt_at=utcnow(),
     )
     db.session.add(message)
     return message
@@ -57,8 +69,16 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
 class SMTPTransport:
     """Delivers over SMTP, with STARTTLS and login when configured."""
 
-    def __init__(self, host: str, port: int, *, username: str = "", password: str = "", starttls: bool = False,
-                 timeout: float = 10):
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        username: str = "",
+        password: str = "",
+        starttls: bool = False,
+        timeout: float = 10,
+    ):
         self.host, self.port, self.username, self.password = host, port, username, password
         self.starttls, self.timeout = starttls, timeout
 
@@ -92,8 +112,11 @@ def transport_from_config(config) -> SMTPTransport | MailboxTransport:
     if config["MAIL_TRANSPORT"] != "smtp":
         raise ValueError(f"unknown MAIL_TRANSPORT {config['MAIL_TRANSPORT']!r}")
     return SMTPTransport(
-        config["SMTP_HOST"], int(config["SMTP_PORT"]), username=config["SMTP_USERNAME"],
-        password=config["SMTP_PASSWORD"], starttls=bool(config["SMTP_STARTTLS"]),
+        config["SMTP_HOST"],
+        int(config["SMTP_PORT"]),
+        username=config["SMTP_USERNAME"],
+        password=config["SMTP_PASSWORD"],
+        starttls=bool(config["SMTP_STARTTLS"]),
         timeout=float(config["SMTP_TIMEOUT"]),
     )
 
@@ -133,8 +156,13 @@ def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | No
             else:
                 message.next_attempt_at = now + retry_delay(message.attempts)
                 counts["retry"] += 1
-            log.warning("mail %s to %s not sent (attempt %s): %s", message.id, message.recipient,
-                        message.attempts, message.last_error)
+            log.warning(
+                "mail %s to %s not sent (attempt %s): %s",
+                message.id,
+                message.recipient,
+                message.attempts,
+                message.last_error,
+            )
         else:
             message.attempts += 1
             message.status = OutboxStatus.SENT

@@ -22,9 +22,7 @@ _whitespace = re.compile(r"\s+")
 
 def has_forbidden_characters(text: str) -> bool:
     """True if ``text`` holds bidi overrides or control characters (other than whitespace)."""
-    return any(
-        ch in BIDI_CONTROLS or (unicodedata.category(ch) == "Cc" and not ch.isspace()) for ch in text
-    )
+    return any(ch in BIDI_CONTROLS or (unicodedata.category(ch) == "Cc" and not ch.isspace()) for ch in text)
 
 
 def clean_name(text: str) -> str:

@@ -51,8 +51,11 @@ def layouts(letter: Letter) -> tuple[str, ...]:
 def available_languages(letter: Letter) -> tuple[str, ...]:
     """The languages the letter has a text in (an imported letter may have one, or only a list)."""
     revision = letter.finalized_revision or letter.current_revision
-    return tuple(language for language in ("en", "ar")
-                 if any(revision.text(language)[field].strip() for field in ("title", "addressees", "body", "heading")))
+    return tuple(
+        language
+        for language in ("en", "ar")
+        if any(revision.text(language)[field].strip() for field in ("title", "addressees", "body", "heading"))
+    )
 
 
 def queue_final_documents(letter: Letter) -> list[FinalDocument]:
@@ -75,15 +78,18 @@ def discard_final_documents(letter: Letter) -> None:
 
 
 def documents_of(letter: Letter) -> list[FinalDocument]:
-    return list(db.session.scalars(
-        select(FinalDocument).where(FinalDocument.letter_id == letter.id).order_by(FinalDocument.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(FinalDocument).where(FinalDocument.letter_id == letter.id).order_by(FinalDocument.id)
+        )
+    )
 
 
 def ready_document(letter: Letter, languages: str) -> FinalDocument | None:
     return db.session.scalars(
         select(FinalDocument).where(
-            FinalDocument.letter_id == letter.id, FinalDocument.languages == languages,
+            FinalDocument.letter_id == letter.id,
+            FinalDocument.languages == languages,
             FinalDocument.status == RenderStatus.READY,
         )
     ).first()
@@ -101,11 +107,18 @@ def render_document(document: FinalDocument, config) -> None:
     (:mod:`letterhub.services.render_limits`).
     """
     letter = document.letter
-    pdf = render_within_limits(replace(finalizing.letter_document(
-        letter, languages=tuple(document.languages.split(",")),
-        verification_code=letter.verification_code,
-        verification_url=verification_url(config["BASE_URL"], letter.verification_code),
-    ), pdf_variant=config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None), config)
+    pdf = render_within_limits(
+        replace(
+            finalizing.letter_document(
+                letter,
+                languages=tuple(document.languages.split(",")),
+                verification_code=letter.verification_code,
+                verification_url=verification_url(config["BASE_URL"], letter.verification_code),
+            ),
+            pdf_variant=config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None,
+        ),
+        config,
+    )
     document.pdf = pdf
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.size = len(pdf)
@@ -121,19 +134,33 @@ def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
     now = utcnow()
     waiting = db.session.scalars(
         select(FinalDocument.id)
-        .where(or_(FinalDocument.status == RenderStatus.QUEUED,
-                   (FinalDocument.status == RenderStatus.RENDERING) & (FinalDocument.started_at < now - RENDER_TIMEOUT)))
-        .order_by(FinalDocument.id).limit(limit)
+        .where(
+            or_(
+                FinalDocument.status == RenderStatus.QUEUED,
+                (FinalDocument.status == RenderStatus.RENDERING)
+                & (FinalDocument.started_at < now - RENDER_TIMEOUT),
+            )
+        )
+        .order_by(FinalDocument.id)
+        .limit(limit)
     ).all()
     db.session.commit()
     for document_id in waiting:
-        claimed = db.session.execute(
-            update(FinalDocument)
-            .where(FinalDocument.id == document_id)
-            .where(or_(FinalDocument.status == RenderStatus.QUEUED,
-                       (FinalDocument.status == RenderStatus.RENDERING) & (FinalDocument.started_at < now - RENDER_TIMEOUT)))
-            .values(status=RenderStatus.RENDERING, started_at=utcnow())
-        ).rowcount == 1
+        claimed = (
+            db.session.execute(
+                update(FinalDocument)
+                .where(FinalDocument.id == document_id)
+                .where(
+                    or_(
+                        FinalDocument.status == RenderStatus.QUEUED,
+                        (FinalDocument.status == RenderStatus.RENDERING)
+                        & (FinalDocument.started_at < now - RENDER_TIMEOUT),
+                    )
+                )
+                .values(status=RenderStatus.RENDERING, started_at=utcnow())
+            ).rowcount
+            == 1
+        )
         db.session.commit()
         if not claimed:
             continue

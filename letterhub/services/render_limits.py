@@ -28,11 +28,15 @@ class RenderLimitExceeded(Exception):
     def __init__(self, reason: str, limit: float):
         self.reason, self.limit = reason, limit
         if reason == "time":
-            message = (f"the PDF took longer than {limit:g} seconds to lay out; shorten the letter or "
-                       "raise PDF_RENDER_SECONDS")
+            message = (
+                f"the PDF took longer than {limit:g} seconds to lay out; shorten the letter or "
+                "raise PDF_RENDER_SECONDS"
+            )
         else:
-            message = (f"the PDF needed more than {limit:g} MB of memory to lay out; shorten the letter or "
-                       "raise PDF_RENDER_MEMORY_MB")
+            message = (
+                f"the PDF needed more than {limit:g} MB of memory to lay out; shorten the letter or "
+                "raise PDF_RENDER_MEMORY_MB"
+            )
         super().__init__(message)
 
 
@@ -50,8 +54,9 @@ def _render_child(document: LetterDocument, memory_mb: int, results: Connection)
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-        resource.setrlimit(resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY and hard < limit
-                                                else limit))
+        resource.setrlimit(
+            resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY and hard < limit else limit)
+        )
     try:
         pdf = render_letter_pdf(document)
     except MemoryError:
@@ -66,8 +71,9 @@ def _render_child(document: LetterDocument, memory_mb: int, results: Connection)
 
 def render_within_limits(document: LetterDocument, config) -> bytes:
     """:func:`render_letter_pdf_bounded` with the ceilings of the app's configuration."""
-    return render_letter_pdf_bounded(document, seconds=float(config["PDF_RENDER_SECONDS"]),
-                                     memory_mb=int(config["PDF_RENDER_MEMORY_MB"]))
+    return render_letter_pdf_bounded(
+        document, seconds=float(config["PDF_RENDER_SECONDS"]), memory_mb=int(config["PDF_RENDER_MEMORY_MB"])
+    )
 
 
 def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memory_mb: int) -> bytes:

@@ -34,8 +34,8 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from io import BytesIO
-from datetime import datetime, timezone
 from pathlib import Path
 
 import jinja2
@@ -178,7 +178,11 @@ def _order(signatories: list[Signatory], language: str, order: str) -> list[Sign
         # Unknown confirmation times go last; ties (and unknowns) in alphabetical order.
         def key(s: Signatory):
             when = s.confirmed_at
-            return (when is None, _as_utc(when) if when else datetime.min.replace(tzinfo=timezone.utc), name_key(s.name))
+            return (
+                when is None,
+                _as_utc(when) if when else datetime.min.replace(tzinfo=UTC),
+                name_key(s.name),
+            )
 
         return sorted(signatories, key=key)
     raise ValueError(f"unknown order {order!r}; expected one of {ORDERS}")
@@ -186,7 +190,7 @@ def _order(signatories: list[Signatory], language: str, order: str) -> list[Sign
 
 def _as_utc(moment: datetime) -> datetime:
     """Naive datetimes are taken as UTC so that naive and aware times compare."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def signatory_parts(text: LanguageText, options: RenderOptions) -> list[SignatoryPart]:
@@ -223,7 +227,9 @@ def format_number(number: int, language: str, options: RenderOptions) -> str:
     try:
         text = NUMBERING_FORMATS[options.numbering].format(number)
     except KeyError:
-        raise ValueError(f"unknown numbering {options.numbering!r}; expected one of {list(NUMBERING_FORMATS)}") from None
+        raise ValueError(
+            f"unknown numbering {options.numbering!r}; expected one of {list(NUMBERING_FORMATS)}"
+        ) from None
     if language == "ar" and options.arabic_indic_digits:
         text = text.translate(_ARABIC_INDIC)
     return text
@@ -242,7 +248,9 @@ def _section_context(text: LanguageText, options: RenderOptions) -> dict:
     if text.language not in LABELS:
         raise ValueError(f"no labels for language {text.language!r}; expected one of {list(LABELS)}")
     parts = [
-        SignatoryPart(part.heading, tuple((format_number(n, text.language, options), name) for n, name in part.entries))
+        SignatoryPart(
+            part.heading, tuple((format_number(n, text.language, options), name) for n, name in part.entries)
+        )
         for part in signatory_parts(text, options)
     ]
     return {
@@ -250,7 +258,9 @@ def _section_context(text: LanguageText, options: RenderOptions) -> dict:
         "direction": "rtl" if text.language in RTL_LANGUAGES else "ltr",
         # RIGHT-TO-LEFT / LEFT-TO-RIGHT ISOLATE, closed by U+2069 in the template.
         "isolate": "\u2067" if text.language in RTL_LANGUAGES else "\u2066",
-        "addressees": [line for line in (clean_name(x) for x in (text.addressees or "").splitlines()) if line],
+        "addressees": [
+            line for line in (clean_name(x) for x in (text.addressees or "").splitlines()) if line
+        ],
         "title": text.title,
         "date_place": text.date_place,
         "body": render_markdown(text.body_markdown),
@@ -283,7 +293,11 @@ def render_letter_html(document: LetterDocument) -> str:
 
 def _css_string(text: str) -> str:
     """``text`` as a CSS string literal, safe whatever it holds (quotes, backslashes, newlines)."""
-    return '"' + "".join(ch if ch.isalnum() or ch in " .,:;/-_()#?&=%+@" else f"\\{ord(ch):06x}" for ch in text) + '"'
+    return (
+        '"'
+        + "".join(ch if ch.isalnum() or ch in " .,:;/-_()#?&=%+@" else f"\\{ord(ch):06x}" for ch in text)
+        + '"'
+    )
 
 
 def _css_content(template: str, values: dict[str, str], counter_style: str) -> str:
@@ -320,7 +334,9 @@ def page_css(document: LetterDocument, page_numbers: bool = True, verification_l
         if document.verification_code and verification_line:
             key = "verification" if document.verification_url else "verification_code_only"
             verification = _css_content(
-                labels[key], {"url": document.verification_url or "", "code": document.verification_code}, digits
+                labels[key],
+                {"url": document.verification_url or "", "code": document.verification_code},
+                digits,
             )
         family = '"Noto Naskh Arabic", "Noto Serif", "DejaVu Sans"' if rtl else '"Noto Serif", "DejaVu Sans"'
         # The page number sits in the outer corner of the reading direction; the verification
@@ -364,7 +380,9 @@ class StaticAssetsURLFetcher(URLFetcher):
     def fetch(self, url, headers=None):
         path = self._local_path(url)
         if path is None:
-            raise URLFetchingError(f"refused to fetch {url[:100]!r}: only letterhub's static assets are served")
+            raise URLFetchingError(
+                f"refused to fetch {url[:100]!r}: only letterhub's static assets are served"
+            )
         return URLFetcherResponse(path.as_uri(), body=path.read_bytes(), headers=_content_type(path))
 
     def _local_path(self, url: str) -> Path | None:
@@ -461,7 +479,10 @@ def _write_pdf(document: LetterDocument, html: str, extra_css: str) -> bytes:
                 # WeasyPrint 70 opens its sRGB profile for the output intent and never closes it.
                 warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
                 return page.write_pdf(
-                    stylesheets=stylesheets, font_config=fonts, pdf_variant=pdf_variant, finisher=_refuse_missing_glyphs
+                    stylesheets=stylesheets,
+                    font_config=fonts,
+                    pdf_variant=pdf_variant,
+                    finisher=_refuse_missing_glyphs,
                 )
         except _MissingGlyphs as missing:
             logger.warning("no font has %r: PDF written without the %s claim", str(missing), pdf_variant)
@@ -532,7 +553,9 @@ def _render_in_parallel(document: LetterDocument) -> bytes:
 
 def _render_folios(document: LetterDocument, page_languages: list[str]) -> bytes:
     """Blank pages that carry only the footer page numbers ("Page 3 of 7"), one per page."""
-    pages = "".join(f'<div class="folio" style="page: letter-{language}"></div>' for language in page_languages)
+    pages = "".join(
+        f'<div class="folio" style="page: letter-{language}"></div>' for language in page_languages
+    )
     html = f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{pages}</body></html>'
     css = page_css(document, verification_line=False) + "\n.folio { height: 1px; break-after: page; }"
     css += "\n.folio:last-child { break-after: auto; }"

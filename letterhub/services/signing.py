@@ -81,7 +81,8 @@ def mark_opened(invitation: Invitation) -> bool:
 def existing_answer(invitation: Invitation) -> Signature | None:
     return db.session.scalars(
         select(Signature).where(
-            Signature.letter_id == invitation.letter_id, Signature.organization_id == invitation.organization_id
+            Signature.letter_id == invitation.letter_id,
+            Signature.organization_id == invitation.organization_id,
         )
     ).first()
 
@@ -110,8 +111,11 @@ def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
     try:
         with db.session.begin_nested():
             if signature is None:
-                signature = Signature(letter_id=letter.id, organization_id=invitation.organization_id,
-                                      invitation_id=invitation.id)
+                signature = Signature(
+                    letter_id=letter.id,
+                    organization_id=invitation.organization_id,
+                    invitation_id=invitation.id,
+                )
                 db.session.add(signature)
             _fill(signature, current, answer)
             db.session.flush()
@@ -123,8 +127,13 @@ def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
         InvitationState.CONFIRMED if answer.decision == Decision.CONFIRMED else InvitationState.DECLINED
     )
     audit.record(
-        f"signature.{answer.decision.value}", letter=letter, ip_address=answer.ip_address,
-        invitation=invitation.id, revision=current.number, sha256=current.content_sha256, replaced=replacing,
+        f"signature.{answer.decision.value}",
+        letter=letter,
+        ip_address=answer.ip_address,
+        invitation=invitation.id,
+        revision=current.number,
+        sha256=current.content_sha256,
+        replaced=replacing,
     )
     return signature
 

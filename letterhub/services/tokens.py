@@ -62,7 +62,11 @@ def read_invitation_token(token: str, secret_key: str, max_age_seconds: int) -> 
         raise LinkError("expired") from error
     except BadSignature as error:
         raise LinkError("invalid") from error
-    if not isinstance(payload, dict) or not isinstance(payload.get("i"), int) or not isinstance(payload.get("n"), str):
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("i"), int)
+        or not isinstance(payload.get("n"), str)
+    ):
         raise LinkError("invalid")
     return payload["i"], hash_nonce(payload["n"])
 

@@ -50,7 +50,7 @@ import threading
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import icu
 from rapidfuzz import fuzz
@@ -64,48 +64,246 @@ MIN_ARABIC_LETTERS = 3  # an Arabic word shorter than this never matches
 # Kinds of body, topics, places and function words. English in lower case; Arabic without
 # article or diacritics, أ/إ/آ written ا and ة written ه.
 EN_GENERIC = frozenset(
-    """
-    a an the of for and in on at to by with from into against or is are our we us its
-    al el ad ar as ash az
-    syria syrian syrians syrie
-    organization organisation organizations organisations org association associations
-    center centre centers centres foundation network group groups society institute
-    institution union committee committees council councils team league coalition forum
-    assembly alliance federation movement platform office unit bureau agency initiative
-    campaign project programme program house club party
-    human rights development relief humanitarian civil charity charitable aid support
-    democratic democracy media news
-    """.split()
+    [
+        "a",
+        "an",
+        "the",
+        "of",
+        "for",
+        "and",
+        "in",
+        "on",
+        "at",
+        "to",
+        "by",
+        "with",
+        "from",
+        "into",
+        "against",
+        "or",
+        "is",
+        "are",
+        "our",
+        "we",
+        "us",
+        "its",
+        "al",
+        "el",
+        "ad",
+        "ar",
+        "as",
+        "ash",
+        "az",
+        "syria",
+        "syrian",
+        "syrians",
+        "syrie",
+        "organization",
+        "organisation",
+        "organizations",
+        "organisations",
+        "org",
+        "association",
+        "associations",
+        "center",
+        "centre",
+        "centers",
+        "centres",
+        "foundation",
+        "network",
+        "group",
+        "groups",
+        "society",
+        "institute",
+        "institution",
+        "union",
+        "committee",
+        "committees",
+        "council",
+        "councils",
+        "team",
+        "league",
+        "coalition",
+        "forum",
+        "assembly",
+        "alliance",
+        "federation",
+        "movement",
+        "platform",
+        "office",
+        "unit",
+        "bureau",
+        "agency",
+        "initiative",
+        "campaign",
+        "project",
+        "programme",
+        "program",
+        "house",
+        "club",
+        "party",
+        "human",
+        "rights",
+        "development",
+        "relief",
+        "humanitarian",
+        "civil",
+        "charity",
+        "charitable",
+        "aid",
+        "support",
+        "democratic",
+        "democracy",
+        "media",
+        "news",
+    ]
 )
 AR_GENERIC = frozenset(
-    """
-    من في على عن الى او مع اجل لدى
-    سوريا سوريه سوري سوريون سوريين سوريات
-    منظمه منظمات مركز مراكز مؤسسه موسسه جمعيه جمعيات رابطه هيئه شبكه مجموعه اتحاد تجمع مجلس
-    فريق تحالف منتدى منتدي معهد لجنه لجان حركه منصه مكتب وحده مبادره حمله مشروع برنامج بيت دار نادي
-    حزب نقابه ائتلاف مدينه محافظه منطقه ريف قريه بلده
-    حقوق انسان تنميه اغاثه انساني انسانيه مدني مدنيه مجتمع خيريه دعم
-    ديمقراطي ديمقراطيه ديموقراطيه ميديا نيوز
-    سلام عداله حريه كرامه ثوره ثوري ثوريه وطن وطني وطنيه مستقبل امل حياه
-    """.split()
+    [
+        "من",
+        "في",
+        "على",
+        "عن",
+        "الى",
+        "او",
+        "مع",
+        "اجل",
+        "لدى",
+        "سوريا",
+        "سوريه",
+        "سوري",
+        "سوريون",
+        "سوريين",
+        "سوريات",
+        "منظمه",
+        "منظمات",
+        "مركز",
+        "مراكز",
+        "مؤسسه",
+        "موسسه",
+        "جمعيه",
+        "جمعيات",
+        "رابطه",
+        "هيئه",
+        "شبكه",
+        "مجموعه",
+        "اتحاد",
+        "تجمع",
+        "مجلس",
+        "فريق",
+        "تحالف",
+        "منتدى",
+        "منتدي",
+        "معهد",
+        "لجنه",
+        "لجان",
+        "حركه",
+        "منصه",
+        "مكتب",
+        "وحده",
+        "مبادره",
+        "حمله",
+        "مشروع",
+        "برنامج",
+        "بيت",
+        "دار",
+        "نادي",
+        "حزب",
+        "نقابه",
+        "ائتلاف",
+        "مدينه",
+        "محافظه",
+        "منطقه",
+        "ريف",
+        "قريه",
+        "بلده",
+        "حقوق",
+        "انسان",
+        "تنميه",
+        "اغاثه",
+        "انساني",
+        "انسانيه",
+        "مدني",
+        "مدنيه",
+        "مجتمع",
+        "خيريه",
+        "دعم",
+        "ديمقراطي",
+        "ديمقراطيه",
+        "ديموقراطيه",
+        "ميديا",
+        "نيوز",
+        "سلام",
+        "عداله",
+        "حريه",
+        "كرامه",
+        "ثوره",
+        "ثوري",
+        "ثوريه",
+        "وطن",
+        "وطني",
+        "وطنيه",
+        "مستقبل",
+        "امل",
+        "حياه",
+    ]
 ) | frozenset(  # governorates and regions: a place shared by two names is not an identity
-    """
-    دمشق غوطه حلب حمص حماه ادلب لاذقيه طرطوس درعا حوران سويداء قنيطره جولان
-    رقه دير زور حسكه جزيره قامشلي عفرين منبج قلمون
-    """.split()
+    [
+        "دمشق",
+        "غوطه",
+        "حلب",
+        "حمص",
+        "حماه",
+        "ادلب",
+        "لاذقيه",
+        "طرطوس",
+        "درعا",
+        "حوران",
+        "سويداء",
+        "قنيطره",
+        "جولان",
+        "رقه",
+        "دير",
+        "زور",
+        "حسكه",
+        "جزيره",
+        "قامشلي",
+        "عفرين",
+        "منبج",
+        "قلمون",
+    ]
 )
 
 # What kind of body a name says it is: English word -> the Arabic words (folded) it may
 # translate, generously. Used only to rule out a pair ("X Center" is not "منظمة X"), never
 # to make one.
 BODY_KINDS = {
-    "organization": "منظمه هيئه", "organisation": "منظمه هيئه", "center": "مركز", "centre": "مركز",
-    "foundation": "مؤسسه موسسه", "institution": "مؤسسه موسسه", "institute": "معهد",
-    "association": "جمعيه رابطه هيئه تجمع نقابه اتحاد", "league": "رابطه", "network": "شبكه",
-    "group": "مجموعه فريق تجمع", "union": "اتحاد نقابه", "syndicate": "نقابه", "council": "مجلس مجالس",
-    "coalition": "تحالف ائتلاف", "alliance": "تحالف ائتلاف", "forum": "منتدى منتدي", "team": "فريق",
-    "committee": "لجنه لجان هيئه", "commission": "هيئه لجنه", "movement": "حركه", "office": "مكتب",
-    "assembly": "تجمع هيئه جمعيه", "gathering": "تجمع", "unit": "وحده", "party": "حزب",
+    "organization": "منظمه هيئه",
+    "organisation": "منظمه هيئه",
+    "center": "مركز",
+    "centre": "مركز",
+    "foundation": "مؤسسه موسسه",
+    "institution": "مؤسسه موسسه",
+    "institute": "معهد",
+    "association": "جمعيه رابطه هيئه تجمع نقابه اتحاد",
+    "league": "رابطه",
+    "network": "شبكه",
+    "group": "مجموعه فريق تجمع",
+    "union": "اتحاد نقابه",
+    "syndicate": "نقابه",
+    "council": "مجلس مجالس",
+    "coalition": "تحالف ائتلاف",
+    "alliance": "تحالف ائتلاف",
+    "forum": "منتدى منتدي",
+    "team": "فريق",
+    "committee": "لجنه لجان هيئه",
+    "commission": "هيئه لجنه",
+    "movement": "حركه",
+    "office": "مكتب",
+    "assembly": "تجمع هيئه جمعيه",
+    "gathering": "تجمع",
+    "unit": "وحده",
+    "party": "حزب",
 }
 _ARABIC_KINDS = frozenset(" ".join(BODY_KINDS.values()).split())
 
@@ -116,8 +314,19 @@ _ARTICLE_AR = re.compile("^(?:وال|فال|بال|كال|لل|ال)(?=..)")
 _CLITIC_AR = re.compile("^[وبلفك](?=...)")
 _LATIN_WORD = re.compile("[a-z]+")
 _ARTICLE_EN = re.compile("^(?:al|el)(?=...)|^a(?=[tdrzsln].)")  # Alseeraj, Elkhair, Asharq
-_ARTICLE_BEFORE = re.compile(r"\b(?:al|el|a[dnrstz]h?)\s*-\s*$|\b(?:al|el)\s+$")  # Al-Marsad, El Hayat, Ash-Sham
-_DIGRAPHS = (("sh", "$"), ("ch", "$"), ("kh", "x"), ("gh", "g"), ("th", "t"), ("dh", "d"), ("ph", "f"), ("ck", "k"))
+_ARTICLE_BEFORE = re.compile(
+    r"\b(?:al|el|a[dnrstz]h?)\s*-\s*$|\b(?:al|el)\s+$"
+)  # Al-Marsad, El Hayat, Ash-Sham
+_DIGRAPHS = (
+    ("sh", "$"),
+    ("ch", "$"),
+    ("kh", "x"),
+    ("gh", "g"),
+    ("th", "t"),
+    ("dh", "d"),
+    ("ph", "f"),
+    ("ck", "k"),
+)
 _MERGED = str.maketrans("qczvpj", "kksfbg")
 _VOWEL_CLASSES = str.maketrans("oui", "wwy", "ae")
 
@@ -159,7 +368,7 @@ def _reduce(latin: str, article: bool, vowel_first: bool | None = None) -> _Read
 _icu_lock = threading.Lock()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _arabic_to_latin() -> icu.Transliterator:
     return icu.Transliterator.createInstance("Arabic-Latin; Latin-ASCII")
 
@@ -175,7 +384,7 @@ def _arabic_readings(word: str) -> frozenset[_Reading]:
     """Readings of one folded Arabic word; none if it is generic or too short."""
     stems = {(_ARTICLE_AR.sub("", word), bool(_ARTICLE_AR.match(word)))}
     if (m := _CLITIC_AR.match(word)) and not _ARTICLE_AR.match(word):  # وزيتونة, بدرعا; or ليليت
-        rest = word[m.end():]
+        rest = word[m.end() :]
         stems.add((_ARTICLE_AR.sub("", rest), bool(_ARTICLE_AR.match(rest))))
     if any(stem.replace("ة", "ه") in AR_GENERIC for stem, _ in stems):
         return frozenset()  # لمدينة is a generic word with a clitic, not a name in l-m-d-n
@@ -231,7 +440,9 @@ def _arabic_words(name: str) -> list[_Word]:
 
 def _english_kinds(name: str) -> frozenset[str]:
     words = _LATIN_WORD.findall(name.lower())
-    return frozenset(k for w in words for k in BODY_KINDS.get(w, BODY_KINDS.get(w.removesuffix("s"), "")).split())
+    return frozenset(
+        k for w in words for k in BODY_KINDS.get(w, BODY_KINDS.get(w.removesuffix("s"), "")).split()
+    )
 
 
 def _arabic_kinds(name: str) -> frozenset[str]:
@@ -268,7 +479,12 @@ def _name_score(en_words: Sequence[_Word], ar_words: Sequence[_Word]) -> int:
     """Sum of the matching words' scores, each word used once (strongest first); 0 when the
     evidence is weaker than :data:`MIN_SKELETON` and leaves words of both names unexplained."""
     scored = sorted(
-        ((s, i, j) for i, e in enumerate(en_words) for j, a in enumerate(ar_words) if (s := _word_score(e, a))),
+        (
+            (s, i, j)
+            for i, e in enumerate(en_words)
+            for j, a in enumerate(ar_words)
+            if (s := _word_score(e, a))
+        ),
         reverse=True,
     )
     used_en: set[int] = set()

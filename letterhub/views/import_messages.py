@@ -26,26 +26,40 @@ IMPORT_MESSAGES = {
     "only_language": _l("Only the %(language)s text was imported; the letter renders in that language only."),
     # Errors: LetterImportError.code
     "empty_file": _l("The file is empty."),
-    "damaged_utf16": _l("The file starts like UTF-16 text but is damaged (at byte %(position)d). Save it again as "
-                        "UTF-8 and retry."),
-    "not_utf8": _l("The file is not UTF-8 text (byte %(byte)s at position %(position)d is not valid UTF-8). "
-                   "Expected encoding: UTF-8 (or UTF-16 with a byte-order mark). Files saved as Windows Arabic "
-                   "(cp1256) or another legacy code page must be saved again as UTF-8."),
-    "not_utf8_looks_utf16": _l("The file is not UTF-8 text (byte %(byte)s at position %(position)d is not valid "
-                               "UTF-8). It looks like UTF-16 without a byte-order mark. Expected encoding: UTF-8 "
-                               "(or UTF-16 with a byte-order mark). Files saved as Windows Arabic (cp1256) or "
-                               "another legacy code page must be saved again as UTF-8."),
-    "nul_characters": _l("The file contains NUL characters: it is not a plain-text letter, or not in UTF-8 / UTF-16 "
-                         "with a byte-order mark."),
+    "damaged_utf16": _l(
+        "The file starts like UTF-16 text but is damaged (at byte %(position)d). Save it again as "
+        "UTF-8 and retry."
+    ),
+    "not_utf8": _l(
+        "The file is not UTF-8 text (byte %(byte)s at position %(position)d is not valid UTF-8). "
+        "Expected encoding: UTF-8 (or UTF-16 with a byte-order mark). Files saved as Windows Arabic "
+        "(cp1256) or another legacy code page must be saved again as UTF-8."
+    ),
+    "not_utf8_looks_utf16": _l(
+        "The file is not UTF-8 text (byte %(byte)s at position %(position)d is not valid "
+        "UTF-8). It looks like UTF-16 without a byte-order mark. Expected encoding: UTF-8 "
+        "(or UTF-16 with a byte-order mark). Files saved as Windows Arabic (cp1256) or "
+        "another legacy code page must be saved again as UTF-8."
+    ),
+    "nul_characters": _l(
+        "The file contains NUL characters: it is not a plain-text letter, or not in UTF-8 / UTF-16 "
+        "with a byte-order mark."
+    ),
     "no_text": _l("The file contains no text."),
-    "no_signatory_list": _l("No signatory list was found: the text needs a heading such as “Signatories:” or "
-                            "“الموقعون:” followed by a numbered or bulleted list of organisations."),
+    "no_signatory_list": _l(
+        "No signatory list was found: the text needs a heading such as “Signatories:” or "
+        "“الموقعون:” followed by a numbered or bulleted list of organisations."
+    ),
     "nothing_to_import": _l("There is no text to import."),
     "too_many_texts": _l("Import at most one text per language (English and Arabic)."),
-    "same_language": _l("Two texts are in the same language (%(language)s): import one English and one Arabic "
-                        "text of the same letter."),
-    "name_too_long": _l("A signatory name is longer than %(max_length)d characters: “%(name)s…”. Is the list "
-                        "really a list of organisations?"),
+    "same_language": _l(
+        "Two texts are in the same language (%(language)s): import one English and one Arabic "
+        "text of the same letter."
+    ),
+    "name_too_long": _l(
+        "A signatory name is longer than %(max_length)d characters: “%(name)s…”. Is the list "
+        "really a list of organisations?"
+    ),
 }
 
 

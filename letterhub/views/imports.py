@@ -136,10 +136,13 @@ def pair(letter_id: int):
 DUPLICATE_ERRORS = {
     "same_row": _l("The same entry was chosen twice: choose two different entries."),
     "other_letter": _l("These entries are not on this letter's lists."),
-    "removed": _l("One of the two entries has already been removed from the list. The page now shows the list "
-                  "as it is."),
-    "languages": _l("The two entries are on the lists of different languages: only names of the same list can "
-                    "be duplicates."),
+    "removed": _l(
+        "One of the two entries has already been removed from the list. The page now shows the list as it is."
+    ),
+    "languages": _l(
+        "The two entries are on the lists of different languages: only names of the same list can "
+        "be duplicates."
+    ),
     "not_open": _l("This pair is no longer among the open possible duplicates."),
     "not_imported": _l("Only imported letters have published lists to correct."),
 }
@@ -151,19 +154,28 @@ def resolve_duplicate(letter_id: int):
     letter = get_imported_letter(letter_id)
     form = DuplicateForm()
     if not form.validate_on_submit():
-        return _render_pairs(letter, duplicate_error=_("The choice was not saved: the form expired or is "
-                                                       "incomplete. Try again."), status=422)
+        return _render_pairs(
+            letter,
+            duplicate_error=_("The choice was not saved: the form expired or is incomplete. Try again."),
+            status=422,
+        )
     first, second = form.first_row.data, form.second_row.data
     try:
         if form.choice.data == DuplicateForm.NOT_DUPLICATE:
             pair = letter_import.dismiss_duplicate(letter, first, second, by=current_user)
-            message = _with_names(_("«%(first)s» and «%(second)s» stay on the list as two organisations."),
-                                  first=pair.first.name, second=pair.second.name)
+            message = _with_names(
+                _("«%(first)s» and «%(second)s» stay on the list as two organisations."),
+                first=pair.first.name,
+                second=pair.second.name,
+            )
         else:
             keep, drop = (first, second) if form.choice.data == DuplicateForm.KEEP_FIRST else (second, first)
             merged = letter_import.merge_duplicate(letter, keep, drop, by=current_user)
-            message = _with_names(_("«%(kept)s» kept and «%(removed)s» removed; the list is numbered again "
-                                    "without gaps."), kept=merged.kept.name, removed=merged.removed_name)
+            message = _with_names(
+                _("«%(kept)s» kept and «%(removed)s» removed; the list is numbered again without gaps."),
+                kept=merged.kept.name,
+                removed=merged.removed_name,
+            )
     except letter_import.DuplicateError as error:
         db.session.rollback()
         return _render_pairs(letter, duplicate_error=str(DUPLICATE_ERRORS[error.reason]), status=422)
@@ -194,7 +206,9 @@ def _arabic_choices(arabic) -> list[SelectChoice]:
     ]
 
 
-def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 200, duplicate_error: str = ""):
+def _render_pairs(
+    letter: Letter, failed: PairForm | None = None, status: int = 200, duplicate_error: str = ""
+):
     english = letter_import.imported_rows(letter, "en")
     arabic = letter_import.imported_rows(letter, "ar")
     partners = letter_import.partner_rows(letter)
@@ -206,8 +220,10 @@ def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 
         forms[row.id] = form
     details = letter_import.import_details(letter)
     warnings = [
-        (language_name(note["language"]) if note["language"] else "",
-         import_message(note["code"], note["params"], note["text"]))
+        (
+            language_name(note["language"]) if note["language"] else "",
+            import_message(note["code"], note["params"], note["text"]),
+        )
         for note in details["notes"]
     ]
     proposed = {name_en: (name_ar, _pair_reason(reason)) for name_en, name_ar, reason in details["pairs"]}
@@ -216,8 +232,17 @@ def _render_pairs(letter: Letter, failed: PairForm | None = None, status: int = 
         for pair in letter_import.open_duplicates(letter)
     ]
     return render_template(
-        "imports/pairs.html", letter=letter, english=english, arabic=arabic, partners=partners, forms=forms,
-        report=details["report"], warnings=warnings, proposed=proposed, failed=failed,
-        duplicates=duplicates, duplicate_error=duplicate_error,
+        "imports/pairs.html",
+        letter=letter,
+        english=english,
+        arabic=arabic,
+        partners=partners,
+        forms=forms,
+        report=details["report"],
+        warnings=warnings,
+        proposed=proposed,
+        failed=failed,
+        duplicates=duplicates,
+        duplicate_error=duplicate_error,
         listed={"en": len(english), "ar": len(arabic)},
     ), status

@@ -75,8 +75,14 @@ def edit(letter_id: int):
         flash(_("Signing is closed: the text is final. Reopen signing to change it."), "warning")
         return redirect(url_for("letters.show", letter_id=letter.id))
     if request.method == "GET":
-        form = LetterForm(data={**revision.content(), "base_revision": revision.number,
-                                "coalition": letter.coalition, "deadline": letter.deadline})
+        form = LetterForm(
+            data={
+                **revision.content(),
+                "base_revision": revision.number,
+                "coalition": letter.coalition,
+                "deadline": letter.deadline,
+            }
+        )
     else:
         form = LetterForm()
     conflict = None
@@ -84,8 +90,9 @@ def edit(letter_id: int):
         base = form.base_revision.data or revision.number
         try:
             saved = drafting.save_revision(letter, base, form.text_fields(), current_user)
-            drafting.update_settings(letter, coalition=form.coalition.data or "", deadline=form.deadline.data,
-                                     author=current_user)
+            drafting.update_settings(
+                letter, coalition=form.coalition.data or "", deadline=form.deadline.data, author=current_user
+            )
             db.session.commit()
         except drafting.RevisionConflict as error:
             db.session.rollback()
@@ -97,8 +104,9 @@ def edit(letter_id: int):
                 flash(_("Letter saved (revision %(number)d).", number=saved.number), "success")
             return redirect(url_for("letters.show", letter_id=letter.id))
     status = 409 if conflict else (422 if form.errors else 200)
-    return render_template("letters/edit.html", form=form, letter=letter, conflict=conflict,
-                           preview=_preview(form)), status
+    return render_template(
+        "letters/edit.html", form=form, letter=letter, conflict=conflict, preview=_preview(form)
+    ), status
 
 
 def _preview(form: LetterForm) -> dict | None:
@@ -114,13 +122,20 @@ def add_organization(letter_id: int):
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
-            inviting.add_organization(letter, name_en=form.name_en.data or "", name_ar=form.name_ar.data or "",
-                                      email=form.email.data, language=form.language.data, by=current_user)
+            inviting.add_organization(
+                letter,
+                name_en=form.name_en.data or "",
+                name_ar=form.name_ar.data or "",
+                email=form.email.data,
+                language=form.language.data,
+                by=current_user,
+            )
         except inviting.DuplicateOrganization as error:
             db.session.rollback()
             existing = error.existing.organization.display_name(current_user.locale)
             form.name_en.errors = list(form.name_en.errors) + [
-                _("%(name)s is already on this letter's list.", name=existing)]
+                _("%(name)s is already on this letter's list.", name=existing)
+            ]
         except inviting.InvitationNotSendable:
             db.session.rollback()
             form.email.errors = list(form.email.errors) + [_("Signing is closed for this letter.")]
@@ -217,17 +232,25 @@ def final_pdf(letter_id: int):
         flash(_("The final PDF is still being prepared. This page updates by itself."), "info")
         return redirect(url_for("letters.show", letter_id=letter.id))
     filename = f"letter-{letter.id}-{languages.replace(',', '-')}.pdf"
-    return Response(document.pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "ETag": f'"{document.sha256}"',
-        "Cache-Control": "private, max-age=3600",
-    })
+    return Response(
+        document.pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "ETag": f'"{document.sha256}"',
+            "Cache-Control": "private, max-age=3600",
+        },
+    )
 
 
 @bp.get("/<int:letter_id>/signatories.csv")
 def signatories_csv(letter_id: int):
     letter = get_letter(letter_id)
-    return Response(publishing.signatories_csv(letter), mimetype="text/csv", headers={
-        "Content-Disposition": f'attachment; filename="letter-{letter.id}-signatories.csv"'})
+    return Response(
+        publishing.signatories_csv(letter),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="letter-{letter.id}-signatories.csv"'},
+    )
 
 
 @bp.post("/<int:letter_id>/documents/retry")

@@ -1,6 +1,7 @@
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
-from urllib.parse import urlsplit
 
 bp = Blueprint("public", __name__)
 
@@ -42,9 +43,14 @@ def verify(code: str | None = None):
     if letter is None:
         return render_template("public/verify.html", letter=None, code=code), 404 if code else 200
     documents = [d for d in publishing.documents_of(letter) if d.sha256]
-    return render_template("public/verify.html", letter=letter, code=letter.verification_code,
-                           revision=letter.finalized_revision, lists=publishing.numbered_lists(letter),
-                           documents=documents)
+    return render_template(
+        "public/verify.html",
+        letter=letter,
+        code=letter.verification_code,
+        revision=letter.finalized_revision,
+        lists=publishing.numbered_lists(letter),
+        documents=documents,
+    )
 
 
 @bp.get("/healthz")

@@ -53,9 +53,16 @@ def _render(invitation, form, *, status=200, notice=None):
     revision = letter.current_revision
     answer = signing.existing_answer(invitation)
     return render_template(
-        "signing/sign.html", invitation=invitation, letter=letter, revision=revision, form=form,
-        answer=answer, answer_is_current=bool(answer and answer.revision_id == revision.id),
-        notice=notice, open=letter.status == LetterStatus.OPEN, token=request.view_args["token"],
+        "signing/sign.html",
+        invitation=invitation,
+        letter=letter,
+        revision=revision,
+        form=form,
+        answer=answer,
+        answer_is_current=bool(answer and answer.revision_id == revision.id),
+        notice=notice,
+        open=letter.status == LetterStatus.OPEN,
+        token=request.view_args["token"],
     ), status
 
 
@@ -75,22 +82,30 @@ def answer(token: str):
         return _render(invitation, form, status=422)
     decision = Decision.CONFIRMED if form.confirm.data else Decision.DECLINED
     answer_input = signing.DecisionInput(
-        decision=decision, revision_id=form.revision_id.data, name_en=form.name_en.data or "",
-        name_ar=form.name_ar.data or "", signer_name=form.signer_name.data or "",
-        signer_role=form.signer_role.data or "", consent=bool(form.consent.data),
-        decline_reason=form.decline_reason.data or "", ip_address=request.remote_addr or "",
+        decision=decision,
+        revision_id=form.revision_id.data,
+        name_en=form.name_en.data or "",
+        name_ar=form.name_ar.data or "",
+        signer_name=form.signer_name.data or "",
+        signer_role=form.signer_role.data or "",
+        consent=bool(form.consent.data),
+        decline_reason=form.decline_reason.data or "",
+        ip_address=request.remote_addr or "",
         user_agent=request.user_agent.string or "",
     )
     try:
         signature = signing.record_decision(invitation, answer_input)
     except signing.AlreadyRecorded as already:
         db.session.rollback()
-        return render_template("signing/done.html", invitation=invitation, signature=already.signature,
-                               already=True), 409
+        return render_template(
+            "signing/done.html", invitation=invitation, signature=already.signature, already=True
+        ), 409
     except signing.TextChanged:
         db.session.rollback()
         form.revision_id.data = invitation.letter.current_revision.id
-        notice = _("The letter was revised while you were reading it. Please read the new text; your answers are kept.")
+        notice = _(
+            "The letter was revised while you were reading it. Please read the new text; your answers are kept."
+        )
         return _render(invitation, form, status=409, notice=notice)
     except signing.SigningClosed:
         db.session.rollback()

@@ -41,8 +41,10 @@ TIMEOUT_MS = 15_000
 @pytest.fixture(scope="session")
 def chromium_executable() -> str:
     if not (CHROMIUM.is_file() and os.access(CHROMIUM, os.X_OK)):
-        message = (f"{CHROMIUM} not found: the browser tests need Debian's chromium package "
-                   "(apt-get install chromium)")
+        message = (
+            f"{CHROMIUM} not found: the browser tests need Debian's chromium package "
+            "(apt-get install chromium)"
+        )
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " — under CI this is a failure")
         pytest.skip(message)
@@ -96,8 +98,12 @@ class Browsing:
     contexts: list = field(default_factory=list)
 
     def new_page(self, *, locale: str = "en-GB"):
-        context = self.browser.new_context(base_url=self.base_url, locale=locale, accept_downloads=True,
-                                           viewport={"width": 1280, "height": 900})
+        context = self.browser.new_context(
+            base_url=self.base_url,
+            locale=locale,
+            accept_downloads=True,
+            viewport={"width": 1280, "height": 900},
+        )
         self.contexts.append(context)
         context.set_default_timeout(TIMEOUT_MS)
         context.on("response", self._check_response)
@@ -127,8 +133,9 @@ def browsing(chromium_executable, live_server):
 
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_executable, args=CHROMIUM_ARGS,
-                                             timeout=30_000)
+        browser = playwright.chromium.launch(
+            executable_path=chromium_executable, args=CHROMIUM_ARGS, timeout=30_000
+        )
         session = Browsing(browser, live_server.url)
         try:
             yield session

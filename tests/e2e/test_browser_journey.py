@@ -33,31 +33,49 @@ LETTER = {
     "addressees_ar": "الأمين العام للأمم المتحدة\nرئيس مجلس الأمن",
     "date_place_en": "Geneva, 1 December 2026",
     "date_place_ar": "جنيف، ١ كانون الأول ٢٠٢٦",
-    "body_en": ("We, the undersigned organisations, write to you about **enforced disappearance**.\n\n"
-                "We ask you to:\n\n"
-                "1. Press for the release of every detainee.\n"
-                "2. Establish the fate of the disappeared.\n"
-                "3. Support their families."),
-    "body_ar": ("نحن المنظمات الموقعة أدناه نكتب إليكم بشأن **الاختفاء القسري**.\n\n"
-                "نطلب منكم:\n\n"
-                "1. الضغط للإفراج عن جميع المعتقلين.\n"
-                "2. الكشف عن مصير المختفين.\n"
-                "3. دعم عائلاتهم."),
+    "body_en": (
+        "We, the undersigned organisations, write to you about **enforced disappearance**.\n\n"
+        "We ask you to:\n\n"
+        "1. Press for the release of every detainee.\n"
+        "2. Establish the fate of the disappeared.\n"
+        "3. Support their families."
+    ),
+    "body_ar": (
+        "نحن المنظمات الموقعة أدناه نكتب إليكم بشأن **الاختفاء القسري**.\n\n"
+        "نطلب منكم:\n\n"
+        "1. الضغط للإفراج عن جميع المعتقلين.\n"
+        "2. الكشف عن مصير المختفين.\n"
+        "3. دعم عائلاتهم."
+    ),
 }
 LIST_ITEMS = {
-    "en": ["Press for the release of every detainee.", "Establish the fate of the disappeared.",
-           "Support their families."],
+    "en": [
+        "Press for the release of every detainee.",
+        "Establish the fate of the disappeared.",
+        "Support their families.",
+    ],
     "ar": ["الضغط للإفراج عن جميع المعتقلين.", "الكشف عن مصير المختفين.", "دعم عائلاتهم."],
 }
 BOLD = {"en": "enforced disappearance", "ar": "الاختفاء القسري"}
 # The first signs from an Arabic invitation; its Arabic name carries a Latin acronym.
-SNHR = {"name_en": "Syrian Network for Human Rights", "name_ar": "الشبكة السورية لحقوق الإنسان (SNHR)",
-        "email": "snhr@example.org", "language": "ar"}
+SNHR = {
+    "name_en": "Syrian Network for Human Rights",
+    "name_ar": "الشبكة السورية لحقوق الإنسان (SNHR)",
+    "email": "snhr@example.org",
+    "language": "ar",
+}
 # The second declines from an English invitation.
-BAYTNA = {"name_en": "Baytna Syria", "name_ar": "بيتنا سوريا", "email": "baytna@example.org", "language": "en"}
+BAYTNA = {
+    "name_en": "Baytna Syria",
+    "name_ar": "بيتنا سوريا",
+    "email": "baytna@example.org",
+    "language": "en",
+}
 
 # Direction marks, embeddings and isolates (the PDF's around names, pdftotext's around runs).
-BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+BIDI_CONTROLS = dict.fromkeys(
+    map(ord, "\u200e\u200f\u061c\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+)
 
 
 def expect_interface(page, language: str) -> None:
@@ -123,7 +141,10 @@ def test_arabic_journey_from_draft_to_final_pdf(live_server, browsing, tmp_path)
     expect(invitations.locator(".mail-queued")).to_have_count(2)
 
     with app.app_context():
-        ids = {i.email: i.id for i in db.session.scalars(select(Invitation).where(Invitation.letter_id == letter_id))}
+        ids = {
+            i.email: i.id
+            for i in db.session.scalars(select(Invitation).where(Invitation.letter_id == letter_id))
+        }
         # What the mail worker does, once.
         assert mailing.drain_outbox(app.config) == {"sent": 2, "retry": 0, "failed": 0}
     coordinator.reload()
@@ -178,8 +199,12 @@ def test_arabic_journey_from_draft_to_final_pdf(live_server, browsing, tmp_path)
     # --- Back to the coordinator: one confirmed, one declined; close; the final PDF. ------------------
     coordinator.reload()
     expect_interface(coordinator, "ar")
-    expect(coordinator.locator(f'tr[data-invitation="{ids[SNHR["email"]]}"] .state-confirmed')).to_have_count(1)
-    expect(coordinator.locator(f'tr[data-invitation="{ids[BAYTNA["email"]]}"] .state-declined')).to_have_count(1)
+    expect(coordinator.locator(f'tr[data-invitation="{ids[SNHR["email"]]}"] .state-confirmed')).to_have_count(
+        1
+    )
+    expect(
+        coordinator.locator(f'tr[data-invitation="{ids[BAYTNA["email"]]}"] .state-declined')
+    ).to_have_count(1)
     expect(invitations.locator(".state-confirmed")).to_have_count(1)
     expect(invitations.locator(".state-declined")).to_have_count(1)
     coordinator.screenshot(path=tmp_path / "letter-page-ar.png", full_page=True)
@@ -223,7 +248,9 @@ def open_signing_link(page, organisation: dict, base_url: str, invitation_id: in
     "opened": only a real browser running the page's JavaScript does that.
     """
     page.goto("/dev/mailbox/")
-    row = page.locator("table.mailbox tbody tr").filter(has=page.locator("td", has_text=organisation["email"]))
+    row = page.locator("table.mailbox tbody tr").filter(
+        has=page.locator("td", has_text=organisation["email"])
+    )
     expect(row).to_have_count(1)
     row.locator("a").click()
     link = page.locator('pre.email-body a[href*="/sign/"]')

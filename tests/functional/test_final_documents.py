@@ -18,9 +18,18 @@ from ..conftest import csrf_token, pdf_text
 
 
 def confirm(invitation, letter, name_en, name_ar):
-    signing.record_decision(invitation, signing.DecisionInput(
-        decision=Decision.CONFIRMED, revision_id=letter.current_revision.id, name_en=name_en, name_ar=name_ar,
-        signer_name="Focal point", signer_role="Director", consent=True))
+    signing.record_decision(
+        invitation,
+        signing.DecisionInput(
+            decision=Decision.CONFIRMED,
+            revision_id=letter.current_revision.id,
+            name_en=name_en,
+            name_ar=name_ar,
+            signer_name="Focal point",
+            signer_role="Director",
+            consent=True,
+        ),
+    )
     db.session.commit()
 
 
@@ -44,7 +53,6 @@ def close_and_render(app, letter, coordinator):
     return publishing.render_queued_documents(app.config)
 
 
-
 def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_letter, coordinator):
     finalizing.close_signing(signed_letter, by=coordinator)
     db.session.commit()
@@ -59,16 +67,24 @@ def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_let
         assert document.sha256 == hashlib.sha256(document.pdf).hexdigest()
 
 
-def test_download_serves_the_stored_file_with_numbered_alphabetical_lists(app, signed_in, signed_letter, coordinator):
+def test_download_serves_the_stored_file_with_numbered_alphabetical_lists(
+    app, signed_in, signed_letter, coordinator
+):
     close_and_render(app, signed_letter, coordinator)
     response = signed_in.get(f"/letters/{signed_letter.id}/final.pdf")
     assert response.status_code == 200
     stored = publishing.ready_document(signed_letter, "en,ar")
     assert response.data == stored.pdf
     text = pdf_text(response.data)
-    signatories = text[text.index("Signatories:"):]
-    english = [line.strip() for line in signatories.splitlines() if line.strip()[:2] in ("1.", "2.", "3.", "4.")]
-    assert english[:3] == ["1. Baytna Syria", "2. Syrian Network for Human Rights (SNHR)", "3. Women Now for Development"]
+    signatories = text[text.index("Signatories:") :]
+    english = [
+        line.strip() for line in signatories.splitlines() if line.strip()[:2] in ("1.", "2.", "3.", "4.")
+    ]
+    assert english[:3] == [
+        "1. Baytna Syria",
+        "2. Syrian Network for Human Rights (SNHR)",
+        "3. Women Now for Development",
+    ]
     assert "Pending Organisation" not in text and "منظمة لم ترد" not in text
     assert signed_letter.verification_code in text
 
@@ -80,7 +96,9 @@ def test_single_language_documents_hold_only_that_language(app, signed_in, signe
     assert signed_in.get(f"/letters/{signed_letter.id}/final.pdf?languages=fr").status_code == 404
 
 
-def test_verification_page_shows_lists_and_file_hashes_but_nothing_about_signers(app, client, signed_letter, coordinator):
+def test_verification_page_shows_lists_and_file_hashes_but_nothing_about_signers(
+    app, client, signed_letter, coordinator
+):
     close_and_render(app, signed_letter, coordinator)
     page = client.get(f"/verify/{signed_letter.verification_code}").get_data(as_text=True)
     for document in publishing.documents_of(signed_letter):
@@ -94,19 +112,35 @@ def test_verification_page_shows_lists_and_file_hashes_but_nothing_about_signers
 
 def test_csv_export_has_both_names_language_and_number(app, signed_in, signed_letter, coordinator):
     close_and_render(app, signed_letter, coordinator)
-    rows = list(csv.DictReader(io.StringIO(signed_in.get(f"/letters/{signed_letter.id}/signatories.csv").get_data(as_text=True))))
+    rows = list(
+        csv.DictReader(
+            io.StringIO(signed_in.get(f"/letters/{signed_letter.id}/signatories.csv").get_data(as_text=True))
+        )
+    )
     english = [row for row in rows if row["language"] == "en"]
     assert [(row["number"], row["name"]) for row in english] == [
-        ("1", "Baytna Syria"), ("2", "Syrian Network for Human Rights (SNHR)"), ("3", "Women Now for Development")]
+        ("1", "Baytna Syria"),
+        ("2", "Syrian Network for Human Rights (SNHR)"),
+        ("3", "Women Now for Development"),
+    ]
     assert english[0]["name_ar"] == "بيتنا سوريا"
     assert len([row for row in rows if row["language"] == "ar"]) == 3
 
 
-def test_list_options_change_numbering_and_late_signatories_are_appended(app, signed_in, letter, invite, coordinator):
+def test_list_options_change_numbering_and_late_signatories_are_appended(
+    app, signed_in, letter, invite, coordinator
+):
     show = f"/letters/{letter.id}"
-    response = signed_in.post(f"{show}/list-options", data={
-        "csrf_token": csrf_token(signed_in, show), "numbering_style": "dashed", "list_order": "alphabetical",
-        "late_signatories": "append", "first_language": "ar"})
+    response = signed_in.post(
+        f"{show}/list-options",
+        data={
+            "csrf_token": csrf_token(signed_in, show),
+            "numbering_style": "dashed",
+            "list_order": "alphabetical",
+            "late_signatories": "append",
+            "first_language": "ar",
+        },
+    )
     assert response.status_code == 302
     early, _ = invite("Zeta Relief", "زيتا للإغاثة", "z@example.org")
     confirm(early, letter, "Zeta Relief", "زيتا للإغاثة")
@@ -129,8 +163,9 @@ def test_reopening_discards_stored_documents_and_their_code(app, signed_letter, 
     assert publishing.letter_for_code(code) is None
 
 
-def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(app, signed_in, signed_letter,
-                                                                           coordinator):
+def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(
+    app, signed_in, signed_letter, coordinator
+):
     app.config["PDF_RENDER_MEMORY_MB"] = 100  # less than the renderer itself occupies
     assert close_and_render(app, signed_letter, coordinator) == {"rendered": 0, "failed": 3}
     page = signed_in.get(f"/letters/{signed_letter.id}").get_data(as_text=True)

@@ -43,8 +43,9 @@ def test_reissued_english_list_is_seed_001_in_its_order_numbered_1_to_54(reissue
     assert [without_spaces(name) for _, name in printed] == [without_spaces(name) for name in published]
 
 
-def test_reissued_arabic_list_holds_all_of_seed_000_with_its_alphabetical_part_in_order(reissued_seed_letter,
-                                                                                        seed_text):
+def test_reissued_arabic_list_holds_all_of_seed_000_with_its_alphabetical_part_in_order(
+    reissued_seed_letter, seed_text
+):
     published = published_names(seed_text(0), "الموقعون:", ARABIC_ITEM)
     assert len(published) == 54
     printed = printed_list(reissued_seed_letter, "الموقعون:")

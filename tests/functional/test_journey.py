@@ -7,7 +7,15 @@ import re
 from sqlalchemy import func, select
 
 from letterhub.extensions import db
-from letterhub.models import AuditEvent, Invitation, InvitationState, Letter, OutboxMessage, OutboxStatus, Signature
+from letterhub.models import (
+    AuditEvent,
+    Invitation,
+    InvitationState,
+    Letter,
+    OutboxMessage,
+    OutboxStatus,
+    Signature,
+)
 from letterhub.services import mailing, publishing
 
 from ..conftest import LETTER_TEXT, csrf_token, pdf_text
@@ -17,13 +25,17 @@ def form_data(client, path, **fields):
     return {"csrf_token": csrf_token(client, path), **fields}
 
 
-def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_only(app, signed_in, smtp_server):
+def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_only(
+    app, signed_in, smtp_server
+):
     client = signed_in
     port, received = smtp_server
     app.config["SMTP_PORT"] = port
 
     # 1. Draft in both languages.
-    response = client.post("/letters/new", data=form_data(client, "/letters/new", action="save", **LETTER_TEXT))
+    response = client.post(
+        "/letters/new", data=form_data(client, "/letters/new", action="save", **LETTER_TEXT)
+    )
     assert response.status_code == 302
     letter = db.session.scalars(select(Letter)).one()
     show = f"/letters/{letter.id}"
@@ -36,8 +48,10 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
         ("Dawlaty", "دولتي", "dawlaty@example.org", "ar"),
     ]
     for name_en, name_ar, email, language in organisations:
-        response = client.post(f"{show}/organizations", data=form_data(
-            client, show, name_en=name_en, name_ar=name_ar, email=email, language=language))
+        response = client.post(
+            f"{show}/organizations",
+            data=form_data(client, show, name_en=name_en, name_ar=name_ar, email=email, language=language),
+        )
         assert response.status_code == 302
     client.post(f"{show}/send", data=form_data(client, show))
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
@@ -58,16 +72,36 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     assert page.status_code == 200
     assert "الأرشيف السوري" in page.get_data(as_text=True)
     revision_id = letter.current_revision.id
-    response = client.post(archive_link, data=form_data(
-        client, archive_link, revision_id=revision_id, name_en="Syrian Archive", name_ar="الأرشيف السوري",
-        signer_name="Hadi", signer_role="Director", consent="y", confirm="1"),
-        headers={"User-Agent": "journey-test"})
+    response = client.post(
+        archive_link,
+        data=form_data(
+            client,
+            archive_link,
+            revision_id=revision_id,
+            name_en="Syrian Archive",
+            name_ar="الأرشيف السوري",
+            signer_name="Hadi",
+            signer_role="Director",
+            consent="y",
+            confirm="1",
+        ),
+        headers={"User-Agent": "journey-test"},
+    )
     assert response.status_code == 200
 
     baytna_link = link_for("baytna@example.org")
-    response = client.post(baytna_link, data=form_data(
-        client, baytna_link, revision_id=revision_id, name_en="Baytna Syria", name_ar="بيتنا سوريا",
-        decline_reason="Not our field", decline="1"))
+    response = client.post(
+        baytna_link,
+        data=form_data(
+            client,
+            baytna_link,
+            revision_id=revision_id,
+            name_en="Baytna Syria",
+            name_ar="بيتنا سوريا",
+            decline_reason="Not our field",
+            decline="1",
+        ),
+    )
     assert response.status_code == 200
 
     signature = db.session.scalars(select(Signature).where(Signature.name_en == "Syrian Archive")).one()
@@ -75,8 +109,11 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     assert signature.user_agent == "journey-test"
     assert signature.ip_address == "127.0.0.1"
     states = {i.organization.name_en: i.state for i in db.session.scalars(select(Invitation))}
-    assert states == {"Syrian Archive": InvitationState.CONFIRMED, "Baytna Syria": InvitationState.DECLINED,
-                      "Dawlaty": InvitationState.PENDING}
+    assert states == {
+        "Syrian Archive": InvitationState.CONFIRMED,
+        "Baytna Syria": InvitationState.DECLINED,
+        "Dawlaty": InvitationState.PENDING,
+    }
 
     # 5. Coordinator sees the states, closes signing, downloads the PDF.
     overview = client.get(show).get_data(as_text=True)
@@ -91,8 +128,12 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     assert "Syrian Archive" in text and "الأرشيف السوري" in text.replace("\u200f", "")
     for absent in ("Baytna", "Dawlaty", "بيتنا", "دولتي"):
         assert absent not in text
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "letter.closed")) == 1
-
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "letter.closed")
+        )
+        == 1
+    )
 
 
 def test_pdf_is_refused_before_signing_is_closed(app, signed_in, letter):
@@ -107,7 +148,11 @@ def test_unreachable_smtp_keeps_the_invitation_queued_and_visible(app, signed_in
     assert counts == {"sent": 0, "retry": 1, "failed": 0}
     message = db.session.scalars(select(OutboxMessage)).one()
     assert message.status == OutboxStatus.QUEUED
-    assert message.attempts == 1 and "Connection" in message.last_error or "refused" in message.last_error.lower()
+    assert (
+        message.attempts == 1
+        and "Connection" in message.last_error
+        or "refused" in message.last_error.lower()
+    )
     assert message.next_attempt_at > message.created_at
     page = signed_in.get(f"/letters/{letter.id}").get_data(as_text=True)
     assert "mail-queued" in page
@@ -119,7 +164,11 @@ def test_message_is_sent_later_once_smtp_is_back(app, letter, invite, smtp_serve
     port, received = smtp_server
     app.config["SMTP_PORT"] = port
     message = db.session.scalars(select(OutboxMessage)).one()
-    assert mailing.drain_outbox(app.config, now=message.next_attempt_at) == {"sent": 1, "retry": 0, "failed": 0}
+    assert mailing.drain_outbox(app.config, now=message.next_attempt_at) == {
+        "sent": 1,
+        "retry": 0,
+        "failed": 0,
+    }
     assert len(received.messages) == 1
 
 
@@ -135,4 +184,3 @@ def test_sent_invitation_keeps_no_signing_link_in_the_outbox(app, letter, invite
     stored = message.body_text + message.body_html
     assert "/sign/" not in stored and link.rsplit("/", 1)[-1] not in stored
     assert (message.recipient, message.status) == (invitation.email, OutboxStatus.SENT)
-

@@ -29,7 +29,9 @@ def count(model) -> int:
 
 
 def counts() -> dict[str, int]:
-    return {model.__name__: count(model) for model in (Letter, LetterRevision, ImportedSignatory, Organization)}
+    return {
+        model.__name__: count(model) for model in (Letter, LetterRevision, ImportedSignatory, Organization)
+    }
 
 
 @pytest.fixture
@@ -55,17 +57,21 @@ def imported_json(result) -> dict:
 
 def rows(letter_id: int, language: str) -> list[ImportedSignatory]:
     db.session.expire_all()
-    return list(db.session.scalars(
-        select(ImportedSignatory)
-        .where(ImportedSignatory.letter_id == letter_id, ImportedSignatory.language == language)
-        .order_by(ImportedSignatory.position)
-    ))
+    return list(
+        db.session.scalars(
+            select(ImportedSignatory)
+            .where(ImportedSignatory.letter_id == letter_id, ImportedSignatory.language == language)
+            .order_by(ImportedSignatory.position)
+        )
+    )
 
 
 # --------------------------------------------------------------------------- CLI import
 
 
-def test_arabic_and_english_seeds_import_as_one_letter_with_54_signatories_each(runner, coordinator, seed_file):
+def test_arabic_and_english_seeds_import_as_one_letter_with_54_signatories_each(
+    runner, coordinator, seed_file
+):
     output = imported_json(import_files(runner, seed_file(0), seed_file(1)))
 
     assert set(output["languages"]) == {"ar", "en"}
@@ -182,8 +188,9 @@ def test_directory_pair_links_english_and_arabic_rows_to_one_organisation(app, c
     # No shared acronyms, empty directory: only names written in both scripts are proposed.
     assert first.pairs and {p.reason for p in first.pairs} == {"transliteration"}
 
-    organization = letter_import.confirm_pair(db.session.get(Letter, first.letter_id), english[0].id, arabic[0].id,
-                                              by=coordinator)
+    organization = letter_import.confirm_pair(
+        db.session.get(Letter, first.letter_id), english[0].id, arabic[0].id, by=coordinator
+    )
     assert (organization.name_en, organization.name_ar) == (english[0].name, arabic[0].name)
     db.session.commit()
 
@@ -197,7 +204,9 @@ def test_directory_pair_links_english_and_arabic_rows_to_one_organisation(app, c
 
 
 def test_acronym_pair_is_proposed_and_linked(app, coordinator):
-    english = "Title\n\nWe write.\n\nSignatories:\n1. Syrian Network for Human Rights (SNHR)\n2. Other Group\n"
+    english = (
+        "Title\n\nWe write.\n\nSignatories:\n1. Syrian Network for Human Rights (SNHR)\n2. Other Group\n"
+    )
     arabic = "عنوان\n\nنكتب إليكم.\n\nالموقعون:\n1. الشبكة السورية لحقوق الإنسان (SNHR)\n2. جمعية أخرى\n"
     result = letter_import.import_letter([english, arabic], author=coordinator)
 
@@ -239,15 +248,16 @@ def test_service_refusal_adds_nothing_to_the_session(app, coordinator, seed_text
 # --------------------------------------------------------------------------- PDF
 
 
-
-def test_letters_pdf_numbers_imported_english_names_1_to_54_in_published_order(runner, coordinator, seed_file,
-                                                                               tmp_path):
+def test_letters_pdf_numbers_imported_english_names_1_to_54_in_published_order(
+    runner, coordinator, seed_file, tmp_path
+):
     output = imported_json(import_files(runner, seed_file(1)))
     names = [row.name for row in rows(output["letter"], "en")]
     target = tmp_path / "letter.pdf"
 
-    result = runner.invoke(args=["letters", "pdf", str(output["letter"]), "--output", str(target),
-                                 "--language", "en"])
+    result = runner.invoke(
+        args=["letters", "pdf", str(output["letter"]), "--output", str(target), "--language", "en"]
+    )
     assert result.exit_code == 0, result.output
     assert target.read_bytes().startswith(b"%PDF")
     text = " ".join(pdf_text(target).split())
@@ -257,21 +267,28 @@ def test_letters_pdf_numbers_imported_english_names_1_to_54_in_published_order(r
         assert match, f"{number}. {name} not in the PDF"
         positions.append(match.start())
     assert positions == sorted(positions)
-    assert [p.name for p in tmp_path.iterdir()] == [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert [p.name for p in tmp_path.iterdir()] == [
+        p.name for p in tmp_path.iterdir() if not p.name.startswith(".")
+    ]
 
 
 def test_letters_pdf_of_a_missing_language_or_letter_writes_no_file(runner, coordinator, seed_file, tmp_path):
     output = imported_json(import_files(runner, seed_file(1)))
     target = tmp_path / "letter.pdf"
-    result = runner.invoke(args=["letters", "pdf", str(output["letter"]), "-o", str(target), "--language", "ar"])
+    result = runner.invoke(
+        args=["letters", "pdf", str(output["letter"]), "-o", str(target), "--language", "ar"]
+    )
     assert result.exit_code != 0 and "no text in the language asked for" in result.stderr
     missing = runner.invoke(args=["letters", "pdf", "999", "-o", str(target)])
     assert missing.exit_code != 0 and "no letter 999" in missing.stderr
-    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf" or p.name.startswith(".letter")) == []
+    assert (
+        sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".pdf" or p.name.startswith(".letter")) == []
+    )
 
 
-def test_letters_pdf_past_its_time_ceiling_writes_no_file_and_says_why(app, runner, coordinator, seed_file,
-                                                                         tmp_path):
+def test_letters_pdf_past_its_time_ceiling_writes_no_file_and_says_why(
+    app, runner, coordinator, seed_file, tmp_path
+):
     output = imported_json(import_files(runner, seed_file(1)))
     target = tmp_path / "letter.pdf"
     app.config["PDF_RENDER_SECONDS"] = 0.01
@@ -301,8 +318,11 @@ def test_write_atomically_leaves_no_file_when_writing_fails(tmp_path, monkeypatc
 
 
 def post_import(client, **fields):
-    return client.post("/letters/import/", data={"csrf_token": csrf_token(client, "/letters/import/"), **fields},
-                       content_type="multipart/form-data")
+    return client.post(
+        "/letters/import/",
+        data={"csrf_token": csrf_token(client, "/letters/import/"), **fields},
+        content_type="multipart/form-data",
+    )
 
 
 def test_import_pages_require_sign_in(client, coordinator):
@@ -313,7 +333,9 @@ def test_import_pages_require_sign_in(client, coordinator):
 
 def test_import_form_has_an_rtl_arabic_text_box_and_file_fields(signed_in):
     page = signed_in.get("/letters/import/").get_data(as_text=True)
-    assert re.search(r'<textarea[^>]*dir="rtl"[^>]*name="text_ar"|<textarea[^>]*name="text_ar"[^>]*dir="rtl"', page)
+    assert re.search(
+        r'<textarea[^>]*dir="rtl"[^>]*name="text_ar"|<textarea[^>]*name="text_ar"[^>]*dir="rtl"', page
+    )
     assert 'type="file"' in page and 'enctype="multipart/form-data"' in page
 
 
@@ -361,18 +383,23 @@ def test_uploaded_files_import_and_pairing_confirm_changes_organisation_links(si
     assert english[0].organization_id != arabic[0].organization_id
     path = f"/letters/import/{letter.id}/pairs"
 
-    response = signed_in.post(path, data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id,
-                                          "ar_row": arabic[0].id})
+    response = signed_in.post(
+        path,
+        data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id, "ar_row": arabic[0].id},
+    )
     assert response.status_code == 302
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
     assert english[0].organization_id == arabic[0].organization_id
     organization = db.session.get(Organization, english[0].organization_id)
     assert (organization.name_en, organization.name_ar) == (english[0].name, arabic[0].name)
     page = signed_in.get(path).get_data(as_text=True)
-    assert re.search(rf'<option selected value="{arabic[0].id}"|<option value="{arabic[0].id}" selected', page)
+    assert re.search(
+        rf'<option selected value="{arabic[0].id}"|<option value="{arabic[0].id}" selected', page
+    )
 
-    response = signed_in.post(path, data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id,
-                                          "ar_row": 0})
+    response = signed_in.post(
+        path, data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id, "ar_row": 0}
+    )
     assert response.status_code == 302
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
     assert english[0].organization_id != arabic[0].organization_id
@@ -386,8 +413,9 @@ def test_pairing_without_csrf_or_with_a_foreign_row_changes_nothing(signed_in, s
     path = f"/letters/import/{letter.id}/pairs"
 
     assert signed_in.post(path, data={"en_row": english[0].id, "ar_row": arabic[0].id}).status_code == 422
-    response = signed_in.post(path, data={"csrf_token": csrf_token(signed_in, path), "en_row": arabic[1].id,
-                                          "ar_row": arabic[0].id})
+    response = signed_in.post(
+        path, data={"csrf_token": csrf_token(signed_in, path), "en_row": arabic[1].id, "ar_row": arabic[0].id}
+    )
     assert response.status_code == 400
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
     assert [(r.id, r.organization_id) for r in english + arabic] == before
@@ -410,8 +438,9 @@ def test_cp1256_upload_is_a_form_error_and_pasted_text_stays(signed_in, seed_tex
     from io import BytesIO
 
     before = counts()
-    response = post_import(signed_in, text_en=seed_text(1),
-                           file_ar=(BytesIO(seed_text(0).encode("cp1256")), "arabic.txt"))
+    response = post_import(
+        signed_in, text_en=seed_text(1), file_ar=(BytesIO(seed_text(0).encode("cp1256")), "arabic.txt")
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "This file could not be read as text" in page and "UTF-8" in page
@@ -469,22 +498,34 @@ def resolve(client, letter_id: int, choice: str, first_row: int, second_row: int
 
 def list_cells(page: str) -> list[str]:
     """The names in the review page's two tables (the third cell of each row)."""
-    return [" ".join(re.sub(r"<[^>]+>", " ", cell).split()) for cell in
-            re.findall(r'<tr id="(?:en|ar)-\d+">\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>(.*?)</td>', page, re.S)]
+    return [
+        " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+        for cell in re.findall(
+            r'<tr id="(?:en|ar)-\d+">\s*<td>[^<]*</td>\s*<td>[^<]*</td>\s*<td>(.*?)</td>', page, re.S
+        )
+    ]
 
 
 def duplicate_events(letter_id: int) -> list[AuditEvent]:
     db.session.expire_all()
-    return list(db.session.scalars(
-        select(AuditEvent)
-        .where(AuditEvent.letter_id == letter_id, AuditEvent.action.like("import.duplicate_%"))
-        .order_by(AuditEvent.id)
-    ))
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.letter_id == letter_id, AuditEvent.action.like("import.duplicate_%"))
+            .order_by(AuditEvent.id)
+        )
+    )
 
 
 def snapshot(letter_id: int) -> tuple:
-    return ([(r.id, r.position, r.name, r.organization_id) for r in rows(letter_id, "en") + rows(letter_id, "ar")],
-            count(Organization), len(duplicate_events(letter_id)))
+    return (
+        [
+            (r.id, r.position, r.name, r.organization_id)
+            for r in rows(letter_id, "en") + rows(letter_id, "ar")
+        ],
+        count(Organization),
+        len(duplicate_events(letter_id)),
+    )
 
 
 def test_review_page_offers_three_choices_for_each_open_possible_duplicate(signed_in, seed_text):
@@ -493,8 +534,10 @@ def test_review_page_offers_three_choices_for_each_open_possible_duplicate(signe
 
     page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
     assert f'id="duplicate-{first.id}-{second.id}"' in page
-    assert ('Keep «<bdi lang="en" dir="ltr">jasmin</bdi>», remove «<bdi lang="en" dir="ltr">Jasmine Dream '
-            'Organization</bdi>»') in page
+    assert (
+        'Keep «<bdi lang="en" dir="ltr">jasmin</bdi>», remove «<bdi lang="en" dir="ltr">Jasmine Dream '
+        "Organization</bdi>»"
+    ) in page
     assert 'Keep «<bdi lang="en" dir="ltr">Jasmine Dream Organization</bdi>», remove «' in page
     assert 'value="not_duplicate">Not a duplicate</button>' in page
 
@@ -510,7 +553,9 @@ def test_merging_the_jasmin_duplicate_leaves_43_names_numbered_without_a_gap(sig
     removed_id, removed_position, removed_organization = removed.id, removed.position, removed.organization_id
     code = letter.verification_code
     assert code
-    published_after = [(r.id, r.published_number) for r in rows(letter.id, "en") if r.position > removed_position]
+    published_after = [
+        (r.id, r.published_number) for r in rows(letter.id, "en") if r.position > removed_position
+    ]
 
     response = resolve(signed_in, letter.id, "keep_second", removed.id, kept.id)
 
@@ -523,7 +568,7 @@ def test_merging_the_jasmin_duplicate_leaves_43_names_numbered_without_a_gap(sig
     assert "Jasmine Dream Organization" in names and "jasmin" not in names
     assert db.session.get(ImportedSignatory, removed_id) is None
     # The entries after the removed one moved up one place and kept their published number.
-    assert [(r.id, r.published_number) for r in english[removed_position - 1:]] == published_after
+    assert [(r.id, r.published_number) for r in english[removed_position - 1 :]] == published_after
     # The import created "jasmin" in the directory and nothing else refers to it.
     assert db.session.get(Organization, removed_organization) is None
     assert db.session.get(Organization, kept.organization_id) is not None
@@ -557,7 +602,9 @@ def test_letters_pdf_lists_the_kept_spelling_only_after_a_merge(runner, coordina
     assert len(names) == 43
 
     target = tmp_path / "letter.pdf"
-    result = runner.invoke(args=["letters", "pdf", str(letter.id), "--output", str(target), "--language", "en"])
+    result = runner.invoke(
+        args=["letters", "pdf", str(letter.id), "--output", str(target), "--language", "en"]
+    )
     assert result.exit_code == 0, result.output
     text = " ".join(pdf_text(target).split())
     assert "Jasmine Dream" not in text
@@ -634,7 +681,9 @@ def test_a_removed_entry_cannot_be_merged_again(signed_in, seed_text):
     assert snapshot(letter.id) == before
 
 
-def test_merge_refuses_other_languages_removed_rows_and_letters_drafted_here(app, coordinator, seed_text, letter):
+def test_merge_refuses_other_languages_removed_rows_and_letters_drafted_here(
+    app, coordinator, seed_text, letter
+):
     result = letter_import.import_letter([seed_text(1), seed_text(0)], author=coordinator)
     imported = db.session.get(Letter, result.letter_id)
     english, arabic = rows(imported.id, "en"), rows(imported.id, "ar")
@@ -674,8 +723,12 @@ def test_merge_leaves_directory_entries_it_did_not_create_or_that_are_still_used
     # away in the first letter too, it goes. "jasmin" predates both imports: it stays, unused.
     for letter_id in (second.letter_id, first.letter_id):
         letter = db.session.get(Letter, letter_id)
-        letter_import.merge_duplicate(letter, row_named(letter_id, "jasmin").id,
-                                      row_named(letter_id, "Jasmine Dream Organization").id, by=coordinator)
+        letter_import.merge_duplicate(
+            letter,
+            row_named(letter_id, "jasmin").id,
+            row_named(letter_id, "Jasmine Dream Organization").id,
+            by=coordinator,
+        )
         db.session.commit()
         db.session.expire_all()
         assert (db.session.get(Organization, dream) is None) == (letter_id == first.letter_id)
@@ -695,11 +748,15 @@ SEED_4_WARNINGS = [
 ]
 
 
-def test_cli_report_keeps_the_english_warnings_and_the_audit_event_their_codes(runner, coordinator, seed_file):
+def test_cli_report_keeps_the_english_warnings_and_the_audit_event_their_codes(
+    runner, coordinator, seed_file
+):
     output = imported_json(import_files(runner, seed_file(4)))
 
     assert output["warnings"] == SEED_4_WARNINGS
-    assert output["languages"]["en"]["warnings"] == [warning.removeprefix("[en] ") for warning in SEED_4_WARNINGS[:2]]
+    assert output["languages"]["en"]["warnings"] == [
+        warning.removeprefix("[en] ") for warning in SEED_4_WARNINGS[:2]
+    ]
     notes = letter_import.import_details(db.session.get(Letter, output["letter"]))["notes"]
     assert [(note["language"], note["code"], note["params"]) for note in notes] == [
         ("en", "navigation_ignored", {"count": 5}),
@@ -723,7 +780,9 @@ def test_review_page_shows_the_import_warnings_in_the_readers_language(signed_in
         assert english not in page
 
 
-def test_review_page_of_a_letter_imported_before_warning_codes_shows_the_english_warnings(signed_in, seed_text):
+def test_review_page_of_a_letter_imported_before_warning_codes_shows_the_english_warnings(
+    signed_in, seed_text
+):
     letter = import_seed_4(signed_in, seed_text)
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.letter_id == letter.id, AuditEvent.action == "letter.imported")
@@ -744,12 +803,14 @@ def test_import_form_errors_are_in_the_readers_language(signed_in, seed_text):
     response = post_import(signed_in, text_en=seed_text(1), text_ar=seed_text(4))
     assert response.status_code == 422
     page = response.get_data(as_text=True)
-    assert ("تعذّر استيراد الرسالة: النصّان كلاهما باللغة الإنجليزية: استورد نصًا إنجليزيًا ونصًا عربيًا للرسالة "
-            "نفسها.") in page
+    assert (
+        "تعذّر استيراد الرسالة: النصّان كلاهما باللغة الإنجليزية: استورد نصًا إنجليزيًا ونصًا عربيًا للرسالة نفسها."
+    ) in page
     assert "same language" not in page
 
-    response = post_import(signed_in, text_en=seed_text(1),
-                           file_ar=(BytesIO(seed_text(0).encode("cp1256")), "arabic.txt"))
+    response = post_import(
+        signed_in, text_en=seed_text(1), file_ar=(BytesIO(seed_text(0).encode("cp1256")), "arabic.txt")
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert "تعذّرت قراءة هذا الملف بوصفه نصًا: الملف ليس نصًا بترميز UTF-8 (البايت 0x" in page
@@ -768,8 +829,10 @@ def test_duplicate_buttons_isolate_each_name_in_the_arabic_interface(signed_in, 
 
 
 def test_duplicate_button_labels_escape_the_names(signed_in):
-    text = ("Statement\n\nWe ask for aid.\n\nSignatories:\n1. Tom & Jerry <b>Relief</b>\n"
-            "2. Tom & Jerry <b>Relief</b> (TJR)\n3. Gamma\n")
+    text = (
+        "Statement\n\nWe ask for aid.\n\nSignatories:\n1. Tom & Jerry <b>Relief</b>\n"
+        "2. Tom & Jerry <b>Relief</b> (TJR)\n3. Gamma\n"
+    )
     assert post_import(signed_in, text_en=text).status_code == 302
     letter = db.session.scalars(select(Letter)).one()
     page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
@@ -786,4 +849,3 @@ def test_a_bare_list_without_title_or_body_imports_and_renders(app, signed_in):
     assert publishing.render_queued_documents(app.config) == {"rendered": 1, "failed": 0}
     text = " ".join(pdf_text(publishing.ready_document(letter, "en").pdf).split())
     assert "Signatories: 1. Alpha Relief 2. Beta Media Centre" in text
-

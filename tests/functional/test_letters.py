@@ -39,8 +39,9 @@ def test_wrong_password_is_refused_and_email_stays_filled_in(client, coordinator
 def test_new_letter_form_has_default_headings_and_rtl_arabic_fields(signed_in):
     page = signed_in.get("/letters/new").get_data(as_text=True)
     assert 'value="Signatories:"' in page and 'value="الموقعون:"' in page
-    assert re.search(r'<textarea[^>]*dir="rtl"[^>]*name="body_ar"|<textarea[^>]*name="body_ar"[^>]*dir="rtl"', page) or \
-        re.search(r'dir="rtl"[^>]*id="body_ar"', page)
+    assert re.search(
+        r'<textarea[^>]*dir="rtl"[^>]*name="body_ar"|<textarea[^>]*name="body_ar"[^>]*dir="rtl"', page
+    ) or re.search(r'dir="rtl"[^>]*id="body_ar"', page)
 
 
 def test_each_save_is_a_revision_with_the_sha256_of_its_content(signed_in, letter):
@@ -61,11 +62,16 @@ def test_saving_unchanged_text_makes_no_new_revision(signed_in, letter):
 
 
 def test_preview_shows_sanitised_markdown_and_saves_nothing(signed_in, letter):
-    hostile = {**LETTER_TEXT, "body_en": "**Bold** <script>alert(1)</script>\n\n3. third demand\n4. fourth",
-               "body_ar": '<img src="file:///etc/passwd"> نص'}
-    response = post_form(signed_in, f"/letters/{letter.id}/edit", base_revision=1, action="preview", **hostile)
+    hostile = {
+        **LETTER_TEXT,
+        "body_en": "**Bold** <script>alert(1)</script>\n\n3. third demand\n4. fourth",
+        "body_ar": '<img src="file:///etc/passwd"> نص',
+    }
+    response = post_form(
+        signed_in, f"/letters/{letter.id}/edit", base_revision=1, action="preview", **hostile
+    )
     page = response.get_data(as_text=True)
-    preview = page[page.index('id="preview"'):]
+    preview = page[page.index('id="preview"') :]
     assert "<strong>Bold</strong>" in preview
     assert "<script>" not in preview and "<img" not in preview
     assert '<ol start="3">' in preview  # the letter's own numbering is kept
@@ -81,12 +87,20 @@ def test_concurrent_edit_tells_the_second_coordinator_and_keeps_their_text(signe
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "My long carefully typed version." in page
-    assert db.session.scalars(select(LetterRevision).where(LetterRevision.number == 2)).one().body_en == "Their version."
+    assert (
+        db.session.scalars(select(LetterRevision).where(LetterRevision.number == 2)).one().body_en
+        == "Their version."
+    )
     assert count(LetterRevision) == 2
     # Saving again from the conflict page (now based on revision 2) works.
     base = re.search(r'name="base_revision" value="(\d+)"', page).group(1)
     assert base == "2"
-    assert post_form(signed_in, f"/letters/{letter.id}/edit", base_revision=base, action="save", **mine).status_code == 302
+    assert (
+        post_form(
+            signed_in, f"/letters/{letter.id}/edit", base_revision=base, action="save", **mine
+        ).status_code
+        == 302
+    )
     assert count(LetterRevision) == 3
 
 
@@ -98,13 +112,16 @@ def test_racing_saves_of_the_same_revision_keep_both_texts_apart(app, letter, co
     assert letter.current_revision.id == first.id
 
 
-@pytest.mark.parametrize("field, value", [
-    ("title_ar", ""),
-    ("body_en", ""),
-    ("body_ar", "   "),
-    ("title_en", "x" * 501),
-    ("heading_en", "Signatories\u202e:"),
-])
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("title_ar", ""),
+        ("body_en", ""),
+        ("body_ar", "   "),
+        ("title_en", "x" * 501),
+        ("heading_en", "Signatories\u202e:"),
+    ],
+)
 def test_bad_letter_input_comes_back_filled_in_and_changes_nothing(signed_in, letter, field, value):
     data = {**LETTER_TEXT, "body_en": "My edited text that must survive.", field: value}
     response = post_form(signed_in, f"/letters/{letter.id}/edit", base_revision=1, action="save", **data)
@@ -128,17 +145,33 @@ def test_new_letter_without_arabic_text_is_refused_with_a_message(signed_in):
 def test_messages_follow_the_coordinators_language(signed_in, letter):
     signed_in.get("/language/ar")
     data = {**LETTER_TEXT, "body_ar": ""}
-    page = post_form(signed_in, f"/letters/{letter.id}/edit", base_revision=1, action="save", **data).get_data(as_text=True)
+    page = post_form(
+        signed_in, f"/letters/{letter.id}/edit", base_revision=1, action="save", **data
+    ).get_data(as_text=True)
     assert '<html lang="ar" dir="rtl">' in page
     assert "The Arabic text of the letter is missing." not in page
 
 
 def test_adding_organisations_and_sending_writes_one_outbox_message_each(signed_in, letter):
     show = f"/letters/{letter.id}"
-    post_form(signed_in, f"{show}/organizations", show, name_en="Dawlaty", name_ar="دولتي",
-              email="a@dawlaty.example", language="ar")
-    post_form(signed_in, f"{show}/organizations", show, name_en="Syrian Archive", name_ar="",
-              email="b@archive.example", language="en")
+    post_form(
+        signed_in,
+        f"{show}/organizations",
+        show,
+        name_en="Dawlaty",
+        name_ar="دولتي",
+        email="a@dawlaty.example",
+        language="ar",
+    )
+    post_form(
+        signed_in,
+        f"{show}/organizations",
+        show,
+        name_en="Syrian Archive",
+        name_ar="",
+        email="b@archive.example",
+        language="en",
+    )
     assert count(Invitation) == 2 and count(OutboxMessage) == 0
     post_form(signed_in, f"{show}/send", show)
     messages = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)).all()
@@ -150,16 +183,38 @@ def test_adding_organisations_and_sending_writes_one_outbox_message_each(signed_
     assert count(OutboxMessage) == 2
 
 
-@pytest.mark.parametrize("fields, message", [
-    ({"name_en": "Dawlaty", "name_ar": "", "email": "not an email"}, "This is not a valid email address."),
-    ({"name_en": "", "name_ar": "", "email": "x@example.org"}, "Give the organisation's name in at least one language."),
-    ({"name_en": "  DAWLATY ", "name_ar": "", "email": "other@example.org"}, "is already on this letter's list."),
-    ({"name_en": "", "name_ar": "دولتي", "email": "other@example.org"}, "is already on this letter's list."),
-])
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        (
+            {"name_en": "Dawlaty", "name_ar": "", "email": "not an email"},
+            "This is not a valid email address.",
+        ),
+        (
+            {"name_en": "", "name_ar": "", "email": "x@example.org"},
+            "Give the organisation's name in at least one language.",
+        ),
+        (
+            {"name_en": "  DAWLATY ", "name_ar": "", "email": "other@example.org"},
+            "is already on this letter's list.",
+        ),
+        (
+            {"name_en": "", "name_ar": "دولتي", "email": "other@example.org"},
+            "is already on this letter's list.",
+        ),
+    ],
+)
 def test_bad_organisation_input_comes_back_filled_in(signed_in, letter, fields, message):
     show = f"/letters/{letter.id}"
-    post_form(signed_in, f"{show}/organizations", show, name_en="Dawlaty", name_ar="دولتي",
-              email="a@dawlaty.example", language="ar")
+    post_form(
+        signed_in,
+        f"{show}/organizations",
+        show,
+        name_en="Dawlaty",
+        name_ar="دولتي",
+        email="a@dawlaty.example",
+        language="ar",
+    )
     response = post_form(signed_in, f"{show}/organizations", show, language="en", **fields)
     assert response.status_code == 422
     page = html.unescape(response.get_data(as_text=True))
@@ -169,26 +224,46 @@ def test_bad_organisation_input_comes_back_filled_in(signed_in, letter, fields, 
 
 
 def test_revoking_removes_the_organisation_from_the_final_list(signed_in, letter, invite, coordinator):
-    from letterhub.services import finalizing, signing
     from letterhub.models import Decision
+    from letterhub.services import finalizing, signing
 
     invitation, _link = invite()
-    signing.record_decision(invitation, signing.DecisionInput(
-        decision=Decision.CONFIRMED, revision_id=letter.current_revision.id, name_en="Syrian Archive",
-        name_ar="الأرشيف السوري", signer_name="H", signer_role="D", consent=True))
+    signing.record_decision(
+        invitation,
+        signing.DecisionInput(
+            decision=Decision.CONFIRMED,
+            revision_id=letter.current_revision.id,
+            name_en="Syrian Archive",
+            name_ar="الأرشيف السوري",
+            signer_name="H",
+            signer_role="D",
+            consent=True,
+        ),
+    )
     db.session.commit()
     assert len(finalizing.confirmed_signatures(letter)) == 1
     show = f"/letters/{letter.id}"
     post_form(signed_in, f"{show}/invitations/{invitation.id}/revoke", show)
     assert finalizing.confirmed_signatures(letter) == []
-    assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "invitation.revoked")) == 1
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "invitation.revoked")
+        )
+        == 1
+    )
 
 
 def test_closed_letter_cannot_be_edited_and_reopens(signed_in, letter):
     show = f"/letters/{letter.id}"
     post_form(signed_in, f"{show}/close", show)
-    response = post_form(signed_in, f"{show}/edit", show, base_revision=1, action="save",
-                         **{**LETTER_TEXT, "body_en": "late change"})
+    response = post_form(
+        signed_in,
+        f"{show}/edit",
+        show,
+        base_revision=1,
+        action="save",
+        **{**LETTER_TEXT, "body_en": "late change"},
+    )
     assert response.status_code == 302
     assert count(LetterRevision) == 1
     post_form(signed_in, f"{show}/reopen", show)
@@ -208,10 +283,24 @@ def test_every_post_route_refuses_a_missing_csrf_token(app, signed_in, letter, i
     assert len(routes) >= 13
     revisions, outbox = count(LetterRevision), count(OutboxMessage)
     for route in routes:
-        signed_in.post(route, data={**LETTER_TEXT, "action": "save", "base_revision": 1, "name_en": "X",
-                                    "email": "x@example.org", "language": "en", "confirm": "1", "consent": "y",
-                                    "revision_id": letter.current_revision.id, "signer_name": "a", "signer_role": "b",
-                                    "numbering_style": "dashed", "two_columns": "y"})
+        signed_in.post(
+            route,
+            data={
+                **LETTER_TEXT,
+                "action": "save",
+                "base_revision": 1,
+                "name_en": "X",
+                "email": "x@example.org",
+                "language": "en",
+                "confirm": "1",
+                "consent": "y",
+                "revision_id": letter.current_revision.id,
+                "signer_name": "a",
+                "signer_role": "b",
+                "numbering_style": "dashed",
+                "two_columns": "y",
+            },
+        )
     assert count(LetterRevision) == revisions and count(OutboxMessage) == outbox
     assert count(Invitation) == 1 and count(Letter) == 1
     db.session.refresh(letter)

@@ -23,12 +23,18 @@ REDIS_URL = os.environ.get("LETTERHUB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0
 
 @pytest.fixture
 def app_config():
-    return {"RATELIMIT_ENABLED": True, "RATELIMIT_LOGIN": "3 per minute", "RATELIMIT_SIGNING": "2 per minute",
-            "RATELIMIT_KEY_PREFIX": f"letterhub-test-{uuid.uuid4().hex}"}
+    return {
+        "RATELIMIT_ENABLED": True,
+        "RATELIMIT_LOGIN": "3 per minute",
+        "RATELIMIT_SIGNING": "2 per minute",
+        "RATELIMIT_KEY_PREFIX": f"letterhub-test-{uuid.uuid4().hex}",
+    }
 
 
 def wrong_sign_in(client, token):
-    return client.post("/login", data={"csrf_token": token, "email": "x@example.org", "password": "wrong password"})
+    return client.post(
+        "/login", data={"csrf_token": token, "email": "x@example.org", "password": "wrong password"}
+    )
 
 
 def test_fourth_sign_in_attempt_within_a_minute_is_refused_in_arabic(client, coordinator):
@@ -41,7 +47,9 @@ def test_fourth_sign_in_attempt_within_a_minute_is_refused_in_arabic(client, coo
     page = refused.get_data(as_text=True)
     assert "عدد الطلبات كبير جدًا" in page and 'lang="ar"' in page
     # A correct password does not get past the limit either, and the sign-in page itself still opens.
-    correct = client.post("/login", data={"csrf_token": token, "email": coordinator.email, "password": PASSWORD})
+    correct = client.post(
+        "/login", data={"csrf_token": token, "email": coordinator.email, "password": PASSWORD}
+    )
     assert correct.status_code == 429
     assert client.get("/login").status_code == 200
 
@@ -70,8 +78,12 @@ print(json.dumps([client.post("/login", data=data).status_code for _ in range(in
 
 def sign_in_attempts_in_a_worker_process(config: dict, attempts: int) -> list[int]:
     """``attempts`` wrong sign-ins from a separate process (as a gunicorn worker is); their statuses."""
-    result = subprocess.run([sys.executable, "-c", WORKER, json.dumps(config), str(attempts)],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER, json.dumps(config), str(attempts)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout)
 
 
@@ -85,15 +97,27 @@ def test_two_worker_processes_share_the_sign_in_limit_through_redis(tmp_path, ap
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " — under CI this is a failure")
         pytest.skip(message)
-    config = {**app_config, "TESTING": True, "SECRET_KEY": "test", "PASSWORD_HASH_PROFILE": "CHEAPEST",
-              "DATABASE_URL": f"sqlite:///{tmp_path / 'letterhub.db'}", "RATELIMIT_STORAGE_URI": REDIS_URL}
+    config = {
+        **app_config,
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'letterhub.db'}",
+        "RATELIMIT_STORAGE_URI": REDIS_URL,
+    }
     assert sign_in_attempts_in_a_worker_process(config, 2) == [422, 422]
     assert sign_in_attempts_in_a_worker_process(config, 2) == [422, 429]
 
 
 def test_without_a_shared_store_each_worker_process_counts_alone(tmp_path, app_config):
     """Why the README asks for Redis: with the default memory store the limit is per process."""
-    config = {**app_config, "TESTING": True, "SECRET_KEY": "test", "PASSWORD_HASH_PROFILE": "CHEAPEST",
-              "DATABASE_URL": f"sqlite:///{tmp_path / 'letterhub.db'}", "RATELIMIT_STORAGE_URI": "memory://"}
+    config = {
+        **app_config,
+        "TESTING": True,
+        "SECRET_KEY": "test",
+        "PASSWORD_HASH_PROFILE": "CHEAPEST",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'letterhub.db'}",
+        "RATELIMIT_STORAGE_URI": "memory://",
+    }
     assert sign_in_attempts_in_a_worker_process(config, 2) == [422, 422]
     assert sign_in_attempts_in_a_worker_process(config, 2) == [422, 422]

@@ -64,7 +64,9 @@ def test_app_refuses_to_start_in_production_with_missing_or_default_secret(tmp_p
 
 
 def test_settings_come_from_instance_config_then_environment(tmp_path, monkeypatch):
-    (tmp_path / "config.py").write_text("SECRET_KEY = 'from-instance-file'\nSMTP_PORT = 2525\nBASE_URL = 'https://a'\n")
+    (tmp_path / "config.py").write_text(
+        "SECRET_KEY = 'from-instance-file'\nSMTP_PORT = 2525\nBASE_URL = 'https://a'\n"
+    )
     monkeypatch.setenv("LETTERHUB_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("LETTERHUB_BASE_URL", "https://letters.example.org")
     monkeypatch.delenv("LETTERHUB_SECRET_KEY", raising=False)
@@ -76,8 +78,14 @@ def test_settings_come_from_instance_config_then_environment(tmp_path, monkeypat
 
 
 def test_environment_values_are_typed():
-    settings = from_environment({"LETTERHUB_SMTP_PORT": "587", "LETTERHUB_SMTP_STARTTLS": "true", "OTHER": "x",
-                                 "LETTERHUB_DATABASE_URL": "postgresql://db/letters"})
+    settings = from_environment(
+        {
+            "LETTERHUB_SMTP_PORT": "587",
+            "LETTERHUB_SMTP_STARTTLS": "true",
+            "OTHER": "x",
+            "LETTERHUB_DATABASE_URL": "postgresql://db/letters",
+        }
+    )
     assert settings == {"SMTP_PORT": 587, "SMTP_STARTTLS": True, "DATABASE_URL": "postgresql://db/letters"}
 
 
@@ -100,23 +108,49 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
 
 
 def test_users_create_adds_a_coordinator_who_can_sign_in(app, runner, client):
-    result = runner.invoke(args=["users", "create", "--email", "New@Example.org", "--name", "New",
-                                 "--password", "a long enough password"])
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "New@Example.org",
+            "--name",
+            "New",
+            "--password",
+            "a long enough password",
+        ]
+    )
     assert result.exit_code == 0, result.output
     user = db.session.scalars(select(User)).one()
     assert user.email == "new@example.org"
     assert user.password_hash.startswith("$argon2id$")
     from ..conftest import csrf_token
 
-    response = client.post("/login", data={"email": "new@example.org", "password": "a long enough password",
-                                           "csrf_token": csrf_token(client, "/login")})
+    response = client.post(
+        "/login",
+        data={
+            "email": "new@example.org",
+            "password": "a long enough password",
+            "csrf_token": csrf_token(client, "/login"),
+        },
+    )
     assert response.status_code == 302
 
 
 def test_users_create_refuses_short_password_and_duplicates(app, runner):
-    assert runner.invoke(args=["users", "create", "--email", "a@example.org", "--password", "short"]).exit_code != 0
-    assert runner.invoke(args=["users", "create", "--email", "a@example.org", "--password", "long enough!!"]).exit_code == 0
-    result = runner.invoke(args=["users", "create", "--email", "A@example.org", "--password", "long enough!!"])
+    assert (
+        runner.invoke(args=["users", "create", "--email", "a@example.org", "--password", "short"]).exit_code
+        != 0
+    )
+    assert (
+        runner.invoke(
+            args=["users", "create", "--email", "a@example.org", "--password", "long enough!!"]
+        ).exit_code
+        == 0
+    )
+    result = runner.invoke(
+        args=["users", "create", "--email", "A@example.org", "--password", "long enough!!"]
+    )
     assert result.exit_code != 0 and "exists already" in result.output
     assert db.session.scalar(select(func.count()).select_from(User)) == 1
 
@@ -146,7 +180,9 @@ def mailbox_app(database, tmp_path):
 
 
 def test_development_mailbox_shows_sent_mail_with_its_link(mailbox_app):
-    mailing.enqueue("focal@example.org", "Invitation", "Open http://localhost/sign/abc to sign.", language="en")
+    mailing.enqueue(
+        "focal@example.org", "Invitation", "Open http://localhost/sign/abc to sign.", language="en"
+    )
     db.session.commit()
     assert mailing.drain_outbox(mailbox_app.config)["sent"] == 1
     client = mailbox_app.test_client()
@@ -188,7 +224,12 @@ def test_two_workers_never_send_the_same_message_twice(app, smtp_server):
         thread.join()
     assert sum(totals) == 20
     assert sorted(m["To"] for m in received.messages) == sorted(f"p{n}@example.org" for n in range(20))
-    assert db.session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))) == 0
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.sent_at.is_(None))
+        )
+        == 0
+    )
 
 
 def test_message_fails_visibly_after_the_last_attempt(app):

@@ -102,7 +102,7 @@ def test_confirm_without_consent_comes_back_filled_in_and_records_nothing(client
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'value="Hadi Al-Khatib"' in page
-    assert 'aria-invalid' in page or "has-error" in page
+    assert "aria-invalid" in page or "has-error" in page
     assert signature_count() == 0
 
 
@@ -128,11 +128,14 @@ def test_post_without_csrf_token_records_nothing(client, letter, invite):
     assert signature_count() == 0
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda token: token[:-3],  # truncated
-    lambda token: token[:10] + ("A" if token[10] != "A" else "B") + token[11:],  # tampered
-    lambda token: "not-a-token",
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda token: token[:-3],  # truncated
+        lambda token: token[:10] + ("A" if token[10] != "A" else "B") + token[11:],  # tampered
+        lambda token: "not-a-token",
+    ],
+)
 def test_tampered_or_truncated_link_is_refused_and_writes_nothing(client, letter, invite, mangle):
     invitation, link = invite()
     token = path_of(link).removeprefix("/sign/")
@@ -194,7 +197,9 @@ def test_link_past_the_signed_maximum_age_is_refused(app, client, letter, invite
     assert client.get(path_of(link)).status_code == 410
 
 
-def test_text_revised_after_page_was_shown_asks_to_read_again_and_keeps_answers(client, letter, invite, coordinator):
+def test_text_revised_after_page_was_shown_asks_to_read_again_and_keeps_answers(
+    client, letter, invite, coordinator
+):
     _invitation, link = invite()
     path = path_of(link)
     data = confirm_data(client, path, letter, signer_role="Board member")
@@ -224,8 +229,12 @@ def test_decline_is_recorded_with_reason_and_never_listed(client, letter, invite
 
     invitation, link = invite()
     path = path_of(link)
-    data = {"csrf_token": csrf_token(client, path), "revision_id": letter.current_revision.id,
-            "decline_reason": "Outside our mandate", "decline": "1"}
+    data = {
+        "csrf_token": csrf_token(client, path),
+        "revision_id": letter.current_revision.id,
+        "decline_reason": "Outside our mandate",
+        "decline": "1",
+    }
     assert client.post(path, data=data).status_code == 200
     db.session.refresh(invitation)
     assert invitation.state == InvitationState.DECLINED

@@ -58,7 +58,9 @@ def test_english_order_ignores_case():
 
 
 def test_names_differing_only_in_case_still_get_one_reproducible_order():
-    assert sort_names(["syrian forum", "Syrian Forum"], "en") == sort_names(["Syrian Forum", "syrian forum"], "en")
+    assert sort_names(["syrian forum", "Syrian Forum"], "en") == sort_names(
+        ["Syrian Forum", "syrian forum"], "en"
+    )
 
 
 def test_sort_key_agrees_with_sort_names():

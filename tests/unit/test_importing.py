@@ -273,13 +273,23 @@ def test_name_with_and_without_its_acronym_is_a_duplicate():
 
 
 def test_names_sharing_only_generic_words_are_not_duplicates():
-    assert find_possible_duplicates(["Syrian Women Organisation", "Syrian Women association for development"]) == ()
-    assert find_possible_duplicates(["Syrian Women association for development", "Syrian Women Association(Salam)"]) == ()
+    assert (
+        find_possible_duplicates(["Syrian Women Organisation", "Syrian Women association for development"])
+        == ()
+    )
+    assert (
+        find_possible_duplicates(
+            ["Syrian Women association for development", "Syrian Women Association(Salam)"]
+        )
+        == ()
+    )
     assert find_possible_duplicates(["مجلس محافظة درعا", "مجلس محافظة القنيطرة"]) == ()
 
 
 def test_exact_duplicates_after_case_space_and_letter_folding_are_found():
-    assert find_possible_duplicates(["Baytna Syria", "baytna   SYRIA"]) == (("Baytna Syria", "baytna   SYRIA"),)
+    assert find_possible_duplicates(["Baytna Syria", "baytna   SYRIA"]) == (
+        ("Baytna Syria", "baytna   SYRIA"),
+    )
     assert find_possible_duplicates(["منظمة المرأة السورية", "منظمه المرأه السوريّة"]) != ()
 
 
@@ -290,7 +300,12 @@ def test_misspelt_names_and_bare_acronyms_are_duplicates():
 
 
 def test_a_town_shared_by_several_names_does_not_make_duplicates():
-    names_ = ["Daraa Free Doctors Association", "Daraa Free Governorate Council", "Daraa Lawyers Bar Association", "Daraia"]
+    names_ = [
+        "Daraa Free Doctors Association",
+        "Daraa Free Governorate Council",
+        "Daraa Lawyers Bar Association",
+        "Daraia",
+    ]
     assert find_possible_duplicates(names_) == ()
 
 
@@ -351,7 +366,9 @@ def test_directory_pairs_seed_names_it_already_knows(parsed_seed):
         ("Some Other Organisation", "منظمة أخرى"),
     ]
     assert [p for p in propose_pairs(en, ar, directory) if p.reason == "directory"] == [
-        ProposedPair("Syria Justice and Accountability Center (SJAC)", "المركز السوري للعدالة والمساءلة", "directory"),
+        ProposedPair(
+            "Syria Justice and Accountability Center (SJAC)", "المركز السوري للعدالة والمساءلة", "directory"
+        ),
         ProposedPair("Syrian Network for Human Rights (SNHR)", "الشبكة السورية لحقوق الإنسان", "directory"),
     ]
 
@@ -360,7 +377,9 @@ def test_latin_acronym_in_both_names_proposes_a_pair_with_its_reason():
     en = ["Syrian Network for Human Rights (SNHR)", "The Day After (TDA)", "Women Now for Development"]
     ar = ["النساء الآن من أجل التنمية", "الشبكة السورية لحقوق الإنسان SNHR", "اليوم التالي (TDA)"]
     assert propose_pairs(en, ar) == [
-        ProposedPair("Syrian Network for Human Rights (SNHR)", "الشبكة السورية لحقوق الإنسان SNHR", "acronym SNHR"),
+        ProposedPair(
+            "Syrian Network for Human Rights (SNHR)", "الشبكة السورية لحقوق الإنسان SNHR", "acronym SNHR"
+        ),
         ProposedPair("The Day After (TDA)", "اليوم التالي (TDA)", "acronym TDA"),
     ]
 
@@ -370,7 +389,9 @@ def test_ambiguous_acronym_proposes_nothing_and_each_name_is_paired_once():
     ar = ["مركز ألفا (ABC)"]
     assert propose_pairs(en, ar) == []
     directory = [("Alpha Center", "مركز ألفا")]
-    assert propose_pairs(en, ar, directory) == [ProposedPair("Alpha Center (ABC)", "مركز ألفا (ABC)", "directory")]
+    assert propose_pairs(en, ar, directory) == [
+        ProposedPair("Alpha Center (ABC)", "مركز ألفا (ABC)", "directory")
+    ]
 
 
 # --------------------------------------------------------------------------- report and purity
@@ -381,15 +402,27 @@ def test_import_report_summarises_each_language(parsed_seed):
     assert report["en"]["signatories"] == 44
     assert report["en"]["numbering_gaps"] == [14, 27, 36]
     assert report["en"]["possible_duplicates"] == [["jasmin", "Jasmine Dream Organization"]]
-    assert report["ar"] == {"signatories": 54, "numbering_gaps": [], "possible_duplicates": [], "warnings": []}
+    assert report["ar"] == {
+        "signatories": 54,
+        "numbering_gaps": [],
+        "possible_duplicates": [],
+        "warnings": [],
+    }
 
 
 @pytest.mark.parametrize("module", [importing, transliteration], ids=lambda module: module.__name__)
 def test_parsing_modules_depend_on_neither_flask_nor_the_database(module):
     tree = ast.parse(inspect.getsource(module))
     imported = {
-        alias.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names
-    } | {node.module.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+        alias.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    } | {
+        node.module.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
     assert not imported & {"flask", "flask_babel", "flask_sqlalchemy", "sqlalchemy"}
 
 
@@ -406,11 +439,60 @@ def test_without_heading_a_restart_at_one_separates_demands_from_signatories():
 # English list position of the same organisation, read from the two seeds (both 1..54).
 # Arabic 40 (a Kurdish organisation) goes with English 21 by elimination.
 SEED_SAME_ORGANISATION = {
-    1: 37, 2: 46, 3: 23, 4: 8, 5: 44, 6: 5, 7: 45, 8: 6, 9: 20, 10: 40, 11: 1, 12: 39, 13: 38, 14: 35,
-    15: 42, 16: 41, 17: 54, 18: 9, 19: 10, 20: 33, 21: 18, 22: 16, 23: 43, 24: 51, 25: 7, 26: 31, 27: 49,
-    28: 17, 29: 50, 30: 32, 31: 34, 32: 3, 33: 53, 34: 26, 35: 4, 36: 36, 37: 24, 38: 19, 39: 22, 40: 21,
-    41: 12, 42: 11, 43: 28, 44: 25, 45: 15, 46: 14, 47: 29, 48: 52, 49: 30, 50: 47, 51: 48, 52: 27,
-    53: 13, 54: 2,
+    1: 37,
+    2: 46,
+    3: 23,
+    4: 8,
+    5: 44,
+    6: 5,
+    7: 45,
+    8: 6,
+    9: 20,
+    10: 40,
+    11: 1,
+    12: 39,
+    13: 38,
+    14: 35,
+    15: 42,
+    16: 41,
+    17: 54,
+    18: 9,
+    19: 10,
+    20: 33,
+    21: 18,
+    22: 16,
+    23: 43,
+    24: 51,
+    25: 7,
+    26: 31,
+    27: 49,
+    28: 17,
+    29: 50,
+    30: 32,
+    31: 34,
+    32: 3,
+    33: 53,
+    34: 26,
+    35: 4,
+    36: 36,
+    37: 24,
+    38: 19,
+    39: 22,
+    40: 21,
+    41: 12,
+    42: 11,
+    43: 28,
+    44: 25,
+    45: 15,
+    46: 14,
+    47: 29,
+    48: 52,
+    49: 30,
+    50: 47,
+    51: 48,
+    52: 27,
+    53: 13,
+    54: 2,
 }
 MIN_SEED_TRANSLITERATION_PAIRS = 15  # 18 are found today
 
@@ -480,13 +562,24 @@ def test_same_family_name_pairs_only_the_same_kind_of_body():
 @pytest.mark.parametrize(
     "spelling, arabic",
     [
-        ("Naseem", "نسيم"), ("Nasim", "نسيم"), ("Nassim", "نسيم"),  # ee / i, doubled letter
-        ("Zuhoor", "زهور"), ("Zouhour", "زهور"), ("Zuhur", "زهور"),  # oo / ou / u
-        ("Rahmeh", "رحمة"), ("Rahma", "رحمة"), ("Rahmah", "رحمة"),  # tāʾ marbūṭa: eh / a / ah
-        ("Bayader", "بيادر"), ("Beyader", "بيادر"),  # ay / ey
-        ("Al-Safsaf", "الصفصاف"), ("El Safsaf", "الصفصاف"), ("Alsafsaf", "الصفصاف"),  # the article ...
-        ("Assafsaf", "الصفصاف"), ("Safsaf", "الصفصاف"),  # ... assimilated, or dropped
-        ("Qamar", "قمر"), ("Kamar", "قمر"),  # q / k
+        ("Naseem", "نسيم"),
+        ("Nasim", "نسيم"),
+        ("Nassim", "نسيم"),  # ee / i, doubled letter
+        ("Zuhoor", "زهور"),
+        ("Zouhour", "زهور"),
+        ("Zuhur", "زهور"),  # oo / ou / u
+        ("Rahmeh", "رحمة"),
+        ("Rahma", "رحمة"),
+        ("Rahmah", "رحمة"),  # tāʾ marbūṭa: eh / a / ah
+        ("Bayader", "بيادر"),
+        ("Beyader", "بيادر"),  # ay / ey
+        ("Al-Safsaf", "الصفصاف"),
+        ("El Safsaf", "الصفصاف"),
+        ("Alsafsaf", "الصفصاف"),  # the article ...
+        ("Assafsaf", "الصفصاف"),
+        ("Safsaf", "الصفصاف"),  # ... assimilated, or dropped
+        ("Qamar", "قمر"),
+        ("Kamar", "قمر"),  # q / k
     ],
 )
 def test_vowel_spellings_of_a_transliterated_name_pair(spelling, arabic):

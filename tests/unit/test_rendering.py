@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -56,8 +56,12 @@ def language_text(seeds, language: str, signatories=None) -> LanguageText:
     if signatories is None:
         signatories = tuple(Signatory(name) for name in names)
     if language == "ar":
-        return LanguageText("ar", "رسالة مشتركة", addressees, "جنيف، شباط ٢٠١٨", body, "الموقعون:", signatories)
-    return LanguageText("en", "Joint letter", addressees, "Geneva, February 2018", body, "Signatories:", signatories)
+        return LanguageText(
+            "ar", "رسالة مشتركة", addressees, "جنيف، شباط ٢٠١٨", body, "الموقعون:", signatories
+        )
+    return LanguageText(
+        "en", "Joint letter", addressees, "Geneva, February 2018", body, "Signatories:", signatories
+    )
 
 
 def bilingual(seeds, **options) -> LetterDocument:
@@ -67,7 +71,7 @@ def bilingual(seeds, **options) -> LetterDocument:
         author="Syrian coalition",
         verification_code="K7Q2-9XPA",
         verification_url="https://letters.example.org/v/K7Q2-9XPA",
-        created=datetime(2018, 2, 20, 9, 30, tzinfo=timezone.utc),
+        created=datetime(2018, 2, 20, 9, 30, tzinfo=UTC),
     )
 
 
@@ -86,8 +90,6 @@ def pdftotext(pdf: bytes, tmp_path: Path, *args: str) -> str:
     path.write_bytes(pdf)
     result = subprocess.run(["pdftotext", *args, str(path), "-"], capture_output=True, check=True)
     return BIDI_MARKS.sub("", result.stdout.decode("utf-8"))
-
-
 
 
 @pytest.fixture(scope="module")
@@ -117,13 +119,21 @@ def test_arabic_list_holds_every_seed_name_with_the_alphabetical_part_in_seed_or
     assert sorted(map(without_spaces, names)) == sorted(map(without_spaces, seed_names))
     exact = sum(name in seed_names for name in names)
     assert exact >= 53, f"only {exact}/54 Arabic names extract exactly"
-    in_order = [without_spaces(n) for n in names if without_spaces(n) in set(map(without_spaces, seed_names[:42]))]
+    in_order = [
+        without_spaces(n) for n in names if without_spaces(n) in set(map(without_spaces, seed_names[:42]))
+    ]
     assert in_order == [without_spaces(n) for n in seed_names[:42]]
 
 
 def test_ordered_signatories_numbers_one_to_n_and_collapses_exact_duplicates():
-    text = small_letter("en", ["Dawlaty", "Baytna Syria", "Dawlaty", " Dawlaty\u202e ", "", "Asharq News"]).texts[0]
-    assert ordered_signatories(text, RenderOptions()) == [(1, "Asharq News"), (2, "Baytna Syria"), (3, "Dawlaty")]
+    text = small_letter(
+        "en", ["Dawlaty", "Baytna Syria", "Dawlaty", " Dawlaty\u202e ", "", "Asharq News"]
+    ).texts[0]
+    assert ordered_signatories(text, RenderOptions()) == [
+        (1, "Asharq News"),
+        (2, "Baytna Syria"),
+        (3, "Dawlaty"),
+    ]
 
 
 def test_names_lose_bidi_overrides_and_control_characters_before_printing(tmp_path):
@@ -132,7 +142,12 @@ def test_names_lose_bidi_overrides_and_control_characters_before_printing(tmp_pa
 
 
 @pytest.mark.parametrize(
-    ("numbering", "expected"), [("dot", ["1. Alpha", "2. Beta"]), ("dash", ["1- Alpha", "2- Beta"]), ("dashed", ["- 1 - Alpha", "- 2 - Beta"])]
+    ("numbering", "expected"),
+    [
+        ("dot", ["1. Alpha", "2. Beta"]),
+        ("dash", ["1- Alpha", "2- Beta"]),
+        ("dashed", ["- 1 - Alpha", "- 2 - Beta"]),
+    ],
 )
 def test_numbering_style_is_printed_as_chosen(numbering, expected, tmp_path):
     pdf = render_letter_pdf(small_letter("en", ["Beta", "Alpha"], numbering=numbering))
@@ -157,19 +172,39 @@ def test_western_digits_are_the_default_for_arabic(tmp_path):
 
 
 def test_confirmation_order_lists_earliest_first_and_unknown_times_last():
-    start = datetime(2018, 2, 1, tzinfo=timezone.utc)
+    start = datetime(2018, 2, 1, tzinfo=UTC)
     text = small_letter(
         "en",
-        [Signatory("Zeta", start), Signatory("Alpha", None), Signatory("Mu", start + timedelta(hours=1)), Signatory("Beta", start - timedelta(days=1))],
+        [
+            Signatory("Zeta", start),
+            Signatory("Alpha", None),
+            Signatory("Mu", start + timedelta(hours=1)),
+            Signatory("Beta", start - timedelta(days=1)),
+        ],
     ).texts[0]
-    assert ordered_signatories(text, RenderOptions(order="confirmation")) == [(1, "Beta"), (2, "Zeta"), (3, "Mu"), (4, "Alpha")]
+    assert ordered_signatories(text, RenderOptions(order="confirmation")) == [
+        (1, "Beta"),
+        (2, "Zeta"),
+        (3, "Mu"),
+        (4, "Alpha"),
+    ]
     assert [n for _, n in ordered_signatories(text, RenderOptions())] == ["Alpha", "Beta", "Mu", "Zeta"]
 
 
 def test_late_signatories_are_appended_under_their_own_heading_with_numbering_continuing(tmp_path):
-    names = [Signatory("Zeta"), Signatory("Beta"), Signatory("Alpha", late=True), Signatory("Gamma", late=True)]
+    names = [
+        Signatory("Zeta"),
+        Signatory("Beta"),
+        Signatory("Alpha", late=True),
+        Signatory("Gamma", late=True),
+    ]
     document = small_letter("en", names, late_signatories="append")
-    assert ordered_signatories(document.texts[0], document.options) == [(1, "Beta"), (2, "Zeta"), (3, "Alpha"), (4, "Gamma")]
+    assert ordered_signatories(document.texts[0], document.options) == [
+        (1, "Beta"),
+        (2, "Zeta"),
+        (3, "Alpha"),
+        (4, "Gamma"),
+    ]
     text = pdftotext(render_letter_pdf(document), tmp_path)
     main, _, late = text.partition(LABELS["en"]["late_signatories"])
     assert printed_list(main, "Signatories:") == [(1, "Beta"), (2, "Zeta")]
@@ -178,13 +213,18 @@ def test_late_signatories_are_appended_under_their_own_heading_with_numbering_co
 
 def test_late_signatories_merge_into_the_alphabetical_list_by_default():
     names = [Signatory("Zeta"), Signatory("Alpha", late=True)]
-    assert ordered_signatories(small_letter("en", names).texts[0], RenderOptions()) == [(1, "Alpha"), (2, "Zeta")]
+    assert ordered_signatories(small_letter("en", names).texts[0], RenderOptions()) == [
+        (1, "Alpha"),
+        (2, "Zeta"),
+    ]
 
 
 def test_two_columns_put_names_side_by_side_on_fewer_pages(seeds):
     text = language_text(seeds, "en", tuple(Signatory(f"{n} {i}") for i in range(4) for n in seeds["en"][2]))
     one = pypdf.PdfReader(_bytes_io(render_letter_pdf(LetterDocument((text,)))))
-    two = pypdf.PdfReader(_bytes_io(render_letter_pdf(LetterDocument((text,), RenderOptions(two_columns=True)))))
+    two = pypdf.PdfReader(
+        _bytes_io(render_letter_pdf(LetterDocument((text,), RenderOptions(two_columns=True))))
+    )
     assert len(two.pages) < len(one.pages)
     left_edges = _line_starts(two.pages[-2])
     assert max(left_edges) - min(left_edges) > 200  # a second column starts mid-page
@@ -256,7 +296,9 @@ def test_arabic_section_is_right_to_left_in_naskh_and_english_in_serif(seeds):
 def test_fonts_are_embedded_and_subset(seed_pdf, tmp_path):
     path = tmp_path / "letter.pdf"
     path.write_bytes(seed_pdf)
-    rows = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    rows = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     fonts = {row.split()[0].split("+", 1)[1]: row.split() for row in rows}
     for family in ("Noto-Serif", "Noto-Naskh-Arabic"):
         emb, sub = fonts[family][-5:-3]
@@ -280,13 +322,21 @@ def test_vendored_fonts_are_used_on_a_machine_without_any_fonts(tmp_path):
     fonts, which only shows on a machine that lacks Noto.)
     """
     config = tmp_path / "fonts.conf"
-    config.write_text(f"<?xml version='1.0'?><fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    config.write_text(
+        f"<?xml version='1.0'?><fontconfig><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>"
+    )
     environment = {**os.environ, "FONTCONFIG_FILE": str(config)}
-    result = subprocess.run([sys.executable, "-c", RENDER_WITH_ONLY_VENDORED_FONTS], env=environment,
-                            capture_output=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", RENDER_WITH_ONLY_VENDORED_FONTS],
+        env=environment,
+        capture_output=True,
+        check=True,
+    )
     path = tmp_path / "letter.pdf"
     path.write_bytes(result.stdout)
-    rows = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    rows = subprocess.run(
+        ["pdffonts", str(path)], capture_output=True, text=True, check=True
+    ).stdout.splitlines()[2:]
     assert {row.split()[0].split("+", 1)[1] for row in rows} >= {"Noto-Serif", "Noto-Naskh-Arabic"}
     assert "الشبكة السورية لحقوق الإنسان" in pdftotext(result.stdout, tmp_path)
 
@@ -310,16 +360,20 @@ def test_every_page_has_its_number_in_its_language_and_the_verification_code(see
 
 def test_each_language_starts_on_a_new_page(seed_pdf, tmp_path):
     reader = pypdf.PdfReader(_bytes_io(seed_pdf))
-    pages = [pdftotext(seed_pdf, tmp_path, "-f", str(n), "-l", str(n)) for n in range(1, len(reader.pages) + 1)]
+    pages = [
+        pdftotext(seed_pdf, tmp_path, "-f", str(n), "-l", str(n)) for n in range(1, len(reader.pages) + 1)
+    ]
     (arabic_start,) = [n for n, page in enumerate(pages) if "رسالة مشتركة" in page]
-    assert "Signatories:" not in pages[arabic_start] and "Women Now for Development" in pages[arabic_start - 1]
+    assert (
+        "Signatories:" not in pages[arabic_start] and "Women Now for Development" in pages[arabic_start - 1]
+    )
 
 
 def test_pdf_metadata_has_title_language_author_and_dates(seed_pdf):
     reader = pypdf.PdfReader(_bytes_io(seed_pdf))
     assert reader.metadata.title == "Joint letter"
     assert reader.metadata.author == "Syrian coalition"
-    assert reader.metadata.creation_date == datetime(2018, 2, 20, 9, 30, tzinfo=timezone.utc)
+    assert reader.metadata.creation_date == datetime(2018, 2, 20, 9, 30, tzinfo=UTC)
     assert reader.trailer["/Root"]["/Lang"] == "en"
     box = reader.pages[0].mediabox
     assert (round(float(box.width) * 25.4 / 72), round(float(box.height) * 25.4 / 72)) == (210, 297)
@@ -348,7 +402,9 @@ def xmp_properties(pdf: bytes) -> dict[str, str]:
     if "/Metadata" not in root:
         return {}
     properties = {}
-    for description in ElementTree.fromstring(root["/Metadata"].get_object().get_data()).iter(f"{RDF}Description"):
+    for description in ElementTree.fromstring(root["/Metadata"].get_object().get_data()).iter(
+        f"{RDF}Description"
+    ):
         properties.update((key, value) for key, value in description.attrib.items() if key != f"{RDF}about")
         for element in description:
             properties[element.tag] = " ".join(text.strip() for text in element.itertext() if text.strip())
@@ -358,7 +414,12 @@ def xmp_properties(pdf: bytes) -> dict[str, str]:
 def font_rows(pdf: bytes, tmp_path: Path) -> list[list[str]]:
     path = tmp_path / "fonts.pdf"
     path.write_bytes(pdf)
-    return [row.split() for row in subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]]
+    return [
+        row.split()
+        for row in subprocess.run(
+            ["pdffonts", str(path)], capture_output=True, text=True, check=True
+        ).stdout.splitlines()[2:]
+    ]
 
 
 def test_final_pdf_identifies_itself_as_pdf_a_2b_with_metadata_matching_the_info_dictionary(seed_pdf):
@@ -423,7 +484,13 @@ def test_a_character_no_font_has_gives_a_plain_pdf_rather_than_a_false_pdf_a_cla
 
 def test_markup_in_plain_fields_is_printed_as_text_not_interpreted():
     text = LanguageText(
-        "en", "<b>Title</b>", "<script>x</script>", "{{ 7*7 }}", "Body <style>p{display:none}</style>", "H", (Signatory("<i>Org</i>"),)
+        "en",
+        "<b>Title</b>",
+        "<script>x</script>",
+        "{{ 7*7 }}",
+        "Body <style>p{display:none}</style>",
+        "H",
+        (Signatory("<i>Org</i>"),),
     )
     html = render_letter_html(LetterDocument((text,)))
     assert "<b>Title" not in html and "&lt;b&gt;Title&lt;/b&gt;" in html
@@ -432,14 +499,20 @@ def test_markup_in_plain_fields_is_printed_as_text_not_interpreted():
 
 
 def test_verification_code_cannot_break_out_of_the_footer_css():
-    document = LetterDocument((LanguageText("en", "T", "", "", "", "H"),), verification_code='x"; } @page { margin: 0 } "', verification_url="https://e.org/")
+    document = LetterDocument(
+        (LanguageText("en", "T", "", "", "", "H"),),
+        verification_code='x"; } @page { margin: 0 } "',
+        verification_url="https://e.org/",
+    )
     css = page_css(document)
     assert "@page { margin" not in css and '"; }' not in css
 
 
 def test_a_huge_body_still_renders(tmp_path):
     paragraph = "A long paragraph of the letter that goes on and on. " * 40
-    document = LetterDocument((LanguageText("en", "T", "", "", "\n\n".join([paragraph] * 120), "H", (Signatory("Org"),)),))
+    document = LetterDocument(
+        (LanguageText("en", "T", "", "", "\n\n".join([paragraph] * 120), "H", (Signatory("Org"),)),)
+    )
     pdf = render_letter_pdf(document)
     assert len(pypdf.PdfReader(_bytes_io(pdf)).pages) > 20
     assert printed_list(pdftotext(pdf, tmp_path), "\nH\n") == [(1, "Org")]
@@ -535,7 +608,9 @@ def test_fetcher_serves_only_the_static_assets():
 # --- Parallel rendering -------------------------------------------------------------------
 
 
-def test_parallel_rendering_gives_the_same_pages_and_continuous_page_numbers(seeds, seed_pdf, tmp_path, monkeypatch):
+def test_parallel_rendering_gives_the_same_pages_and_continuous_page_numbers(
+    seeds, seed_pdf, tmp_path, monkeypatch
+):
     from letterhub.services import rendering
 
     monkeypatch.setattr(rendering, "PARALLEL_MIN_SIGNATORIES", 0)
@@ -544,10 +619,12 @@ def test_parallel_rendering_gives_the_same_pages_and_continuous_page_numbers(see
     serial_pages = len(pypdf.PdfReader(_bytes_io(seed_pdf)).pages)
     assert len(reader.pages) == serial_pages
     for number in range(1, serial_pages + 1):
-        pages = [pdftotext(pdf, tmp_path, "-f", str(number), "-l", str(number)) for pdf in (parallel, seed_pdf)]
+        pages = [
+            pdftotext(pdf, tmp_path, "-f", str(number), "-l", str(number)) for pdf in (parallel, seed_pdf)
+        ]
         assert sorted(pages[0].split()) == sorted(pages[1].split()), f"page {number} differs"
     assert reader.metadata.title == "Joint letter" and reader.trailer["/Root"]["/Lang"] == "en"
-    assert reader.metadata.creation_date == datetime(2018, 2, 20, 9, 30, tzinfo=timezone.utc)
+    assert reader.metadata.creation_date == datetime(2018, 2, 20, 9, 30, tzinfo=UTC)
     # Still PDF/A-2b: identification, output intent and file ID carried over from the parts.
     xmp = xmp_properties(parallel)
     assert (xmp[f"{PDFAID}part"], xmp[f"{PDFAID}conformance"]) == ("2", "B")

@@ -106,10 +106,16 @@ def placeholders(text: str) -> tuple[set[str], list[str], str]:
 def test_mapping_reaches_python_pages_and_emails(extracted):
     """babel.cfg finds strings in the package, the page templates and the plain-text emails."""
     places = {where.split(":")[0] for entry in extracted.values() for where in entry["where"]}
-    assert any(p.startswith("letterhub/forms/") for p in places), "no string extracted from the forms (_l keyword)"
+    assert any(p.startswith("letterhub/forms/") for p in places), (
+        "no string extracted from the forms (_l keyword)"
+    )
     assert any(p.startswith("letterhub/views/") for p in places), "no string extracted from the views"
-    assert any(p.startswith("templates/") and p.endswith(".html") for p in places), "no string from templates/**.html"
-    assert any(p.startswith("templates/emails/") and p.endswith(".txt") for p in places), "no string from the .txt emails"
+    assert any(p.startswith("templates/") and p.endswith(".html") for p in places), (
+        "no string from templates/**.html"
+    )
+    assert any(p.startswith("templates/emails/") and p.endswith(".txt") for p in places), (
+        "no string from the .txt emails"
+    )
     # _("... %(name)s ...", name=...) calls with keyword arguments are found in templates too.
     assert any(
         "%(" in msgid and any(w.startswith("templates/") for w in entry["where"])
@@ -128,7 +134,9 @@ def test_catalogue_lists_every_message_of_the_sources(extracted, catalogs, local
         for (msgid, context), entry in extracted.items()
         if catalog.get(msgid, context) is None
     ]
-    assert not missing, f"{len(missing)} message(s) missing from the {locale} catalogue ({REFRESH}):\n" + "\n".join(missing)
+    assert not missing, (
+        f"{len(missing)} message(s) missing from the {locale} catalogue ({REFRESH}):\n" + "\n".join(missing)
+    )
 
 
 def test_every_arabic_message_is_translated_and_reviewed(extracted, catalogs):
@@ -141,12 +149,16 @@ def test_every_arabic_message_is_translated_and_reviewed(extracted, catalogs):
         if message is None:
             continue  # reported by test_catalogue_lists_every_message_of_the_sources
         if message.fuzzy:
-            problems.append(f"fuzzy (check the translation, then remove the flag): {describe(msgid, context)}")
+            problems.append(
+                f"fuzzy (check the translation, then remove the flag): {describe(msgid, context)}"
+            )
         if entry["plural"] is not None and not message.pluralizable:
             problems.append(f"plural in the sources but not in the catalogue: {describe(msgid, context)}")
         strings = strings_of(message)
         if message.pluralizable and len(strings) != catalog.num_plurals:
-            problems.append(f"{len(strings)} plural forms instead of {catalog.num_plurals}: {describe(msgid, context)}")
+            problems.append(
+                f"{len(strings)} plural forms instead of {catalog.num_plurals}: {describe(msgid, context)}"
+            )
         if not all(s.strip() for s in strings):
             problems.append(f"not translated: {describe(msgid, context)}")
     assert not problems, f"{len(problems)} Arabic entr(y/ies) to fix ({REFRESH}):\n" + "\n".join(problems)
@@ -183,12 +195,18 @@ def test_translations_keep_the_placeholders(catalogs, locale):
                 continue  # untranslated: falls back to the msgid (reported above for Arabic)
             named, positional, rest = placeholders(string)
             if "%" in rest:
-                problems.append(f"stray '%' in the translation of {describe(message.id, message.context)}: {string!r}")
+                problems.append(
+                    f"stray '%' in the translation of {describe(message.id, message.context)}: {string!r}"
+                )
             if any(string.count(brace) != ids[-1].count(brace) for brace in "{}"):
                 # Some messages are filled in with str.format() later (Flask-WTF's FileSize).
-                problems.append(f"braces differ from the msgid in the translation of {describe(message.id)}: {string!r}")
+                problems.append(
+                    f"braces differ from the msgid in the translation of {describe(message.id)}: {string!r}"
+                )
             if positional != expected_positional:
-                problems.append(f"positional placeholders {positional} instead of {expected_positional}: {describe(message.id)}")
+                problems.append(
+                    f"positional placeholders {positional} instead of {expected_positional}: {describe(message.id)}"
+                )
             extra = named - expected_named
             missing = expected_named - named
             if message.pluralizable and index in SPELLED_OUT_FORMS and locale == "ar":
@@ -240,7 +258,9 @@ def test_compiled_catalogue_matches_the_po(catalogs, locale):
     )
     assert len(entries) == len(expected)
     # Same plural rule: the form gettext picks for n is the one the translator filled for n.
-    assert [compiled.plural(n) for n in range(0, 250)] == [c2py(catalog.plural_expr)(n) for n in range(0, 250)]
+    assert [compiled.plural(n) for n in range(0, 250)] == [
+        c2py(catalog.plural_expr)(n) for n in range(0, 250)
+    ]
     for key in list(expected)[:20]:
         if isinstance(key, str) and "\x04" not in key:
             assert compiled.gettext(key) == expected[key]
@@ -249,7 +269,21 @@ def test_compiled_catalogue_matches_the_po(catalogs, locale):
 def test_arabic_plural_rule_is_the_usual_one(catalogs):
     """Forms 0..5 = zero, one, two, few (3-10), many (11-99), other (100, 101, 102...), as in GNU gettext."""
     rule = c2py(catalogs["ar"].plural_expr)
-    assert [rule(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 101, 102, 103, 111, 1000)] == [0, 1, 2, 3, 3, 4, 4, 5, 5, 5, 3, 4, 5]
+    assert [rule(n) for n in (0, 1, 2, 3, 10, 11, 99, 100, 101, 102, 103, 111, 1000)] == [
+        0,
+        1,
+        2,
+        3,
+        3,
+        4,
+        4,
+        5,
+        5,
+        5,
+        3,
+        4,
+        5,
+    ]
 
 
 # --- the application in each language ---------------------------------------------------------
@@ -272,7 +306,9 @@ def test_login_page_in_english(client):
 
 def test_form_errors_come_back_in_arabic(client):
     client.get("/login?lang=ar")  # the choice is kept in the session
-    response = client.post("/login", data={"email": "", "password": "", "csrf_token": csrf_token(client, "/login")})
+    response = client.post(
+        "/login", data={"email": "", "password": "", "csrf_token": csrf_token(client, "/login")}
+    )
     page = response.get_data(as_text=True)
     assert response.status_code == 422
     assert "أدخل عنوان بريدك الإلكتروني." in page
