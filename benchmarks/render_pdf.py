@@ -16,17 +16,16 @@ is reported, so that both see the same load on a shared machine. (Timing both in
 process, alternating render by render, slowed ours by a third at 2,000: the reference's
 garbage and heap stay behind.) Peak memory comes from a fresh child per
 renderer (two renders): its own peak resident size, or the highest sum over it and its
-descendants sampled every 5 ms with psutil if that is higher (parallel rendering cannot
-hide its workers' memory). Memory is never sampled during timed renders: the sampling
+descendants sampled every 5 ms with psutil if that is higher. Memory is never sampled during timed renders: the sampling
 thread competes for the GIL and slowed them by up to half.
 
 Prints one JSON line per N:
 {"n": N, "seconds": median, "reference_seconds": median, "ratio": ..., "peak_rss_mb": M, "pages": P}
 
 ``--variant`` measures an earlier state of the renderer, to show what each optimisation buys:
-``serial-gc`` (one process, cyclic GC left on during layout), ``serial`` (one process, GC
-paused), ``parallel`` (one process per language, merged with pypdf), ``default`` (what
-``render_letter_pdf`` does today: serial).
+``serial-gc`` (cyclic GC left on during layout), ``default`` (what ``render_letter_pdf``
+does today: GC paused during layout). Laying the languages out in parallel processes was
+measured too and dropped (README, "Benchmarks").
 """
 
 from __future__ import annotations
@@ -40,7 +39,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from html import escape
 from pathlib import Path
 
@@ -146,10 +145,8 @@ class PeakMemory:
         while not self._stop.is_set():
             total = 0
             for process in [self._process, *self._process.children(recursive=True)]:
-                try:
+                with suppress(psutil.Error):
                     total += process.memory_info().rss
-                except psutil.Error:
-                    pass
             self.peak = max(self.peak, total)
             self._stop.wait(self._interval)
 
@@ -172,10 +169,6 @@ def renderer(kind: str, document, variant: str):
         html = reference_html(document)
         base_url = rendering.STATIC_DIR.as_uri() + "/"
         return lambda: HTML(string=html, base_url=base_url).write_pdf()
-    if variant == "parallel":
-        rendering.PARALLEL_MIN_SIGNATORIES = 0
-    if variant in ("serial", "serial-gc"):
-        rendering.PARALLEL_MIN_SIGNATORIES = None
     if variant == "serial-gc":
         rendering._no_cyclic_gc = nullcontext
     return lambda: rendering.render_letter_pdf(document)
@@ -199,8 +192,8 @@ def measure_memory(kind: str, n: int, variant: str) -> dict:
     """Run in a fresh child process: the peak resident memory of two renders (warm-up and one more).
 
     The sampling thread competes for the GIL, so memory is never measured on timed renders.
-    This process's own peak (``ru_maxrss``) covers both renders; the sampler adds worker
-    processes alive at the same time (the parallel variant).
+    This process's own peak (``ru_maxrss``) covers both renders; the sampler adds any child
+    processes alive at the same time.
     """
     import resource
 
@@ -234,7 +227,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[54, 500, 2000])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument(
-        "--variant", default="default", choices=["default", "parallel", "serial", "serial-gc"]
+        "--variant", default="default", choices=["default", "serial-gc"]
     )
     parser.add_argument(
         "--rounds",

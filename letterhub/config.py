@@ -11,7 +11,7 @@ import os
 from datetime import timedelta
 
 # The key every fresh checkout shares. Outside debug and tests the app refuses to start with it.
-DEFAULT_SECRET_KEY = "dev-only-change-me"
+DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 (refused outside debug and tests)
 
 
 class Defaults:
@@ -53,7 +53,7 @@ class Defaults:
     BABEL_DEFAULT_TIMEZONE = "UTC"
 
     # Argon2id parameters for coordinator passwords: a profile name from argon2.profiles.
-    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"
+    PASSWORD_HASH_PROFILE = "RFC_9106_LOW_MEMORY"  # noqa: S105 (a profile name, not a password)
 
     # Forms and sessions.
     # CSRF tokens are checked by every form (FlaskForm), not before the view: a failed check

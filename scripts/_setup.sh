@@ -40,11 +40,13 @@ ensure_virtualenv() {
     echo "creating .venv with $("$python" --version)"
     "$python" -m venv .venv
   fi
-  # Reinstall only when pyproject.toml changed since the last install.
-  if [ ! -f .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
-    echo "installing letterhub and its dependencies into .venv"
+  # Install exactly the locked versions (requirements/dev.txt, with hashes), then letterhub
+  # itself without resolving anything further. Again only when the lock or pyproject.toml changed.
+  if [ ! -f .venv/.installed ] || [ requirements/dev.txt -nt .venv/.installed ] || [ pyproject.toml -nt .venv/.installed ]; then
+    echo "installing the locked dependencies and letterhub into .venv"
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[test]'
+    .venv/bin/python -m pip install --quiet --require-hashes -r requirements/dev.txt
+    .venv/bin/python -m pip install --quiet --no-deps -e .
     touch .venv/.installed
   fi
 }

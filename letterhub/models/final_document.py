@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -17,7 +17,7 @@ class RenderStatus(enum.Enum):
     FAILED = "failed"  # error says why; the coordinator can queue it again
 
 
-class FinalDocument(db.Model):
+class FinalDocument(Model):
     """A final PDF of a closed letter, rendered once by a worker and then served as stored.
 
     One row per (letter, finalized revision, languages): ``languages`` is "en,ar", "ar,en",

@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 
 
-class ImportedSignatory(db.Model):
+class ImportedSignatory(Model):
     """A name from the published list of an imported letter, in one language.
 
     Imported letters were signed elsewhere, before letterhub: their lists are kept as

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -18,7 +18,7 @@ class InvitationState(enum.Enum):
     REVOKED = "revoked"  # the coordinator withdrew the link; it opens nothing any more
 
 
-class Invitation(db.Model):
+class Invitation(Model):
     """An organisation invited to sign one letter, reachable through one signed link.
 
     The link carries this row's id and a random nonce; only the nonce's SHA-256 is stored

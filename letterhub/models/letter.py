@@ -6,7 +6,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model, db
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -21,7 +21,7 @@ REVISION_FIELDS = ("title", "addressees", "date_place", "body", "heading")
 LANGUAGES = ("en", "ar")
 
 
-class Letter(db.Model):
+class Letter(Model):
     """A joint letter. Its text lives in revisions; the newest revision is the current text."""
 
     __tablename__ = "letters"
@@ -63,7 +63,14 @@ class Letter(db.Model):
     invitations = relationship("Invitation", back_populates="letter", cascade="all, delete-orphan")
 
     @property
-    def current_revision(self) -> LetterRevision | None:
+    def current_revision(self) -> LetterRevision:
+        """The newest revision. Every letter is created with its first one (drafted or imported)."""
+        revision = self._newest_revision()
+        if revision is None:
+            raise LookupError(f"letter {self.id} has no revision")
+        return revision
+
+    def _newest_revision(self) -> LetterRevision | None:
         return db.session.scalars(
             select(LetterRevision)
             .where(LetterRevision.letter_id == self.id)
@@ -83,8 +90,8 @@ class Letter(db.Model):
         ).one()
 
     def display_title(self, language: str = "en") -> str:
-        revision = self.current_revision
-        if revision is None:
+        revision = self._newest_revision()
+        if revision is None:  # between creating the letter and adding its first revision
             return ""
         other = "ar" if language == "en" else "en"
         first_addressee = (revision.text(language)["addressees"] or revision.text(other)["addressees"]).split(
@@ -98,7 +105,7 @@ class Letter(db.Model):
         )
 
 
-class LetterRevision(db.Model):
+class LetterRevision(Model):
     """One saved state of a letter's text in both languages. Never changed once written.
 
     ``number`` counts 1, 2, 3... per letter; the unique constraint on (letter, number) is what

@@ -5,11 +5,11 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, utcnow
 
 
-class Organization(db.Model):
+class Organization(Model):
     """An organisation in the directory; it outlives any one letter."""
 
     __tablename__ = "organizations"

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -16,7 +16,7 @@ class OutboxStatus(enum.Enum):
     FAILED = "failed"  # gave up after MAIL_MAX_ATTEMPTS; visible to the coordinator
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     """An email to send, written in the same transaction as what caused it.
 
     A mail worker claims a message by setting ``claimed_until`` with a conditional UPDATE, so

@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
+from ..extensions import Model
 from .types import UTCDateTime, enum_column, utcnow
 
 
@@ -15,7 +15,7 @@ class Decision(enum.Enum):
     DECLINED = "declined"
 
 
-class Signature(db.Model):
+class Signature(Model):
     """An organisation's answer to a letter: confirmed or declined, bound to the text shown.
 
     One row per (letter, organisation), enforced by the database, so a double submit or two

@@ -14,7 +14,7 @@ from ..models import Letter
 from . import accounts, drafting, inviting
 
 DEMO_EMAIL = "coordinator@example.org"
-DEMO_PASSWORD = "letterhub-demo"
+DEMO_PASSWORD = "letterhub-demo"  # noqa: S105 (the demo account the README prints)
 DEMO_COALITION = "Demo coalition"
 
 DEMO_TEXT = {
@@ -62,15 +62,15 @@ class DemoResult:
 def ensure_demo(password: str = DEMO_PASSWORD) -> DemoResult:
     from ..extensions import db
 
-    user = accounts.find_user_by_email(DEMO_EMAIL)
-    created_user = user is None
-    if created_user:
-        user = accounts.create_user(DEMO_EMAIL, "Demo coordinator", password)
-    letter = db.session.scalars(
+    found_user = accounts.find_user_by_email(DEMO_EMAIL)
+    created_user = found_user is None
+    user = found_user or accounts.create_user(DEMO_EMAIL, "Demo coordinator", password)
+    found_letter = db.session.scalars(
         select(Letter).where(Letter.coalition == DEMO_COALITION).order_by(Letter.id)
     ).first()
-    created_letter = letter is None
-    if created_letter:
+    created_letter = found_letter is None
+    letter = found_letter
+    if letter is None:
         letter = drafting.create_letter(user, DEMO_TEXT, coalition=DEMO_COALITION)
         for name_en, name_ar, email, language in DEMO_ORGANIZATIONS:
             inviting.add_organization(

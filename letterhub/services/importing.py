@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from rapidfuzz import fuzz
 
@@ -75,7 +77,7 @@ class ImportNote(str):
         note.code, note.params = code, params
         return note
 
-    def __getnewargs__(self) -> tuple[str, str]:  # copy and pickle; params come back with __dict__
+    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy and pickle; params come back with __dict__
         return str(self), self.code
 
 
@@ -413,8 +415,7 @@ def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
     numbers = [it.number for it in items if it.number is not None]
     if numbers and len(numbers) != len(items):
         warnings.append(ImportNote("The list mixes numbered and unnumbered entries.", "mixed_numbering"))
-    seen: set[int] = set()
-    repeated = sorted({n for n in numbers if n in seen or seen.add(n)})
+    repeated = sorted(n for n, times in Counter(numbers).items() if times > 1)
     if repeated:
         warnings.append(
             ImportNote(
@@ -423,7 +424,7 @@ def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
                 numbers=repeated,
             )
         )
-    if any(b < a for a, b in zip(numbers, numbers[1:])):
+    if any(b < a for a, b in pairwise(numbers)):
         warnings.append(
             ImportNote("The published numbers are not in ascending order.", "numbers_not_ascending")
         )
@@ -581,9 +582,13 @@ class _DuplicateFinder:
         ):
             return "same words, misspelt"
         short, long = (ta, tb) if len(ta) < len(tb) else (tb, ta)
-        if short and len(short) < len(long) and _contained(short, long):
-            if any(not self.is_common(w) for w in short):
-                return "every word of one is in the other"
+        if (
+            short
+            and len(short) < len(long)
+            and _contained(short, long)
+            and any(not self.is_common(w) for w in short)
+        ):
+            return "every word of one is in the other"
         return None
 
 
@@ -660,7 +665,7 @@ def _is_addressee_block(block: Sequence[str]) -> bool:
 
 
 def _split_addressees(block: Sequence[str]) -> list[str]:
-    out = []
+    out: list[str] = []
     for line in block:
         out.extend(part.strip().rstrip(",،") for part in _ADDRESSEE_SPLIT.split(line) if part.strip())
     return out

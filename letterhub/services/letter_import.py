@@ -38,6 +38,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -373,9 +374,11 @@ def _pair_rows(letter: Letter, en_row_id: int, ar_row_id: int) -> tuple[Imported
         raise PairingError("only imported letters have published lists to pair")
     en_row = db.session.get(ImportedSignatory, en_row_id)
     ar_row = db.session.get(ImportedSignatory, ar_row_id)
-    for row, language in ((en_row, "en"), (ar_row, "ar")):
+    for row, row_id, language in ((en_row, en_row_id, "en"), (ar_row, ar_row_id, "ar")):
         if row is None or row.letter_id != letter.id or row.language != language:
-            raise PairingError(f"no {language} entry {row.id if row else '?'} on this letter")
+            raise PairingError(f"no {language} entry {row_id} on this letter")
+    if en_row is None or ar_row is None:  # checked above; says so to the type checker
+        raise PairingError("missing entry")
     return en_row, ar_row
 
 
@@ -573,7 +576,7 @@ def merge_duplicate(
     """
     kept, removed = _duplicate_rows(letter, keep_row_id, drop_row_id)
     organization = removed.organization
-    details = {
+    details: dict[str, Any] = {
         "language": removed.language,
         "kept_row": kept.id,
         "kept": kept.name,
@@ -644,7 +647,11 @@ def _duplicate_rows(letter: Letter, *row_ids: int) -> list[ImportedSignatory]:
 
 
 def _removed_row_ids(letter: Letter) -> set[int]:
-    return {event.details.get("removed_row") for event in _events(letter, "import.duplicate_merged")}
+    return {
+        int(event.details["removed_row"])
+        for event in _events(letter, "import.duplicate_merged")
+        if event.details.get("removed_row") is not None
+    }
 
 
 def _close_gap(letter: Letter, language: str, position: int) -> None:

@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from ..extensions import db
 from ..models import OutboxMessage, OutboxStatus
@@ -142,7 +142,7 @@ def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | No
     for message_id in due_ids:
         if not _claim(message_id, now):
             continue
-        message = db.session.get(OutboxMessage, message_id)
+        message = db.session.get_one(OutboxMessage, message_id)
         try:
             transport.send(build_email(message, config["MAIL_FROM"]))
         except (OSError, smtplib.SMTPException) as error:
@@ -188,7 +188,7 @@ def _forget_body(message: OutboxMessage) -> None:
 
 
 def _claim(message_id: int, now: datetime) -> bool:
-    result = db.session.execute(
+    result: CursorResult = db.session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.QUEUED)
         .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))

@@ -17,7 +17,7 @@ import secrets
 from dataclasses import replace
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import CursorResult, delete, or_, select, update
 
 from ..extensions import db
 from ..models import FinalDocument, Letter, RenderStatus
@@ -62,6 +62,8 @@ def queue_final_documents(letter: Letter) -> list[FinalDocument]:
     """Give the closed letter its verification code and queue its documents for rendering."""
     letter.verification_code = letter.verification_code or new_verification_code()
     revision = letter.finalized_revision
+    if revision is None:
+        raise ValueError("only a closed letter has final documents")
     documents = []
     for languages in layouts(letter):
         document = FinalDocument(letter_id=letter.id, revision_id=revision.id, languages=languages)
@@ -146,30 +148,28 @@ def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
     ).all()
     db.session.commit()
     for document_id in waiting:
-        claimed = (
-            db.session.execute(
-                update(FinalDocument)
-                .where(FinalDocument.id == document_id)
-                .where(
-                    or_(
-                        FinalDocument.status == RenderStatus.QUEUED,
-                        (FinalDocument.status == RenderStatus.RENDERING)
-                        & (FinalDocument.started_at < now - RENDER_TIMEOUT),
-                    )
+        claim: CursorResult = db.session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
+            update(FinalDocument)
+            .where(FinalDocument.id == document_id)
+            .where(
+                or_(
+                    FinalDocument.status == RenderStatus.QUEUED,
+                    (FinalDocument.status == RenderStatus.RENDERING)
+                    & (FinalDocument.started_at < now - RENDER_TIMEOUT),
                 )
-                .values(status=RenderStatus.RENDERING, started_at=utcnow())
-            ).rowcount
-            == 1
+            )
+            .values(status=RenderStatus.RENDERING, started_at=utcnow())
         )
+        claimed = claim.rowcount == 1
         db.session.commit()
         if not claimed:
             continue
-        document = db.session.get(FinalDocument, document_id)
+        document = db.session.get_one(FinalDocument, document_id)
         try:
             render_document(document, config)
         except Exception as error:  # a failed render is shown to the coordinator, who can retry
             db.session.rollback()
-            document = db.session.get(FinalDocument, document_id)
+            document = db.session.get_one(FinalDocument, document_id)
             document.status = RenderStatus.FAILED
             if isinstance(error, RenderLimitExceeded):
                 document.error = f"{LIMIT_ERROR_PREFIX}{error.reason} {error.limit:g}: {error}"

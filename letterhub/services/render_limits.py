@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import multiprocessing
 import resource
+from contextlib import suppress
 from multiprocessing.connection import Connection
 
 from .rendering import LetterDocument, render_letter_pdf
@@ -93,10 +94,8 @@ def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memor
         if not receiver.poll(seconds or None):
             kind = "time"
         else:
-            try:
+            with suppress(EOFError):  # EOF: the child died without a word
                 kind, payload = receiver.recv()
-            except EOFError:  # the child died without a word
-                pass
     finally:
         receiver.close()
         if child.is_alive():
@@ -111,6 +110,6 @@ def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memor
         raise RenderFailed(f"the render process stopped unexpectedly (exit code {child.exitcode})")
     if kind == "memory":
         raise RenderLimitExceeded("memory", memory_mb)
-    if kind == "error":
-        raise RenderFailed(payload)
+    if kind == "error" or not isinstance(payload, bytes):
+        raise RenderFailed(str(payload))
     return payload

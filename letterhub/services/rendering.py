@@ -18,29 +18,20 @@ the CLI and the tests all call the same thing. What it guarantees:
   files, http(s), data:, redirects), so a letter body cannot read files or call servers.
 - The file is archival PDF/A-2b by default (:data:`DEFAULT_PDF_VARIANT`): sRGB output intent,
   XMP identification matching the document information, a file /ID, every font embedded.
-
-Large multi-language documents are laid out one language per process and the parts merged
-with pypdf (a runtime dependency); see :func:`render_letter_pdf`.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import multiprocessing
 import threading
 import warnings
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 
 import jinja2
-from pypdf import PdfReader, PdfWriter
-from pypdf.generic import NameObject
 from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
@@ -55,12 +46,6 @@ TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
 STYLESHEET = STATIC_DIR / "pdf" / "letter.css"
 
 logger = logging.getLogger(__name__)
-
-# From this many signatories in all, languages are laid out in parallel processes. Off
-# (None) for now: measured on 2 cores it was slower than one process (2.1 s vs 1.2 s at
-# 500 names per language, 5.2 s vs 5.1 s at 2,000) and used 2.7x the memory; see
-# benchmarks/render_pdf.py. Kept, and tested, for machines with spare cores.
-PARALLEL_MIN_SIGNATORIES: int | None = None
 
 # The PDF flavour of final documents (WeasyPrint's ``pdf_variant``; None: plain PDF).
 # PDF/A-2b: letters go to the UN and are archived, and PDF/A-2 is the part archives accept
@@ -247,10 +232,12 @@ _templates = jinja2.Environment(
 def _section_context(text: LanguageText, options: RenderOptions) -> dict:
     if text.language not in LABELS:
         raise ValueError(f"no labels for language {text.language!r}; expected one of {list(LABELS)}")
+    # The template reads part.heading and part.entries, with the numbers as printed.
     parts = [
-        SignatoryPart(
-            part.heading, tuple((format_number(n, text.language, options), name) for n, name in part.entries)
-        )
+        {
+            "heading": part.heading,
+            "entries": [(format_number(n, text.language, options), name) for n, name in part.entries],
+        }
         for part in signatory_parts(text, options)
     ]
     return {
@@ -318,20 +305,16 @@ def _css_content(template: str, values: dict[str, str], counter_style: str) -> s
     return " ".join(pieces)
 
 
-def page_css(document: LetterDocument, page_numbers: bool = True, verification_line: bool = True) -> str:
-    """Per-language footers: page numbers and the verification line, in the section's language.
-
-    Parts rendered in parallel leave the page numbers out; they are stamped on afterwards
-    (see :func:`_stamp_page_numbers`), which is why the two halves can be switched off.
-    """
+def page_css(document: LetterDocument) -> str:
+    """Per-language footers: page numbers and the verification line, in the section's language."""
     rules = []
     for language in dict.fromkeys(text.language for text in document.texts):
         labels = LABELS[language]
         rtl = language in RTL_LANGUAGES
         digits = "arabic-indic" if rtl and document.options.arabic_indic_digits else "decimal"
-        page_number = _css_content(labels["page"], {}, digits) if page_numbers else ""
+        page_number = _css_content(labels["page"], {}, digits)
         verification = ""
-        if document.verification_code and verification_line:
+        if document.verification_code:
             key = "verification" if document.verification_url else "verification_code_only"
             verification = _css_content(
                 labels[key],
@@ -493,97 +476,8 @@ def render_letter_pdf(document: LetterDocument) -> bytes:
     """Render ``document`` to PDF bytes (A4, fonts embedded and subset, nothing fetched).
 
     The file is archival PDF/A-2b unless ``document.pdf_variant`` says otherwise (see
-    :data:`DEFAULT_PDF_VARIANT`).
-
-    Layout is almost all of the time, and it grows with the signatory lists. A letter with
-    two or more languages and many signatories is therefore laid out one language per
-    process, in parallel; the parts are then joined and their pages numbered continuously
-    (:func:`_render_in_parallel`). The result reads the same either way.
+    :data:`DEFAULT_PDF_VARIANT`). Layout is almost all of the time, and it grows with the
+    signatory lists; laying languages out in parallel processes was measured and dropped
+    (see the README's "Benchmarks").
     """
-    total = sum(len(text.signatories) for text in document.texts)
-    if PARALLEL_MIN_SIGNATORIES is not None and len(document.texts) > 1 and total >= PARALLEL_MIN_SIGNATORIES:
-        try:
-            return _render_in_parallel(document)
-        except BrokenProcessPool:
-            logger.exception("PDF worker process died; rendering in this process instead")
-            _reset_pool()
     return _write_pdf(document, render_letter_html(document), page_css(document))
-
-
-# --- Parallel rendering -------------------------------------------------------------------
-#
-# Workers are forked from a fork server that has already imported this module (so a worker
-# starts in milliseconds, without the parent's threads or locks) and each worker renders a
-# single part then exits, giving its memory back. Merging uses pypdf.
-
-_pool: ProcessPoolExecutor | None = None
-_pool_lock = threading.Lock()
-
-
-def _worker_pool() -> ProcessPoolExecutor:
-    global _pool
-    with _pool_lock:
-        if _pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload([__name__])
-            _pool = ProcessPoolExecutor(max_workers=2, mp_context=context, max_tasks_per_child=1)
-        return _pool
-
-
-def _reset_pool() -> None:
-    global _pool
-    with _pool_lock:
-        if _pool is not None:
-            _pool.shutdown(wait=False, cancel_futures=True)
-        _pool = None
-
-
-def _render_part(document: LetterDocument) -> bytes:
-    """One language, without page numbers (runs in a worker process)."""
-    return _write_pdf(document, render_letter_html(document), page_css(document, page_numbers=False))
-
-
-def _render_in_parallel(document: LetterDocument) -> bytes:
-    parts = [replace(document, texts=(text,)) for text in document.texts]
-    pdfs = list(_worker_pool().map(_render_part, parts))
-    readers = [PdfReader(BytesIO(pdf)) for pdf in pdfs]
-    page_languages = [text.language for text, reader in zip(document.texts, readers) for _ in reader.pages]
-    return _stamp_page_numbers(readers, _render_folios(document, page_languages))
-
-
-def _render_folios(document: LetterDocument, page_languages: list[str]) -> bytes:
-    """Blank pages that carry only the footer page numbers ("Page 3 of 7"), one per page."""
-    pages = "".join(
-        f'<div class="folio" style="page: letter-{language}"></div>' for language in page_languages
-    )
-    html = f'<!DOCTYPE html><html><head><meta charset="utf-8"></head><body>{pages}</body></html>'
-    css = page_css(document, verification_line=False) + "\n.folio { height: 1px; break-after: page; }"
-    css += "\n.folio:last-child { break-after: auto; }"
-    return _write_pdf(document, html, css)
-
-
-def _stamp_page_numbers(readers: list[PdfReader], folios_pdf: bytes) -> bytes:
-    """Join the parts and lay each folio page over the page it numbers.
-
-    The result keeps the PDF/A identification (XMP metadata, output intent, /ID) of the
-    first part only if every part and the folios were written as PDF/A.
-    """
-    folios = PdfReader(BytesIO(folios_pdf))
-    if len(folios.pages) != sum(len(reader.pages) for reader in readers):
-        raise RuntimeError("page numbering is out of step with the rendered parts")
-    writer = PdfWriter()
-    folio_pages = iter(folios.pages)
-    for reader in readers:
-        for page in reader.pages:
-            writer.add_page(page).merge_page(next(folio_pages))
-    first = readers[0]
-    writer.add_metadata({key: value for key, value in (first.metadata or {}).items()})
-    if "/Lang" in first.trailer["/Root"]:
-        writer._root_object[NameObject("/Lang")] = first.trailer["/Root"]["/Lang"]
-    if all("/Metadata" in reader.trailer["/Root"] for reader in (*readers, folios)):
-        for key in ("/Metadata", "/OutputIntents"):
-            writer._root_object[NameObject(key)] = first.trailer["/Root"].raw_get(key).clone(writer)
-        writer.generate_file_identifiers()
-    output = BytesIO()
-    writer.write(output)
-    return output.getvalue()

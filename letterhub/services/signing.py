@@ -121,7 +121,10 @@ def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
             db.session.flush()
     except IntegrityError:
         db.session.expire_all()
-        raise AlreadyRecorded(existing_answer(invitation)) from None
+        recorded = existing_answer(invitation)
+        if recorded is None:  # the conflict was not another answer: let it surface
+            raise
+        raise AlreadyRecorded(recorded) from None
 
     invitation.state = (
         InvitationState.CONFIRMED if answer.decision == Decision.CONFIRMED else InvitationState.DECLINED

@@ -27,7 +27,8 @@ class LinkError(Exception):
     REASONS = ("invalid", "expired", "revoked", "superseded", "unknown")
 
     def __init__(self, reason: str):
-        assert reason in self.REASONS, reason
+        if reason not in self.REASONS:
+            raise ValueError(f"unknown link error reason {reason!r}")
         super().__init__(reason)
         self.reason = reason
 

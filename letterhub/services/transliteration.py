@@ -540,7 +540,7 @@ def match_by_transliteration(en_names: Iterable[str], ar_names: Iterable[str]) -
 
     pairs = []
     for i in sorted(options_en):
-        j = unique_best(options_en[i])
-        if j is not None and unique_best(options_ar[j]) == i:
-            pairs.append((en[i], ar[j]))
+        best = unique_best(options_en[i])
+        if best is not None and unique_best(options_ar[best]) == i:
+            pairs.append((en[i], ar[best]))
     return pairs

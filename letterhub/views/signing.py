@@ -62,7 +62,7 @@ def _render(invitation, form, *, status=200, notice=None):
         answer_is_current=bool(answer and answer.revision_id == revision.id),
         notice=notice,
         open=letter.status == LetterStatus.OPEN,
-        token=request.view_args["token"],
+        token=(request.view_args or {})["token"],
     ), status
 
 

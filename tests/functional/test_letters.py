@@ -113,7 +113,7 @@ def test_racing_saves_of_the_same_revision_keep_both_texts_apart(app, letter, co
 
 
 @pytest.mark.parametrize(
-    "field, value",
+    ("field", "value"),
     [
         ("title_ar", ""),
         ("body_en", ""),
@@ -184,7 +184,7 @@ def test_adding_organisations_and_sending_writes_one_outbox_message_each(signed_
 
 
 @pytest.mark.parametrize(
-    "fields, message",
+    ("fields", "message"),
     [
         (
             {"name_en": "Dawlaty", "name_ar": "", "email": "not an email"},

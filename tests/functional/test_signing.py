@@ -255,7 +255,7 @@ def test_two_simultaneous_confirmations_make_one_signature(app, letter, invite):
             barrier.wait()
             statuses.append(client.post(path, data=payload).status_code)
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, payloads)]
+    threads = [threading.Thread(target=submit, args=pair) for pair in zip(clients, payloads, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

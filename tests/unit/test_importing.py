@@ -187,7 +187,7 @@ def test_signatory_heading_is_recognised_in_its_many_spellings(heading):
 
 
 @pytest.mark.parametrize(
-    "lines, expected",
+    ("lines", "expected"),
     [
         (["1. Alpha", "2. Beta"], [(1, "Alpha"), (2, "Beta")]),
         (["1- Alpha", "2-Beta"], [(1, "Alpha"), (2, "Beta")]),
@@ -208,7 +208,7 @@ def test_every_list_format_of_the_seeds_is_read(lines, expected):
 
 
 @pytest.mark.parametrize(
-    "published, kept",
+    ("published", "kept"),
     [
         ("Syrian Network for Human Rights.", "Syrian Network for Human Rights"),
         ("Acme Inc.", "Acme Inc."),
@@ -560,7 +560,7 @@ def test_same_family_name_pairs_only_the_same_kind_of_body():
 
 
 @pytest.mark.parametrize(
-    "spelling, arabic",
+    ("spelling", "arabic"),
     [
         ("Naseem", "نسيم"),
         ("Nasim", "نسيم"),
@@ -647,7 +647,7 @@ def test_every_warning_and_error_code_has_a_translatable_wording(seed_text):
     assert codes - set(IMPORT_MESSAGES) == set(), "word these codes in letterhub/views/import_messages.py"
     # "only_language" is added by letter_import.import_letter (tests/functional/test_letter_import.py).
     assert set(IMPORT_MESSAGES) - codes == {"only_language"}, "give these codes a test input above"
-    for code, params, english in produced:
+    for code, params, _english in produced:
         assert import_message(code, params, "(English)") != "(English)", (code, params)
     # Outside a request the wording is the msgid: the same English as the parser's, apart from
     # the name isolation and the view's own wording of a missing list.
