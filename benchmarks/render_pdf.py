@@ -226,9 +226,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[54, 500, 2000])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--variant", default="default", choices=["default", "serial-gc"]
-    )
+    parser.add_argument("--variant", default="default", choices=["default", "serial-gc"])
     parser.add_argument(
         "--rounds",
         type=int,
