@@ -5,6 +5,7 @@ from flask_login import login_required, login_user, logout_user
 from ..extensions import db, limiter
 from ..forms.accounts import ActionForm, LoginForm
 from ..services import accounts, audit
+from ..services.urls import safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
 
@@ -25,7 +26,7 @@ def login():
             login_user(user, remember=form.remember.data)
             audit.record("user.login", user=user, ip_address=request.remote_addr or "")
             db.session.commit()
-            return redirect(_safe_next() or url_for("letters.index"))
+            return redirect(safe_redirect_target(request.args.get("next")) or url_for("letters.index"))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 422
 
 
@@ -36,10 +37,3 @@ def logout():
         logout_user()
         flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
-
-
-def _safe_next() -> str | None:
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None

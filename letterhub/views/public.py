@@ -1,7 +1,7 @@
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
+
+from ..services.urls import safe_redirect_target
 
 bp = Blueprint("public", __name__)
 
@@ -23,11 +23,7 @@ def switch_language(code: str):
 
             current_user.locale = code
             db.session.commit()
-    target = request.args.get("next", "")
-    parts = urlsplit(target)
-    if not target.startswith("/") or target.startswith("//") or parts.scheme or parts.netloc:
-        target = url_for("public.index")
-    return redirect(target)
+    return redirect(safe_redirect_target(request.args.get("next")) or url_for("public.index"))
 
 
 @bp.get("/verify/")
