@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request, session
@@ -52,6 +53,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 15})
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
+    configure_sessions(app)
     if not app.config["MAILBOX_DIR"]:
         app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mailbox")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
@@ -65,6 +67,16 @@ def load_config(app: Flask, test_config: dict | None) -> None:
             "LETTERHUB_SECRET_KEY is missing or still the default. Set it to a long random value "
             "(python -c 'import secrets; print(secrets.token_hex(32))')."
         )
+
+
+def configure_sessions(app: Flask) -> None:
+    """Cookie lifetimes and flags, derived from the settings people actually set."""
+    config = app.config
+    # A remembered sign-in is a permanent session cookie; the signature's age limit is the same.
+    config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(config["REMEMBER_ME_DAYS"]))
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = str(config["BASE_URL"]).lower().startswith("https://")
+    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
 
 
 def normalise_database_url(url: str) -> str:
@@ -88,7 +100,7 @@ def _configure_sqlite(dbapi_connection, connection_record) -> None:
 
 def register_extensions(app: Flask) -> None:
     from . import models  # noqa: F401  (registers the tables with the metadata)
-    from .services.accounts import load_user
+    from .services.login_sessions import user_for_token
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
@@ -97,7 +109,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(user_for_token)
     limiter.init_app(app)
 
 

@@ -14,7 +14,8 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from .extensions import db
-from .services import accounts, demo
+from .models import SessionEnd
+from .services import accounts, demo, login_sessions
 
 users_cli = AppGroup("users", help="Coordinator accounts.")
 mail_cli = AppGroup("mail", help="The outbox and the mail worker.")
@@ -32,18 +33,78 @@ mail_cli = AppGroup("mail", help="The outbox and the mail worker.")
 )
 def create_user(email: str, name: str, locale: str, password: str | None) -> None:
     """Add a coordinator account."""
+    try:
+        user = accounts.create_user(email, name, _new_password(password), locale)
+    except accounts.AccountError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created coordinator {user.email}")
+
+
+def _user_or_fail(email: str):
+    user = accounts.find_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"no account for {email}")
+    return user
+
+
+def _new_password(password: str | None) -> str:
     if password is None:
         if not sys.stdin.isatty():
             raise click.UsageError("give --password or LETTERHUB_NEW_PASSWORD when not on a terminal")
         password = getpass.getpass("Password: ")
         if password != getpass.getpass("Repeat: "):
             raise click.ClickException("the passwords differ")
+    return password
+
+
+@users_cli.command("password")
+@click.option("--email", prompt=True)
+@click.option(
+    "--password",
+    envvar="LETTERHUB_NEW_PASSWORD",
+    default=None,
+    help="Read from LETTERHUB_NEW_PASSWORD or asked for when omitted.",
+)
+def set_password(email: str, password: str | None) -> None:
+    """Set a coordinator's password; every session of the account ends."""
+    user = _user_or_fail(email)
     try:
-        user = accounts.create_user(email, name, password, locale)
+        ended = accounts.change_password(user, _new_password(password))
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"created coordinator {user.email}")
+    click.echo(f"password changed for {user.email}; {ended} session(s) ended")
+
+
+@users_cli.command("deactivate")
+@click.option("--email", prompt=True)
+def deactivate_user(email: str) -> None:
+    """Refuse the account's sign-ins from now on; every session of the account ends."""
+    user = _user_or_fail(email)
+    ended = accounts.deactivate(user)
+    db.session.commit()
+    click.echo(f"deactivated {user.email}; {ended} session(s) ended")
+
+
+@users_cli.command("activate")
+@click.option("--email", prompt=True)
+def activate_user(email: str) -> None:
+    """Allow a deactivated account to sign in again."""
+    user = _user_or_fail(email)
+    accounts.reactivate(user)
+    db.session.commit()
+    click.echo(f"activated {user.email}")
+
+
+@users_cli.command("sign-out")
+@click.option("--email", prompt=True)
+def sign_out_everywhere(email: str) -> None:
+    """End every session of an account (a lost laptop, a shared computer)."""
+    user = _user_or_fail(email)
+    ended = login_sessions.end_all(user, SessionEnd.ALL_DEVICES)
+    db.session.commit()
+    click.echo(f"{ended} session(s) of {user.email} ended")
 
 
 @click.command("worker")

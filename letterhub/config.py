@@ -8,7 +8,6 @@ that look like integers or booleans are converted. See the README for the full l
 from __future__ import annotations
 
 import os
-from datetime import timedelta
 
 # The key every fresh checkout shares. Outside debug and tests the app refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 (refused outside debug and tests)
@@ -63,8 +62,17 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
+    # Unset: Secure exactly when BASE_URL is https (see create_app).
+    SESSION_COOKIE_SECURE: bool | None = None
+    # A coordinator's sign-in is a server-side login session (letterhub.services.login_sessions).
+    # Without "keep me signed in" it lasts SIGN_IN_HOURS and its cookie ends with the browser;
+    # with it, REMEMBER_ME_DAYS, and the session cookie is kept that long.
+    SIGN_IN_HOURS = 12
+    REMEMBER_ME_DAYS = 30
+    # Flask-Login's own remember cookie is never set (login_sessions.sign_in); should one be
+    # set anyway, it is not sent to other sites and not readable by scripts.
     REMEMBER_COOKIE_HTTPONLY = True
-    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
     # Stored final PDFs are archival PDF/A-2b ("pdf/a-3b" also allowed); empty: plain PDF.

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 
 class LoginForm(FlaskForm):
@@ -21,3 +21,24 @@ class LoginForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A button that changes something: no fields, only the CSRF token."""
+
+
+class PasswordForm(FlaskForm):
+    current_password = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(message=_l("Enter the new password.")),
+            Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
+        ],
+    )
+    repeat_password = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Enter the new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )

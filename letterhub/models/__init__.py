@@ -5,6 +5,7 @@ from .final_document import FinalDocument, RenderStatus
 from .imported import ImportedSignatory
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
+from .login_session import LoginSession, SessionEnd
 from .organization import Organization
 from .outbox import OutboxMessage, OutboxStatus
 from .signature import Decision, Signature
@@ -22,10 +23,12 @@ __all__ = [
     "Letter",
     "LetterRevision",
     "LetterStatus",
+    "LoginSession",
     "Organization",
     "OutboxMessage",
     "OutboxStatus",
     "REVISION_FIELDS",
+    "SessionEnd",
     "Signature",
     "User",
 ]

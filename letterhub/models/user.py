@@ -23,6 +23,19 @@ class User(UserMixin, Model):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # Not a column: the token of the login session this object was signed in or loaded through
+    # (letterhub.services.login_sessions). Flask-Login keeps it in the session cookie.
+    __allow_unmapped__ = True
+    session_token: str | None = None
+
+    def get_id(self) -> str:
+        """Flask-Login's alternative token: the login session's token, never the account's id.
+
+        Without a login session it returns a value the user loader can never accept, so a
+        ``login_user`` that bypasses ``login_sessions.sign_in`` signs nobody in.
+        """
+        return self.session_token or f"no-session:{self.id}"
+
     @property
     def is_active(self) -> bool:  # Flask-Login refuses sign-in for inactive accounts
         return self.active

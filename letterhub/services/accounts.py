@@ -8,7 +8,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import User
+from ..models import LoginSession, SessionEnd, User
+from . import audit, login_sessions
 
 
 def _hasher() -> PasswordHasher:
@@ -38,8 +39,7 @@ def find_user_by_email(email: str) -> User | None:
 
 def create_user(email: str, name: str, password: str, locale: str = "en") -> User:
     email = email.strip().lower()
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    check_password_length(password)
     if find_user_by_email(email) is not None:
         raise AccountError(f"An account for {email} exists already.")
     user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), locale=locale)
@@ -64,8 +64,32 @@ def authenticate(email: str, password: str) -> User | None:
     return user
 
 
-def load_user(user_id: str) -> User | None:
-    try:
-        return db.session.get(User, int(user_id))
-    except (TypeError, ValueError):
-        return None
+def check_password_length(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+
+
+def change_password(user: User, new_password: str, *, keep: LoginSession | None = None) -> int:
+    """Set a new password and end every login session of the account except ``keep``.
+
+    Whoever knew the old password may hold a session: it must not outlive the change.
+    Returns the number of sessions ended.
+    """
+    check_password_length(new_password)
+    user.password_hash = hash_password(new_password)
+    ended = login_sessions.end_all(user, SessionEnd.PASSWORD_CHANGED, keep=keep)
+    audit.record("user.password_changed", user=user, sessions_ended=ended)
+    return ended
+
+
+def deactivate(user: User) -> int:
+    """Refuse the account's sign-ins from now on and end its sessions; returns how many ended."""
+    user.active = False
+    ended = login_sessions.end_all(user, SessionEnd.DEACTIVATED)
+    audit.record("user.deactivated", user=user, sessions_ended=ended)
+    return ended
+
+
+def reactivate(user: User) -> None:
+    user.active = True
+    audit.record("user.reactivated", user=user)

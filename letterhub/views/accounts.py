@@ -1,13 +1,26 @@
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_required, login_user, logout_user
+from flask_login import current_user, login_required
 
 from ..extensions import db, limiter
-from ..forms.accounts import ActionForm, LoginForm
-from ..services import accounts, audit
+from ..forms.accounts import ActionForm, LoginForm, PasswordForm
+from ..models import LoginSession, SessionEnd
+from ..services import accounts, audit, login_sessions
 from ..services.urls import safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
+
+
+@bp.before_app_request
+def note_session_activity():
+    """Load the signed-in user first thing (so an ended session is refused before any view runs)
+    and keep the session's "last seen" roughly current for the account page."""
+    if "_user_id" not in session:
+        return
+    if current_user.is_authenticated:
+        login_session = login_sessions.current_session()
+        if login_session is not None and login_sessions.note_activity(login_session):
+            db.session.commit()
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -23,7 +36,12 @@ def login():
             session.clear()  # a fresh session on sign-in (no fixation)
             if locale:
                 session["locale"] = locale
-            login_user(user, remember=form.remember.data)
+            login_sessions.sign_in(
+                user,
+                remember=bool(form.remember.data),
+                ip_address=request.remote_addr or "",
+                user_agent=request.user_agent.string or "",
+            )
             audit.record("user.login", user=user, ip_address=request.remote_addr or "")
             db.session.commit()
             return redirect(safe_redirect_target(request.args.get("next")) or url_for("letters.index"))
@@ -34,6 +52,80 @@ def login():
 @login_required
 def logout():
     if ActionForm().validate_on_submit():
-        logout_user()
+        user = current_user._get_current_object()
+        login_sessions.sign_out()
+        audit.record("user.logout", user=user, ip_address=request.remote_addr or "")
+        db.session.commit()
         flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.login"))
+
+
+def _account_page(password_form: PasswordForm, status: int = 200):
+    return render_template(
+        "accounts/account.html",
+        sessions=login_sessions.active_sessions(current_user),
+        this_session=login_sessions.current_session(),
+        form=ActionForm(),
+        password_form=password_form,
+    ), status
+
+
+@bp.get("/account")
+@login_required
+def account():
+    return _account_page(PasswordForm())
+
+
+@bp.post("/account/password")
+@login_required
+def change_password():
+    """A new password signs out every other device; this one stays signed in."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        if accounts.authenticate(user.email, form.current_password.data) is None:
+            form.current_password.errors.append(_("Wrong password."))
+        else:
+            accounts.change_password(user, form.new_password.data, keep=login_sessions.current_session())
+            db.session.commit()
+            flash(_("Your password is changed. Every other device is signed out."), "success")
+            return redirect(url_for("accounts.account"))
+    return _account_page(form, 422)
+
+
+@bp.post("/account/sessions/end-all")
+@login_required
+def end_all_sessions():
+    """Sign out of all devices, this one included."""
+    if not ActionForm().validate_on_submit():
+        flash(_("This form expired or was sent from elsewhere. Nothing was changed."), "warning")
+        return redirect(url_for("accounts.account"))
+    user = current_user._get_current_object()
+    ended = login_sessions.end_all(user, SessionEnd.ALL_DEVICES)
+    login_sessions.sign_out()
+    audit.record("user.sessions_ended", user=user, ip_address=request.remote_addr or "", sessions_ended=ended)
+    db.session.commit()
+    flash(_("You are signed out on all devices."), "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id: int):
+    """Sign out one other device of this account."""
+    login_session = db.session.get(LoginSession, session_id)
+    if login_session is None or login_session.user_id != current_user.id:
+        abort(404)
+    if not ActionForm().validate_on_submit():
+        flash(_("This form expired or was sent from elsewhere. Nothing was changed."), "warning")
+        return redirect(url_for("accounts.account"))
+    login_sessions.end(login_session, SessionEnd.ENDED_ELSEWHERE)
+    audit.record(
+        "user.sessions_ended", user=current_user, ip_address=request.remote_addr or "", sessions_ended=1
+    )
+    db.session.commit()
+    if login_session is login_sessions.current_session():
+        login_sessions.sign_out()
+        return redirect(url_for("accounts.login"))
+    flash(_("That device is signed out."), "info")
+    return redirect(url_for("accounts.account"))
