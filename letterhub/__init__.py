@@ -70,8 +70,12 @@ def load_config(app: Flask, test_config: dict | None) -> None:
 
 
 def configure_sessions(app: Flask) -> None:
-    """Cookie lifetimes and flags, derived from the settings people actually set."""
+    """Key rotation and cookie lifetimes, derived from the settings people actually set."""
     config = app.config
+    config["SECRET_KEY_FALLBACKS"] = config_module.key_list(config.get("SECRET_KEY_FALLBACKS"))
+    # itsdangerous takes a list of keys, oldest first, and signs with the last: CSRF tokens
+    # signed with a fallback key keep working while it is listed.
+    config["WTF_CSRF_SECRET_KEY"] = [*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]]
     # A remembered sign-in is a permanent session cookie; the signature's age limit is the same.
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(config["REMEMBER_ME_DAYS"]))
     if config.get("SESSION_COOKIE_SECURE") is None:

@@ -7,6 +7,7 @@ that look like integers or booleans are converted. See the README for the full l
 
 from __future__ import annotations
 
+import json
 import os
 
 # The key every fresh checkout shares. Outside debug and tests the app refuses to start with it.
@@ -15,6 +16,10 @@ DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 (refused outside debug a
 
 class Defaults:
     SECRET_KEY = DEFAULT_SECRET_KEY
+    # Previous keys, oldest first, still accepted (never used to sign) for sessions, CSRF
+    # tokens and invitation links while a key is being rotated. From the environment:
+    # comma-separated or a JSON list.
+    SECRET_KEY_FALLBACKS: list[str] = []
     # Empty: SQLite under instance/ (set in create_app, because it needs the instance path).
     DATABASE_URL = ""
     SQLALCHEMY_TRACK_MODIFICATIONS = False
@@ -109,3 +114,18 @@ def _convert(raw: str):
     if lowered.isdigit():
         return int(lowered)
     return raw
+
+
+def key_list(value) -> list[str]:
+    """SECRET_KEY_FALLBACKS as a list: given as a list, a JSON list or comma-separated text."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            value = json.loads(text)
+        else:
+            value = text.split(",")
+    if not isinstance(value, list | tuple):
+        raise ValueError("SECRET_KEY_FALLBACKS must be a list of keys")
+    return [str(key).strip() for key in value if str(key).strip()]

@@ -92,7 +92,7 @@ def send_invitation(invitation: Invitation, *, by: User | None = None, now: date
         raise InvitationNotSendable("the letter is closed")
     now = now or utcnow()
     config = current_app.config
-    issued = tokens.issue_invitation_token(invitation.id, config["SECRET_KEY"])
+    issued = tokens.issue_invitation_token(invitation.id, tokens.signing_keys(config))
     invitation.token_hash = issued.nonce_hash
     invitation.token_issued_at = now
     invitation.expires_at = now + timedelta(days=int(config["INVITATION_MAX_AGE_DAYS"]))

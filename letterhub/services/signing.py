@@ -55,7 +55,7 @@ def invitation_for_link(token: str, *, now: datetime | None = None) -> Invitatio
     """The invitation a link opens, or LinkError. Reads only."""
     config = current_app.config
     max_age = int(config["INVITATION_MAX_AGE_DAYS"]) * 86400
-    invitation_id, nonce_hash = tokens.read_invitation_token(token, config["SECRET_KEY"], max_age)
+    invitation_id, nonce_hash = tokens.read_invitation_token(token, tokens.signing_keys(config), max_age)
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
         raise tokens.LinkError("unknown")

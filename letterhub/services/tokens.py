@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -39,9 +40,18 @@ class IssuedLink:
     nonce_hash: str
 
 
-def _serializer(secret_key: str) -> URLSafeTimedSerializer:
+def signing_keys(config: Mapping) -> list[str]:
+    """The keys signed data may carry, oldest first: SECRET_KEY_FALLBACKS, then SECRET_KEY.
+
+    itsdangerous signs with the last and accepts any of them, so a key being rotated out
+    keeps its links working until it is removed from SECRET_KEY_FALLBACKS.
+    """
+    return [*(config.get("SECRET_KEY_FALLBACKS") or ()), config["SECRET_KEY"]]
+
+
+def _serializer(secret_keys: list[str]) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(
-        secret_key, salt=INVITATION_SALT, signer_kwargs={"digest_method": hashlib.sha256}
+        secret_keys, salt=INVITATION_SALT, signer_kwargs={"digest_method": hashlib.sha256}
     )
 
 
@@ -49,16 +59,17 @@ def hash_nonce(nonce: str) -> str:
     return hashlib.sha256(nonce.encode("utf-8")).hexdigest()
 
 
-def issue_invitation_token(invitation_id: int, secret_key: str) -> IssuedLink:
+def issue_invitation_token(invitation_id: int, secret_keys: list[str]) -> IssuedLink:
+    """A link signed with the newest of ``secret_keys`` (see ``signing_keys``)."""
     nonce = secrets.token_urlsafe(24)
-    token = _serializer(secret_key).dumps({"i": invitation_id, "n": nonce})
+    token = _serializer(secret_keys).dumps({"i": invitation_id, "n": nonce})
     return IssuedLink(token=token, nonce_hash=hash_nonce(nonce))
 
 
-def read_invitation_token(token: str, secret_key: str, max_age_seconds: int) -> tuple[int, str]:
-    """Return (invitation id, nonce hash) from a link, or raise LinkError('invalid'|'expired')."""
+def read_invitation_token(token: str, secret_keys: list[str], max_age_seconds: int) -> tuple[int, str]:
+    """Return (invitation id, nonce hash) from a link signed with any of ``secret_keys``, or raise LinkError('invalid'|'expired')."""
     try:
-        payload = _serializer(secret_key).loads(token, max_age=max_age_seconds)
+        payload = _serializer(secret_keys).loads(token, max_age=max_age_seconds)
     except SignatureExpired as error:
         raise LinkError("expired") from error
     except BadSignature as error:
