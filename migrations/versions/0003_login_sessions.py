@@ -1,5 +1,6 @@
-"""Server-side login sessions: the session cookie names a row that sign-out, a new password
-or a deactivated account ends everywhere at once.
+"""Server-side login sessions, which sign-out, a new password or deactivation end at once.
+
+The session cookie names a row of login_sessions; ending the row ends every copy of the cookie.
 
 Only the token's SHA-256 is stored. Sessions signed in before this migration carry the
 account's id instead of a token and are refused: everybody signs in once more.
