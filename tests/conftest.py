@@ -21,6 +21,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from letterhub import create_app
+from letterhub import database as letterhub_database
 from letterhub.extensions import db
 from letterhub.services import accounts, drafting, inviting
 
@@ -153,13 +154,18 @@ class IsolatedClient(FlaskClient):
     """A test client whose every request gets its own application context, as in production.
 
     Tests hold an application context open (to use ``db.session``); without this, requests
-    would share it, and with it ``g``, the Babel locale and the database session. After each
-    request the test's own session is expired, so the test reads what the request committed.
+    would share it, and with it ``g``, the Babel locale and the database session. Before each
+    request the test's own transaction is committed and after it the session is expired, so
+    the test reads what the request committed.
     """
 
     def open(self, *args, **kwargs):
         from flask.globals import _cv_app
 
+        if _cv_app.get(None) is not None:
+            # The test's own transaction ends first, as a person's ends when the page is shown:
+            # on SQLite it would otherwise keep an old snapshot or hold the write lock.
+            db.session.commit()
         hidden = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
@@ -209,7 +215,9 @@ def app_config():
 @pytest.fixture
 def app(database, tmp_path, app_config):
     app = make_app(database, tmp_path, **app_config)
-    with app.app_context():
+    with app.app_context(), letterhub_database.reading():
+        # The test's own code reads between requests (deferred transactions on SQLite), as a
+        # person does; the worker steps it calls take the write lock themselves.
         db.create_all()
         yield app
         reset_tables(database[0])
