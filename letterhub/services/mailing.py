@@ -13,13 +13,14 @@ sending it is taken over then. Failures are told apart in :func:`delivery_failur
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from email.utils import parseaddr
 from pathlib import Path
 
 from sqlalchemy import CursorResult, or_, select, update
@@ -61,12 +62,19 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="letterhub")
+    email["Message-ID"] = message_id(message, sender)
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
     email["Content-Language"] = message.language  # after set_content, which drops Content-* headers
     return email
+
+
+def message_id(message: OutboxMessage, sender: str) -> str:
+    """The same at every attempt to send one message, so that a copy delivered twice (its reply
+    lost in a dropped connection) is recognisable as the same email by the recipient's software."""
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "letterhub"
+    return f"<outbox-{message.id}.{message.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
 class SMTPTransport:
@@ -86,12 +94,22 @@ class SMTPTransport:
         self.starttls, self.timeout = starttls, timeout
 
     def send(self, email: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+        """Deliver ``email`` or raise what went wrong (see :func:`delivery_failure`).
+
+        After a failure the connection is simply closed: saying QUIT to a server that has just
+        timed out or hung up could only replace the real error with a misleading one.
+        """
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        try:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(email)
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                smtp.quit()  # delivered; the server's goodbye changes nothing
+        finally:
+            smtp.close()
 
 
 class MailboxTransport:
@@ -166,10 +184,11 @@ def delivery_failure(error: OSError | smtplib.SMTPException, *, timeout: float) 
         )
     if isinstance(error, smtplib.SMTPResponseException):
         return DeliveryFailure(False, f"server refused: {_reply(error.smtp_code, error.smtp_error)}")
+    if isinstance(error, TimeoutError) or isinstance(error.__context__, TimeoutError):
+        # smtplib reports a reply that timed out as a disconnection caused by the timeout
+        return DeliveryFailure(False, f"no reply within SMTP_TIMEOUT ({timeout:g} s)")
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return DeliveryFailure(False, f"connection dropped: {error}")
-    if isinstance(error, TimeoutError):
-        return DeliveryFailure(False, f"no reply within SMTP_TIMEOUT ({timeout:g} s)")
     return DeliveryFailure(False, f"{type(error).__name__}: {error}")
 
 
