@@ -7,10 +7,10 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request, session
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from . import config as config_module
+from . import database
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -49,8 +49,10 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(database_url)
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Several threads (dev server, mail worker, tests' live server) share one file.
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 15})
+        # Several processes and threads (web, worker, tests' live server) share one file: a
+        # writer waits this long for the write lock (see letterhub.database).
+        connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {})
+        connect_args.setdefault("timeout", int(app.config["SQLITE_BUSY_TIMEOUT_MS"]) / 1000)
     else:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("pool_pre_ping", True)
     configure_sessions(app)
@@ -89,17 +91,6 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
-
-
-@event.listens_for(Engine, "connect")
-def _configure_sqlite(dbapi_connection, connection_record) -> None:
-    """WAL lets readers work while a writer writes; foreign keys are off in SQLite by default."""
-    if type(dbapi_connection).__module__.startswith("sqlite3"):
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=15000")
-        cursor.close()
 
 
 def register_extensions(app: Flask) -> None:
@@ -198,6 +189,17 @@ def register_error_pages(app: Flask) -> None:
 
     for code in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(code, error_page)
+
+    @app.errorhandler(OperationalError)
+    def database_locked(error: OperationalError):
+        """SQLite stayed locked past its busy timeout: nothing was written; ask to retry."""
+        if not database.is_locked(error):
+            raise error
+        db.session.rollback()
+        database.stop_writing_in_this_request()  # the page below may read, but must not wait
+        app.logger.warning("database locked for %s %s: answered 503", request.method, request.endpoint)
+        page = render_template("errors/error.html", code=503, error=error)
+        return page, 503, {"Retry-After": str(database.LOCKED_RETRY_AFTER_SECONDS)}
 
 
 def register_cli(app: Flask) -> None:

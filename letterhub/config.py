@@ -23,6 +23,9 @@ class Defaults:
     # Empty: SQLite under instance/ (set in create_app, because it needs the instance path).
     DATABASE_URL = ""
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # SQLite only: how long a writer waits for another's write lock before the request gets a
+    # 503 with Retry-After (see letterhub.database).
+    SQLITE_BUSY_TIMEOUT_MS = 5000
 
     # Absolute address used in emails (links must work outside a request).
     BASE_URL = "http://127.0.0.1:5000"
@@ -39,6 +42,9 @@ class Defaults:
     SMTP_STARTTLS = False
     SMTP_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8
+    # A worker holds the message it is sending this long; a worker that died while sending
+    # leaves it to another after this. Keep it above the longest send (several SMTP_TIMEOUTs).
+    MAIL_CLAIM_SECONDS = 60
     MAILBOX_DIR = ""
 
     # Invitation links expire after this many days unless the letter's deadline is later.

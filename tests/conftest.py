@@ -9,11 +9,13 @@ Where PostgreSQL cannot be reached those runs are skipped with a message, except
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import socket
 import threading
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -21,6 +23,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from letterhub import create_app
+from letterhub import database as letterhub_database
 from letterhub.extensions import db
 from letterhub.services import accounts, drafting, inviting
 
@@ -153,13 +156,18 @@ class IsolatedClient(FlaskClient):
     """A test client whose every request gets its own application context, as in production.
 
     Tests hold an application context open (to use ``db.session``); without this, requests
-    would share it, and with it ``g``, the Babel locale and the database session. After each
-    request the test's own session is expired, so the test reads what the request committed.
+    would share it, and with it ``g``, the Babel locale and the database session. Before each
+    request the test's own transaction is committed and after it the session is expired, so
+    the test reads what the request committed.
     """
 
     def open(self, *args, **kwargs):
         from flask.globals import _cv_app
 
+        if _cv_app.get(None) is not None:
+            # The test's own transaction ends first, as a person's ends when the page is shown:
+            # on SQLite it would otherwise keep an old snapshot or hold the write lock.
+            db.session.commit()
         hidden = _cv_app.set(None)
         try:
             return super().open(*args, **kwargs)
@@ -209,7 +217,9 @@ def app_config():
 @pytest.fixture
 def app(database, tmp_path, app_config):
     app = make_app(database, tmp_path, **app_config)
-    with app.app_context():
+    with app.app_context(), letterhub_database.reading():
+        # The test's own code reads between requests (deferred transactions on SQLite), as a
+        # person does; the worker steps it calls take the write lock themselves.
         db.create_all()
         yield app
         reset_tables(database[0])
@@ -332,6 +342,110 @@ def smtp_server():
     from aiosmtpd.controller import Controller
 
     handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, handler
+    finally:
+        controller.stop()
+
+
+@dataclass(frozen=True)
+class SMTPFault:
+    """One way for the SMTP server to spoil one delivery attempt.
+
+    ``step`` is where: "EHLO" (the greeting; smtplib then tries HELO, refused the same way),
+    "MAIL" (MAIL FROM), "RCPT" (RCPT TO) or "DATA" (the reply to the message's data). There the
+    server waits ``delay`` seconds, then answers ``reply`` instead of accepting, or, with
+    ``drop``, closes the connection without answering (at DATA: after keeping the message if
+    ``keep``, as when only the reply is lost). A ``delay`` alone answers late but normally.
+    """
+
+    step: str
+    reply: str = ""
+    delay: float = 0
+    drop: bool = False
+    keep: bool = False
+
+
+class MisbehavingHandler(RecordingHandler):
+    """An aiosmtpd handler that misbehaves on purpose.
+
+    Each connection takes the next fault of ``faults`` when it greets (none left: it behaves).
+    ``refused`` maps an address to the reply its RCPT TO always gets (a mailbox that will never
+    work). ``stalled`` is set when a delay starts; ``connections`` counts greetings.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.faults: list[SMTPFault] = []
+        self.refused: dict[str, str] = {}
+        self.connections = 0
+        self.stalled = threading.Event()
+
+    def _fault(self, session, step: str) -> SMTPFault | None:
+        fault = getattr(session, "fault", None)
+        return fault if fault is not None and fault.step == step else None
+
+    async def _misbehave(self, server, fault: SMTPFault) -> str | None:
+        """The reply to give instead of the normal one, if any (None: carry on)."""
+        if fault.delay:
+            self.stalled.set()
+            await asyncio.sleep(fault.delay)
+        if fault.drop:
+            server.transport.close()
+            return "250 OK"  # never reaches the client: the connection is closed
+        return fault.reply or None
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        with self.lock:
+            self.connections += 1
+            session.fault = self.faults.pop(0) if self.faults else None
+        session.host_name = hostname
+        if fault := self._fault(session, "EHLO"):
+            return [await self._misbehave(server, fault) or responses[-1]]
+        return responses
+
+    async def handle_HELO(self, server, session, envelope, hostname):
+        if fault := self._fault(session, "EHLO"):
+            return fault.reply
+        session.host_name = hostname
+        return f"250 {server.hostname}"
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if (fault := self._fault(session, "MAIL")) and (reply := await self._misbehave(server, fault)):
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return self.refused[address]
+        if (fault := self._fault(session, "RCPT")) and (reply := await self._misbehave(server, fault)):
+            return reply
+        envelope.rcpt_tos.append(address)
+        envelope.rcpt_options.extend(rcpt_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        fault = self._fault(session, "DATA")
+        if fault and fault.keep:
+            await super().handle_DATA(server, session, envelope)
+        if fault and (reply := await self._misbehave(server, fault)):
+            return reply
+        if fault and fault.keep:
+            return "250 Message accepted for delivery"
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def misbehaving_smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that misbehaves as told: (port, handler)."""
+    from aiosmtpd.controller import Controller
+
+    handler = MisbehavingHandler()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -19,12 +19,13 @@ from datetime import timedelta
 
 from sqlalchemy import CursorResult, delete, or_, select, update
 
+from .. import database
 from ..extensions import db
 from ..models import FinalDocument, Letter, RenderStatus
 from ..models.types import utcnow
 from . import finalizing
 from .render_limits import RenderLimitExceeded, render_within_limits
-from .rendering import DEFAULT_PDF_VARIANT, ordered_signatories
+from .rendering import DEFAULT_PDF_VARIANT, LetterDocument, ordered_signatories
 
 log = logging.getLogger(__name__)
 
@@ -101,26 +102,26 @@ def verification_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{code}"
 
 
-def render_document(document: FinalDocument, config) -> None:
-    """Render one document and store it with its hash (no commit).
+def document_source(document: FinalDocument, config) -> LetterDocument:
+    """Everything the render of ``document`` needs, read from the database (pure input).
 
     The file is ``PDF_VARIANT`` (PDF/A-2b by default; empty: plain PDF), rendered in a child
     process held to ``PDF_RENDER_SECONDS`` and ``PDF_RENDER_MEMORY_MB``
     (:mod:`letterhub.services.render_limits`).
     """
     letter = document.letter
-    pdf = render_within_limits(
-        replace(
-            finalizing.letter_document(
-                letter,
-                languages=tuple(document.languages.split(",")),
-                verification_code=letter.verification_code,
-                verification_url=verification_url(config["BASE_URL"], letter.verification_code),
-            ),
-            pdf_variant=config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None,
+    return replace(
+        finalizing.letter_document(
+            letter,
+            languages=tuple(document.languages.split(",")),
+            verification_code=letter.verification_code,
+            verification_url=verification_url(config["BASE_URL"], letter.verification_code),
         ),
-        config,
+        pdf_variant=config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None,
     )
+
+
+def store_rendered(document: FinalDocument, pdf: bytes) -> None:
     document.pdf = pdf
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.size = len(pdf)
@@ -132,6 +133,11 @@ def render_document(document: FinalDocument, config) -> None:
 
 def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
     """Worker step: render what is queued (or stuck). A transaction boundary: commits."""
+    with database.writing():
+        return _render_queued_documents(config, limit)
+
+
+def _render_queued_documents(config, limit: int) -> dict[str, int]:
     counts = {"rendered": 0, "failed": 0}
     now = utcnow()
     waiting = db.session.scalars(
@@ -164,9 +170,11 @@ def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
         db.session.commit()
         if not claimed:
             continue
-        document = db.session.get_one(FinalDocument, document_id)
         try:
-            render_document(document, config)
+            source = document_source(db.session.get_one(FinalDocument, document_id), config)
+            db.session.commit()  # no transaction (on SQLite: no lock) is held while rendering
+            pdf = render_within_limits(source, config)
+            store_rendered(db.session.get_one(FinalDocument, document_id), pdf)
         except Exception as error:  # a failed render is shown to the coordinator, who can retry
             db.session.rollback()
             document = db.session.get_one(FinalDocument, document_id)

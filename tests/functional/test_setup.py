@@ -103,7 +103,15 @@ def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
         with db.engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 15000
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000  # the default
+        db.engine.dispose()
+
+
+def test_sqlite_busy_timeout_follows_its_setting(tmp_path):
+    app = make_app(("sqlite", f"sqlite:///{tmp_path / 'x.db'}", {}), tmp_path, SQLITE_BUSY_TIMEOUT_MS=750)
+    with app.app_context():
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 750
         db.engine.dispose()
 
 
