@@ -14,8 +14,10 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Letter, User
-from .services import finalizing, letter_import, publishing
-from .services.importing import LetterImportError, decode_letter_file
+from .services import finalizing, publishing
+from .services.imports import storage
+from .services.imports.decoding import decode_letter_file
+from .services.imports.notes import LetterImportError
 from .services.render_limits import RenderFailed, RenderLimitExceeded, render_within_limits
 
 letters_cli = AppGroup("letters", help="Import published letters; render any letter to PDF.")
@@ -50,7 +52,7 @@ def import_command(files: tuple[Path, ...], author_email: str | None) -> None:
         except LetterImportError as error:
             raise click.ClickException(f"{path}: {error.message}") from None
     try:
-        result = letter_import.import_letter(texts, author=author)
+        result = storage.import_letter(texts, author=author)
     except LetterImportError as error:
         db.session.rollback()
         names = ", ".join(str(path) for path in files)

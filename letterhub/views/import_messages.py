@@ -1,8 +1,8 @@
 """The import's warnings and errors in the reader's language.
 
-:mod:`letterhub.services.importing` words them in English (what the CLI prints) and gives each a
-stable ``code`` and the ``params`` of its wording (:class:`~letterhub.services.importing.ImportNote`,
-:class:`~letterhub.services.importing.LetterImportError`). This is the one place that words them
+:mod:`letterhub.services.imports.parsing` words them in English (what the CLI prints) and gives each a
+stable ``code`` and the ``params`` of its wording (:class:`~letterhub.services.imports.notes.ImportNote`,
+:class:`~letterhub.services.imports.notes.LetterImportError`). This is the one place that words them
 for the web pages. A code missing here, or a warning recorded before codes existed, is shown in
 English.
 """

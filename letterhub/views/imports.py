@@ -12,14 +12,10 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..forms.imports import DuplicateForm, ImportForm, PairForm
 from ..models import Letter
-from ..services import letter_import
-from ..services.importing import (
-    LetterImportError,
-    NoSignatoryList,
-    UnreadableLetterFile,
-    decode_letter_file,
-    parse_letter_text,
-)
+from ..services.imports import review, storage
+from ..services.imports.decoding import decode_letter_file
+from ..services.imports.notes import LetterImportError, NoSignatoryList, UnreadableLetterFile
+from ..services.imports.parsing import parse_letter_text
 from .import_messages import import_message, language_name
 
 bp = Blueprint("imports", __name__, url_prefix="/letters/import")
@@ -33,7 +29,7 @@ def require_login():
 
 def get_imported_letter(letter_id: int) -> Letter:
     letter = db.session.get(Letter, letter_id)
-    if letter is None or letter.source != letter_import.IMPORTED:
+    if letter is None or letter.source != storage.IMPORTED:
         abort(404)
     return letter
 
@@ -45,7 +41,7 @@ def new():
         texts = _texts(form)
         if texts is not None and not form.errors:
             try:
-                result = letter_import.import_letter(texts, author=current_user)
+                result = storage.import_letter(texts, author=current_user)
             except LetterImportError as error:
                 db.session.rollback()
                 form.form_errors.append(_import_error_message(error))
@@ -109,7 +105,7 @@ def pairs(letter_id: int):
 @bp.post("/<int:letter_id>/pairs")
 def pair(letter_id: int):
     letter = get_imported_letter(letter_id)
-    arabic = letter_import.imported_rows(letter, "ar")
+    arabic = review.imported_rows(letter, "ar")
     form = PairForm()
     form.ar_row.choices = _arabic_choices(arabic)
     if not form.validate_on_submit():
@@ -117,14 +113,14 @@ def pair(letter_id: int):
     try:
         en_row_id = int(form.en_row.data or 0)
         if form.ar_row.data:
-            letter_import.confirm_pair(letter, en_row_id, form.ar_row.data, by=current_user)
+            review.confirm_pair(letter, en_row_id, form.ar_row.data, by=current_user)
             message = _("Pairing saved: both names are now one organisation.")
         else:
-            partner = letter_import.partner_rows(letter).get(en_row_id)
+            partner = review.partner_rows(letter).get(en_row_id)
             if partner is not None:
-                letter_import.unpair(letter, en_row_id, partner.id, by=current_user)
+                review.unpair(letter, en_row_id, partner.id, by=current_user)
             message = _("Pairing removed: the names are separate organisations.")
-    except (ValueError, letter_import.PairingError):
+    except (ValueError, review.PairingError):
         db.session.rollback()
         abort(400)
     db.session.commit()
@@ -162,7 +158,7 @@ def resolve_duplicate(letter_id: int):
     first, second = form.first_row.data, form.second_row.data
     try:
         if form.choice.data == DuplicateForm.NOT_DUPLICATE:
-            pair = letter_import.dismiss_duplicate(letter, first, second, by=current_user)
+            pair = review.dismiss_duplicate(letter, first, second, by=current_user)
             message = _with_names(
                 _("«%(first)s» and «%(second)s» stay on the list as two organisations."),
                 first=pair.first.name,
@@ -170,13 +166,13 @@ def resolve_duplicate(letter_id: int):
             )
         else:
             keep, drop = (first, second) if form.choice.data == DuplicateForm.KEEP_FIRST else (second, first)
-            merged = letter_import.merge_duplicate(letter, keep, drop, by=current_user)
+            merged = review.merge_duplicate(letter, keep, drop, by=current_user)
             message = _with_names(
                 _("«%(kept)s» kept and «%(removed)s» removed; the list is numbered again without gaps."),
                 kept=merged.kept.name,
                 removed=merged.removed_name,
             )
-    except letter_import.DuplicateError as error:
+    except review.DuplicateError as error:
         db.session.rollback()
         return _render_pairs(letter, duplicate_error=str(DUPLICATE_ERRORS[error.reason]), status=422)
     db.session.commit()
@@ -190,7 +186,7 @@ def _with_names(message: str, **names: str) -> Markup:
 
 
 def _pair_reason(reason: str) -> str:
-    """Why the importer proposed a pair (``importing.ProposedPair.reason``), in the reader's language."""
+    """Why the importer proposed a pair (``pairing.ProposedPair.reason``), in the reader's language."""
     if reason == "directory":
         return _("known to the directory")
     if reason == "transliteration":
@@ -209,16 +205,16 @@ def _arabic_choices(arabic) -> list[SelectChoice]:
 def _render_pairs(
     letter: Letter, failed: PairForm | None = None, status: int = 200, duplicate_error: str = ""
 ):
-    english = letter_import.imported_rows(letter, "en")
-    arabic = letter_import.imported_rows(letter, "ar")
-    partners = letter_import.partner_rows(letter)
+    english = review.imported_rows(letter, "en")
+    arabic = review.imported_rows(letter, "ar")
+    partners = review.partner_rows(letter)
     choices = _arabic_choices(arabic)
     forms = {}
     for row in english:
         form = PairForm(formdata=None, en_row=row.id, ar_row=partners[row.id].id if row.id in partners else 0)
         form.ar_row.choices = choices
         forms[row.id] = form
-    details = letter_import.import_details(letter)
+    details = review.import_details(letter)
     warnings = [
         (
             language_name(note["language"]) if note["language"] else "",
@@ -229,7 +225,7 @@ def _render_pairs(
     proposed = {name_en: (name_ar, _pair_reason(reason)) for name_en, name_ar, reason in details["pairs"]}
     duplicates = [
         (pair, DuplicateForm(formdata=None, first_row=pair.first.id, second_row=pair.second.id))
-        for pair in letter_import.open_duplicates(letter)
+        for pair in review.open_duplicates(letter)
     ]
     return render_template(
         "imports/pairs.html",

@@ -18,8 +18,9 @@ from letterhub.models import (
     Organization,
     RenderStatus,
 )
-from letterhub.services import letter_import, publishing
-from letterhub.services.importing import LetterImportError
+from letterhub.services import publishing
+from letterhub.services.imports import review, storage
+from letterhub.services.imports.notes import LetterImportError
 
 from ..conftest import csrf_token, pdf_text
 
@@ -183,18 +184,18 @@ def test_author_option_names_the_importer(runner, coordinator, seed_file):
 
 
 def test_directory_pair_links_english_and_arabic_rows_to_one_organisation(app, coordinator, seed_text):
-    first = letter_import.import_letter([seed_text(0), seed_text(1)], author=coordinator)
+    first = storage.import_letter([seed_text(0), seed_text(1)], author=coordinator)
     english, arabic = rows(first.letter_id, "en"), rows(first.letter_id, "ar")
     # No shared acronyms, empty directory: only names written in both scripts are proposed.
     assert first.pairs and {p.reason for p in first.pairs} == {"transliteration"}
 
-    organization = letter_import.confirm_pair(
+    organization = review.confirm_pair(
         db.session.get(Letter, first.letter_id), english[0].id, arabic[0].id, by=coordinator
     )
     assert (organization.name_en, organization.name_ar) == (english[0].name, arabic[0].name)
     db.session.commit()
 
-    second = letter_import.import_letter([seed_text(1), seed_text(0)], author=coordinator)
+    second = storage.import_letter([seed_text(1), seed_text(0)], author=coordinator)
     # The confirmed pair is in the directory now, and so are the first import's proposals.
     second_pairs = [(p.name_en, p.name_ar, p.reason) for p in second.pairs]
     assert (english[0].name, arabic[0].name, "directory") in second_pairs
@@ -208,7 +209,7 @@ def test_acronym_pair_is_proposed_and_linked(app, coordinator):
         "Title\n\nWe write.\n\nSignatories:\n1. Syrian Network for Human Rights (SNHR)\n2. Other Group\n"
     )
     arabic = "عنوان\n\nنكتب إليكم.\n\nالموقعون:\n1. الشبكة السورية لحقوق الإنسان (SNHR)\n2. جمعية أخرى\n"
-    result = letter_import.import_letter([english, arabic], author=coordinator)
+    result = storage.import_letter([english, arabic], author=coordinator)
 
     assert [(p.reason) for p in result.pairs] == ["acronym SNHR"]
     en_rows, ar_rows = rows(result.letter_id, "en"), rows(result.letter_id, "ar")
@@ -217,30 +218,30 @@ def test_acronym_pair_is_proposed_and_linked(app, coordinator):
 
 
 def test_confirm_then_unpair_splits_the_organisation_again(app, coordinator, seed_text):
-    result = letter_import.import_letter([seed_text(0), seed_text(1)], author=coordinator)
+    result = storage.import_letter([seed_text(0), seed_text(1)], author=coordinator)
     letter = db.session.get(Letter, result.letter_id)
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
 
-    letter_import.confirm_pair(letter, english[3].id, arabic[5].id)
+    review.confirm_pair(letter, english[3].id, arabic[5].id)
     assert english[3].organization_id == arabic[5].organization_id
     # Correcting the pair: the English entry now goes with another Arabic entry.
-    letter_import.confirm_pair(letter, english[3].id, arabic[6].id)
+    review.confirm_pair(letter, english[3].id, arabic[6].id)
     assert english[3].organization_id == arabic[6].organization_id
     assert arabic[5].organization_id not in (None, english[3].organization_id)
-    assert letter_import.partner_rows(letter)[english[3].id].id == arabic[6].id
+    assert review.partner_rows(letter)[english[3].id].id == arabic[6].id
 
-    letter_import.unpair(letter, english[3].id, arabic[6].id)
+    review.unpair(letter, english[3].id, arabic[6].id)
     assert english[3].organization_id != arabic[6].organization_id
     assert english[3].organization.name_ar == ""
-    assert english[3].id not in letter_import.partner_rows(letter)
-    with pytest.raises(letter_import.PairingError):
-        letter_import.confirm_pair(letter, arabic[0].id, english[0].id)
+    assert english[3].id not in review.partner_rows(letter)
+    with pytest.raises(review.PairingError):
+        review.confirm_pair(letter, arabic[0].id, english[0].id)
 
 
 def test_service_refusal_adds_nothing_to_the_session(app, coordinator, seed_text):
     before = counts()
     with pytest.raises(LetterImportError):
-        letter_import.import_letter([seed_text(1), seed_text(3)], author=coordinator)
+        storage.import_letter([seed_text(1), seed_text(3)], author=coordinator)
     assert not db.session.new
     assert counts() == before
 
@@ -596,7 +597,7 @@ def test_letters_pdf_lists_the_kept_spelling_only_after_a_merge(runner, coordina
     output = imported_json(import_files(runner, seed_file(4)))
     letter = db.session.get(Letter, output["letter"])
     kept, removed = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
-    letter_import.merge_duplicate(letter, kept.id, removed.id, by=coordinator)
+    review.merge_duplicate(letter, kept.id, removed.id, by=coordinator)
     db.session.commit()
     names = [row.name for row in rows(letter.id, "en")]
     assert len(names) == 43
@@ -626,7 +627,7 @@ def test_not_a_duplicate_closes_the_pair_and_keeps_all_44_names(signed_in, seed_
 
     assert response.status_code == 302
     assert len(rows(letter.id, "en")) == 44 and count(Organization) == organizations
-    assert letter_import.open_duplicates(letter) == []
+    assert review.open_duplicates(letter) == []
     page = signed_in.get(f"/letters/import/{letter.id}/pairs").get_data(as_text=True)
     assert f'id="duplicate-{first.id}-{second.id}"' not in page
     assert "Every possible duplicate has been reviewed." in page
@@ -684,24 +685,24 @@ def test_a_removed_entry_cannot_be_merged_again(signed_in, seed_text):
 def test_merge_refuses_other_languages_removed_rows_and_letters_drafted_here(
     app, coordinator, seed_text, letter
 ):
-    result = letter_import.import_letter([seed_text(1), seed_text(0)], author=coordinator)
+    result = storage.import_letter([seed_text(1), seed_text(0)], author=coordinator)
     imported = db.session.get(Letter, result.letter_id)
     english, arabic = rows(imported.id, "en"), rows(imported.id, "ar")
 
-    with pytest.raises(letter_import.DuplicateError) as refused:
-        letter_import.merge_duplicate(imported, english[0].id, arabic[0].id)
+    with pytest.raises(review.DuplicateError) as refused:
+        review.merge_duplicate(imported, english[0].id, arabic[0].id)
     assert refused.value.reason == "languages"
-    with pytest.raises(letter_import.DuplicateError) as refused:
-        letter_import.merge_duplicate(letter, english[0].id, english[1].id)
+    with pytest.raises(review.DuplicateError) as refused:
+        review.merge_duplicate(letter, english[0].id, english[1].id)
     assert refused.value.reason == "not_imported"
-    with pytest.raises(letter_import.DuplicateError) as refused:
-        letter_import.dismiss_duplicate(imported, english[0].id, english[1].id)
+    with pytest.raises(review.DuplicateError) as refused:
+        review.dismiss_duplicate(imported, english[0].id, english[1].id)
     assert refused.value.reason == "not_open"  # not reported as a possible duplicate
 
-    merged = letter_import.merge_duplicate(imported, english[0].id, english[1].id, by=coordinator)
+    merged = review.merge_duplicate(imported, english[0].id, english[1].id, by=coordinator)
     assert merged.removed_name == english[1].name
-    with pytest.raises(letter_import.DuplicateError) as refused:
-        letter_import.merge_duplicate(imported, english[2].id, english[1].id)
+    with pytest.raises(review.DuplicateError) as refused:
+        review.merge_duplicate(imported, english[2].id, english[1].id)
     assert refused.value.reason == "removed"
     assert [r.position for r in rows(imported.id, "en")] == list(range(1, 54))
     assert [r.position for r in rows(imported.id, "ar")] == list(range(1, 55))
@@ -711,8 +712,8 @@ def test_merge_leaves_directory_entries_it_did_not_create_or_that_are_still_used
     existing = Organization(name_en="jasmin", name_ar="", email="")  # in the directory before any import
     db.session.add(existing)
     db.session.commit()
-    first = letter_import.import_letter([seed_text(4)], author=coordinator)
-    second = letter_import.import_letter([seed_text(4)], author=coordinator)
+    first = storage.import_letter([seed_text(4)], author=coordinator)
+    second = storage.import_letter([seed_text(4)], author=coordinator)
     db.session.commit()
     dream = row_named(first.letter_id, "Jasmine Dream Organization").organization_id
     assert row_named(second.letter_id, "Jasmine Dream Organization").organization_id == dream
@@ -723,7 +724,7 @@ def test_merge_leaves_directory_entries_it_did_not_create_or_that_are_still_used
     # away in the first letter too, it goes. "jasmin" predates both imports: it stays, unused.
     for letter_id in (second.letter_id, first.letter_id):
         letter = db.session.get(Letter, letter_id)
-        letter_import.merge_duplicate(
+        review.merge_duplicate(
             letter,
             row_named(letter_id, "jasmin").id,
             row_named(letter_id, "Jasmine Dream Organization").id,
@@ -757,7 +758,7 @@ def test_cli_report_keeps_the_english_warnings_and_the_audit_event_their_codes(
     assert output["languages"]["en"]["warnings"] == [
         warning.removeprefix("[en] ") for warning in SEED_4_WARNINGS[:2]
     ]
-    notes = letter_import.import_details(db.session.get(Letter, output["letter"]))["notes"]
+    notes = review.import_details(db.session.get(Letter, output["letter"]))["notes"]
     assert [(note["language"], note["code"], note["params"]) for note in notes] == [
         ("en", "navigation_ignored", {"count": 5}),
         ("en", "trailing_lines_ignored", {"count": 2}),

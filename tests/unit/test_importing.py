@@ -1,4 +1,4 @@
-"""Importing existing letters: the pure parsing layer (letterhub.services.importing)."""
+"""Importing existing letters: the pure layer (letterhub.services.imports: parsing, duplicates, pairing)."""
 
 from __future__ import annotations
 
@@ -9,20 +9,17 @@ import json
 
 import pytest
 
-from letterhub.services import importing, transliteration
-from letterhub.services.importing import (
+from letterhub.services.imports import decoding, duplicates, folding, notes, pairing, parsing, transliteration
+from letterhub.services.imports.decoding import decode_letter_file
+from letterhub.services.imports.duplicates import find_possible_duplicates
+from letterhub.services.imports.notes import LetterImportError, NoSignatoryList, UnreadableLetterFile
+from letterhub.services.imports.pairing import ProposedPair, propose_pairs
+from letterhub.services.imports.parsing import (
     ImportedSignatory,
-    LetterImportError,
-    NoSignatoryList,
-    ProposedPair,
-    UnreadableLetterFile,
-    decode_letter_file,
     detect_language,
-    find_possible_duplicates,
     import_report,
     numbering_gaps,
     parse_letter_text,
-    propose_pairs,
 )
 
 
@@ -410,7 +407,11 @@ def test_import_report_summarises_each_language(parsed_seed):
     }
 
 
-@pytest.mark.parametrize("module", [importing, transliteration], ids=lambda module: module.__name__)
+@pytest.mark.parametrize(
+    "module",
+    [decoding, duplicates, folding, notes, pairing, parsing, transliteration],
+    ids=lambda module: module.__name__,
+)
 def test_parsing_modules_depend_on_neither_flask_nor_the_database(module):
     tree = ast.parse(inspect.getsource(module))
     imported = {
@@ -620,7 +621,7 @@ BAD_TEXT_SETS = [
 
 
 def produced_notes_and_errors(seed_text) -> list[tuple[str, dict, str]]:
-    from letterhub.services.letter_import import parse_texts
+    from letterhub.services.imports.storage import parse_texts
 
     found = []
     for text in [seed_text(number) for number in range(5)] + WARNING_TEXTS:
@@ -645,7 +646,7 @@ def test_every_warning_and_error_code_has_a_translatable_wording(seed_text):
     produced = produced_notes_and_errors(seed_text)
     codes = {code for code, _params, _english in produced}
     assert codes - set(IMPORT_MESSAGES) == set(), "word these codes in letterhub/views/import_messages.py"
-    # "only_language" is added by letter_import.import_letter (tests/functional/test_letter_import.py).
+    # "only_language" is added by storage.import_letter (tests/functional/test_letter_import.py).
     assert set(IMPORT_MESSAGES) - codes == {"only_language"}, "give these codes a test input above"
     for code, params, _english in produced:
         assert import_message(code, params, "(English)") != "(English)", (code, params)
@@ -662,3 +663,26 @@ def test_warnings_are_their_english_text_with_a_code_and_params():
     assert (note.code, note.params) == ("trailing_lines_ignored", {"count": 1})
     assert json.loads(json.dumps([note])) == [note]
     assert copy.deepcopy(note).params == {"count": 1}
+
+
+# --------------------------------------------------------------------------- folding
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("مؤسسة أمل", "موسسه امل"),  # hamza on waw and on alef, taa marbuta
+        ("هيئة إغاثة", "هييه اغاثه"),  # hamza on yaa
+        ("مستشفى الآمال", "مستشفي الامال"),  # alef maqsura, madda
+        ("مُنَظَّمَة العَدالـــة", "منظمة العدالة"),  # diacritics and tatweel
+        ("The Day-After", "day after"),  # case, punctuation; "the" in name_key
+    ],
+)
+def test_one_folding_makes_spelling_variants_equal(one, other):
+    assert folding.name_key(one) == folding.name_key(other)
+
+
+def test_folding_keeps_different_names_apart():
+    assert folding.fold("مجلس محافظة درعا") != folding.fold("مجلس محافظة القنيطرة")
+    assert folding.fold("على") == folding.fold("علي")  # for comparison only; transliteration keeps them apart
+    assert folding.unify_alefs("على") != folding.unify_alefs("علي")

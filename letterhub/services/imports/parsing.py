@@ -1,7 +1,9 @@
 """Reading an existing letter (one language, plain text or Markdown) into its parts.
 
 This is the pure half of ``flask letters import`` and of the import page: text in, a
-:class:`ParsedLetter` out, no Flask and no database. The caller decides what to store.
+:class:`ParsedLetter` out, no Flask and no database. The caller decides what to store
+(:mod:`.storage`). Names are compared folded (:mod:`.folding`); possible duplicates within a
+list come from :mod:`.duplicates`.
 
 What must be exact is the signatory list: each entry keeps the number it was published
 with (``None`` for a bullet) and its name as published, cleaned by
@@ -30,79 +32,24 @@ one of :data:`ABBREVIATIONS` (``Inc.``, ``Ltd.`` ...).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from rapidfuzz import fuzz
-
-from letterhub.services.names import clean_name
-from letterhub.services.transliteration import match_by_transliteration
+from ..names import clean_name
+from .duplicates import find_possible_duplicates
+from .folding import fold
+from .notes import ImportNote, LetterImportError, NoSignatoryList
 
 __all__ = [
-    "ImportNote",
     "ImportedSignatory",
-    "LetterImportError",
-    "NoSignatoryList",
     "ParsedLetter",
-    "ProposedPair",
-    "UnreadableLetterFile",
-    "decode_letter_file",
     "detect_language",
-    "find_possible_duplicates",
     "import_report",
     "numbering_gaps",
     "parse_letter_text",
-    "propose_pairs",
 ]
-
-
-# --------------------------------------------------------------------------- warnings and errors
-
-
-class ImportNote(str):
-    """A warning about an import: its English text, plus a stable ``code`` and the ``params``
-    of its wording (JSON values), so that an interface can say it in the reader's language.
-
-    It is the English text (a ``str``), so the CLI's JSON and ``"heading" in warning`` keep working.
-    """
-
-    code: str
-    params: dict
-
-    def __new__(cls, text: str, code: str, **params: object) -> ImportNote:
-        note = super().__new__(cls, text)
-        note.code, note.params = code, params
-        return note
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy and pickle; params come back with __dict__
-        return str(self), self.code
-
-
-class LetterImportError(Exception):
-    """A letter could not be imported. ``message`` is meant for the user, in English (the CLI
-    prints it); ``code`` and ``params`` say the same for an interface that words it in another
-    language, as for :class:`ImportNote`."""
-
-    code = "import_failed"
-
-    def __init__(self, message: str, code: str | None = None, **params: object):
-        super().__init__(message)
-        self.message = message
-        self.code = code or type(self).code
-        self.params = params
-
-
-class NoSignatoryList(LetterImportError):
-    """The text has no signatory list (no heading followed by a list, no final numbered list)."""
-
-    code = "no_signatory_list"
-
-
-class UnreadableLetterFile(LetterImportError):
-    """The file's bytes are not text in an encoding we accept (UTF-8, or UTF-16 with a BOM)."""
 
 
 # --------------------------------------------------------------------------- results
@@ -125,64 +72,6 @@ class ParsedLetter:
     numbering_gaps: tuple[int, ...]
     possible_duplicates: tuple[tuple[str, str], ...]
     warnings: tuple[ImportNote, ...]
-
-
-@dataclass(frozen=True)
-class ProposedPair:
-    name_en: str
-    name_ar: str
-    reason: str
-
-
-# --------------------------------------------------------------------------- decoding
-
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-def decode_letter_file(data: bytes) -> str:
-    """Return the text of an uploaded letter file.
-
-    Accepted: UTF-8 with or without a BOM, UTF-16 with a BOM (what Windows "Unicode" saves).
-    Anything else raises :class:`UnreadableLetterFile` telling the user what is expected;
-    we never guess a legacy code page (cp1256 Arabic guessed wrong is silently garbled names).
-    """
-    if not data:
-        raise UnreadableLetterFile("The file is empty.", "empty_file")
-    if data.startswith(_UTF16_BOMS):
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as exc:
-            raise UnreadableLetterFile(
-                "The file starts like UTF-16 text but is damaged "
-                f"(at byte {exc.start}). Save it again as UTF-8 and retry.",
-                "damaged_utf16",
-                position=exc.start,
-            ) from None
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            hint, code = "", "not_utf8"
-            if data.count(b"\x00") > len(data) // 4:
-                hint, code = " It looks like UTF-16 without a byte-order mark.", "not_utf8_looks_utf16"
-            byte = f"0x{data[exc.start]:02X}"
-            raise UnreadableLetterFile(
-                "The file is not UTF-8 text "
-                f"(byte {byte} at position {exc.start} is not valid UTF-8)."
-                f"{hint} Expected encoding: UTF-8 (or UTF-16 with a byte-order mark). Files saved "
-                "as Windows Arabic (cp1256) or another legacy code page must be saved again as "
-                "UTF-8.",
-                code,
-                byte=byte,
-                position=exc.start,
-            ) from None
-    if "\x00" in text:
-        raise UnreadableLetterFile(
-            "The file contains NUL characters: it is not a plain-text letter, or not in "
-            "UTF-8 / UTF-16 with a byte-order mark.",
-            "nul_characters",
-        )
-    return text
 
 
 # --------------------------------------------------------------------------- language
@@ -262,17 +151,6 @@ _HEADING_PATTERNS = re.compile(
     r"|موقع|تواقيع|توقيع|الموقعين",
 )
 
-_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
-
-
-def _fold(text: str) -> str:
-    """Case-, space- and spelling-variant-insensitive form used for comparisons only."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _ARABIC_DIACRITICS.sub("", text)
-    text = text.translate(str.maketrans("أإآٱىة", "اااايه"))
-    text = re.sub(r"[^\w\s]", " ", text)
-    return " ".join(text.split())
-
 
 def _strip_emphasis(text: str) -> str:
     text = text.strip()
@@ -297,7 +175,7 @@ def _heading_text(line: str) -> str | None:
         return None
     if text.endswith((".", "!", "?", "؟", ",", "،")):
         return None
-    return text + colon if _HEADING_PATTERNS.search(_fold(text)) else None
+    return text + colon if _HEADING_PATTERNS.search(fold(text)) else None
 
 
 def _strip_list_punctuation(name: str) -> str:
@@ -429,203 +307,6 @@ def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
             ImportNote("The published numbers are not in ascending order.", "numbers_not_ascending")
         )
     return warnings
-
-
-# --------------------------------------------------------------------------- duplicates
-
-# Words that say what kind of body an organisation is, or where it works. Two names that
-# share only such words are not thereby the same organisation.
-_GENERIC_WORDS = frozenset(
-    [
-        "the",
-        "of",
-        "for",
-        "and",
-        "in",
-        "on",
-        "a",
-        "an",
-        "to",
-        "syria",
-        "syrian",
-        "syrians",
-        "organization",
-        "organisation",
-        "organizations",
-        "organisations",
-        "org",
-        "association",
-        "center",
-        "centre",
-        "foundation",
-        "network",
-        "group",
-        "society",
-        "institute",
-        "union",
-        "committee",
-        "council",
-        "team",
-        "human",
-        "rights",
-        "development",
-        "relief",
-        "humanitarian",
-        "civil",
-        "في",
-        "من",
-        "و",
-        "ال",
-        "على",
-        "منظمه",
-        "جمعيه",
-        "مركز",
-        "مؤسسه",
-        "رابطه",
-        "هيئه",
-        "شبكه",
-        "مجموعه",
-        "اتحاد",
-        "تجمع",
-        "مجلس",
-        "فريق",
-        "سوريا",
-        "السوري",
-        "السوريه",
-        "السوريين",
-        "لحقوق",
-        "الانسان",
-        "للتنميه",
-    ]
-)
-_LATIN_ACRONYM = re.compile(r"\b[A-Z][A-Z0-9&]{1,9}\b")
-_PARENTHESISED = re.compile(r"\(\s*([^()]*?)\s*\)")
-TOKEN_MATCH = 85  # rapidfuzz ratio for a word of a shorter name to be found in a longer one
-MISSPELT_WORD_MATCH = 80  # per word, for two names with the same number of words ...
-MISSPELT_NAME_MATCH = 88  # ... and for the two names as a whole
-COMMON_IN_LIST = 3  # a word found in this many names of one list is not distinctive
-
-
-def _acronyms(name: str) -> set[str]:
-    """Latin acronyms written in parentheses, or standing alone in capitals (``SCM – ...``)."""
-    found = set()
-    for inner in _PARENTHESISED.findall(name):
-        found.update(_LATIN_ACRONYM.findall(inner))
-    found.update(a for a in _LATIN_ACRONYM.findall(_PARENTHESISED.sub(" ", name)) if len(a) >= 3)
-    return found
-
-
-def _without_acronyms(name: str) -> str:
-    """``name`` without parenthesised parts that hold only an acronym (``(SNHR)``)."""
-
-    def drop(m: re.Match[str]) -> str:
-        inner = m[1]
-        return " " if inner and _LATIN_ACRONYM.fullmatch(inner) else m[0]
-
-    return _PARENTHESISED.sub(drop, name)
-
-
-def _tokens(name: str) -> list[str]:
-    return [t for t in _fold(_without_acronyms(name)).split() if t not in {"the", "of", "for", "and", "و"}]
-
-
-def _same_word(a: str, b: str, threshold: float = TOKEN_MATCH) -> bool:
-    if a == b:
-        return True
-    if min(len(a), len(b)) < 4:
-        return False
-    return fuzz.ratio(a, b) >= threshold
-
-
-def _contained(short: Sequence[str], long: Sequence[str], threshold: float = TOKEN_MATCH) -> bool:
-    remaining = list(long)
-    for word in short:
-        match = next((w for w in remaining if _same_word(word, w, threshold)), None)
-        if match is None:
-            return False
-        remaining.remove(match)
-    return True
-
-
-class _DuplicateFinder:
-    """The duplicate rules of :func:`find_possible_duplicates`, for one list of names."""
-
-    def __init__(self, names: Sequence[str]):
-        self._token_sets = {" ".join(_tokens(n)): set(_tokens(n)) for n in names}
-        self._common: dict[str, bool] = {}
-
-    def is_common(self, word: str) -> bool:
-        """A generic word, or one (nearly) found in :data:`COMMON_IN_LIST` names of this list."""
-        if word in _GENERIC_WORDS:
-            return True
-        if word not in self._common:
-            holders = sum(any(_same_word(word, t) for t in tokens) for tokens in self._token_sets.values())
-            self._common[word] = holders >= COMMON_IN_LIST
-        return self._common[word]
-
-    def reason(self, a: str, b: str) -> str | None:
-        if _fold(a) == _fold(b):
-            return "same name"
-        ta, tb = _tokens(a), _tokens(b)
-        if ta and ta == tb:
-            return "same name apart from an acronym"
-        acronyms_a, acronyms_b = _acronyms(a), _acronyms(b)
-        if acronyms_a & acronyms_b:
-            return "same acronym"
-        if "".join(tb).upper() in acronyms_a or "".join(ta).upper() in acronyms_b:
-            return "one is the other's acronym"
-        if (
-            ta
-            and len(ta) == len(tb)
-            and _contained(ta, tb, MISSPELT_WORD_MATCH)
-            and fuzz.ratio(" ".join(ta), " ".join(tb)) >= MISSPELT_NAME_MATCH
-        ):
-            return "same words, misspelt"
-        short, long = (ta, tb) if len(ta) < len(tb) else (tb, ta)
-        if (
-            short
-            and len(short) < len(long)
-            and _contained(short, long)
-            and any(not self.is_common(w) for w in short)
-        ):
-            return "every word of one is in the other"
-        return None
-
-
-def find_possible_duplicates(names: Sequence[str]) -> tuple[tuple[str, str], ...]:
-    """Pairs of names (in list order) that are probably the same organisation.
-
-    Names are compared folded: case, spacing, punctuation, Arabic letter variants
-    (أ/إ/آ→ا, ة→ه, ى→ي, diacritics and tatweel dropped), and the words "the", "of", "for",
-    "and", "و" are ignored. A pair is reported when
-
-    1. the names are equal, or equal once a parenthesised Latin acronym is dropped
-       (``Syrian Network for Human Rights`` / ``Syrian Network for Human Rights (SNHR)``);
-    2. both carry the same Latin acronym, or one name *is* the other's acronym;
-    3. they have the same number of words, each word matching one of the other's with a
-       rapidfuzz ratio of at least :data:`MISSPELT_WORD_MATCH`, and the whole names at least
-       :data:`MISSPELT_NAME_MATCH` (``The Day Aftee`` / ``The Day After``);
-    4. every word of the shorter name is found in the longer one (ratio at least
-       :data:`TOKEN_MATCH`: ``jasmin`` / ``Jasmine Dream Organization``), and one of those
-       words is distinctive: not generic ("organisation", "Syrian", "منظمة" ...) and not
-       found in :data:`COMMON_IN_LIST` or more names of the list (a town is not an identity:
-       ``Daraia`` is not a duplicate of ``Daraa Lawyers Bar Association`` in a list that also
-       holds two other "Daraa ..." names).
-
-    Whole-name similarity alone is deliberately not a rule: lists hold families of names
-    that differ in one word and are different organisations (``مجلس محافظة درعا`` /
-    ``مجلس محافظة القنيطرة``; ``Syria Women Organisation`` / ``Syrian Women association for
-    development``; ``Syrian Women Association(Salam)`` keeps "Salam", which is not an acronym).
-    Rule 4 does flag "X" / "X in region Y" (``مركز توثيق الانتهاكات`` / ``... في المنطقة
-    الشرقية``): a possible duplicate for the coordinator to look at, not a verdict.
-    """
-    finder = _DuplicateFinder(names)
-    pairs = []
-    for i, a in enumerate(names):
-        for b in names[i + 1 :]:
-            if finder.reason(a, b) is not None:
-                pairs.append((a, b))
-    return tuple(pairs)
 
 
 # --------------------------------------------------------------------------- title, addressees, body
@@ -820,81 +501,3 @@ def import_report(parsed: dict[str, ParsedLetter]) -> dict:
         }
         for language, letter in parsed.items()
     }
-
-
-# --------------------------------------------------------------------------- pairing across languages
-
-
-def _directory_key(name: str) -> str:
-    return " ".join(_tokens(name))
-
-
-def propose_pairs(
-    en_names: Iterable[str],
-    ar_names: Iterable[str],
-    directory: Iterable[tuple[str, str]] = (),
-) -> list[ProposedPair]:
-    """Propose English/Arabic pairs of the same organisation that can be justified.
-
-    Reasons, in order of trust; each name is used in at most one proposal:
-
-    * ``"directory"``: the directory (pairs already confirmed) holds both names; names are
-      compared folded (case, spacing, punctuation, Arabic letter variants, a parenthesised
-      acronym).
-    * ``"acronym XYZ"``: the same Latin acronym appears in both names (``(SNHR)`` in the
-      English name and ``SNHR`` or ``(SNHR)`` in the Arabic one), and in no other name of
-      either list, so the match is unambiguous.
-    * ``"transliteration"``: among the names still unpaired, the English name writes a
-      distinctive word of the Arabic one in Latin letters (``Dawlaty`` / ``دولتي``), and each
-      is the other's unique best match; see :mod:`letterhub.services.transliteration`.
-
-    Nothing else is guessed: translated names (``Syrian Network for Human Rights`` /
-    ``الشبكة السورية لحقوق الإنسان``) are left for the coordinator, or for the directory once
-    confirmed.
-    """
-    en = list(dict.fromkeys(en_names))
-    ar = list(dict.fromkeys(ar_names))
-    used_en: set[str] = set()
-    used_ar: set[str] = set()
-    proposals: list[ProposedPair] = []
-
-    def propose(name_en: str, name_ar: str, reason: str) -> None:
-        if name_en in used_en or name_ar in used_ar:
-            return
-        used_en.add(name_en)
-        used_ar.add(name_ar)
-        proposals.append(ProposedPair(name_en, name_ar, reason))
-
-    known: dict[str, set[str]] = {}
-    for d_en, d_ar in directory:
-        known.setdefault(_directory_key(d_en), set()).add(_directory_key(d_ar))
-    if known:
-        ar_by_key: dict[str, list[str]] = {}
-        for name in ar:
-            ar_by_key.setdefault(_directory_key(name), []).append(name)
-        for name_en in en:
-            for key_ar in sorted(known.get(_directory_key(name_en), ())):
-                for name_ar in ar_by_key.get(key_ar, []):
-                    propose(name_en, name_ar, "directory")
-
-    def unique_acronyms(names: list[str]) -> dict[str, str]:
-        owners: dict[str, list[str]] = {}
-        for name in names:
-            for acronym in _acronyms(name):
-                owners.setdefault(acronym, []).append(name)
-        return {acronym: names_[0] for acronym, names_ in owners.items() if len(names_) == 1}
-
-    en_acronyms = unique_acronyms(en)
-    ar_acronyms = unique_acronyms(ar)
-    for name_en in en:
-        for acronym in sorted(a for a, owner in en_acronyms.items() if owner == name_en):
-            if acronym in ar_acronyms:
-                propose(name_en, ar_acronyms[acronym], f"acronym {acronym}")
-
-    unpaired_en = [name for name in en if name not in used_en]
-    unpaired_ar = [name for name in ar if name not in used_ar]
-    for name_en, name_ar in match_by_transliteration(unpaired_en, unpaired_ar):
-        propose(name_en, name_ar, "transliteration")
-    order = {name: i for i, name in enumerate(en)}
-    proposals.sort(key=lambda p: order[p.name_en])
-    return proposals

@@ -55,6 +55,8 @@ from functools import cache, lru_cache
 import icu
 from rapidfuzz import fuzz
 
+from .folding import unify_alefs
+
 __all__ = ["match_by_transliteration"]
 
 MIN_SKELETON = 3  # consonants a skeleton needs to identify a word on its own
@@ -307,8 +309,6 @@ BODY_KINDS = {
 }
 _ARABIC_KINDS = frozenset(" ".join(BODY_KINDS.values()).split())
 
-_ALEFS = str.maketrans("أإآٱ", "اااا")
-_ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
 _ARABIC_WORD = re.compile("[\u0621-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
 _ARTICLE_AR = re.compile("^(?:وال|فال|بال|كال|لل|ال)(?=..)")
 _CLITIC_AR = re.compile("^[وبلفك](?=...)")
@@ -429,13 +429,8 @@ def _english_words(name: str) -> list[_Word]:
     return words
 
 
-def _fold_ar(text: str) -> str:
-    """Without diacritics and tatweel, أ/إ/آ/ٱ written ا. (ى stays: على is not the name علي.)"""
-    return _ARABIC_DIACRITICS.sub("", unicodedata.normalize("NFKC", text)).translate(_ALEFS)
-
-
 def _arabic_words(name: str) -> list[_Word]:
-    return [readings for w in _ARABIC_WORD.findall(_fold_ar(name)) if (readings := _arabic_readings(w))]
+    return [readings for w in _ARABIC_WORD.findall(unify_alefs(name)) if (readings := _arabic_readings(w))]
 
 
 def _english_kinds(name: str) -> frozenset[str]:
@@ -446,7 +441,7 @@ def _english_kinds(name: str) -> frozenset[str]:
 
 
 def _arabic_kinds(name: str) -> frozenset[str]:
-    words = _ARABIC_WORD.findall(_fold_ar(name))
+    words = _ARABIC_WORD.findall(unify_alefs(name))
     return frozenset(s for w in words if (s := _ARTICLE_AR.sub("", w).replace("ة", "ه")) in _ARABIC_KINDS)
 
 

@@ -1,0 +1,274 @@
+"""Storing a published letter: the database side of :mod:`.parsing`.
+
+:mod:`.parsing` turns text into a :class:`~.parsing.ParsedLetter`; this module stores it. What an import creates, in the caller's transaction (services never commit):
+
+- one :class:`Letter` with ``source="imported"``. It was signed and published elsewhere, so it
+  is created **closed**: ``status=CLOSED``, ``closed_at`` now and
+  ``finalized_revision_number=1``. Its text cannot be edited and no invitations can be sent,
+  but it can be rendered (``flask letters pdf``) and re-issued with letterhub's numbering.
+- revision 1, holding the parsed title, addressees, body and signatory heading of each
+  imported language. A language that was not imported stays empty (the drafting rule "both
+  languages are required" is for letters written here); such a letter renders only the
+  languages it has (:func:`imported_languages`).
+- one :class:`ImportedSignatory` row per published list entry, in published order
+  (``position`` 1..N, ``published_number`` as printed, ``None`` for a bullet).
+- directory entries (:class:`Organization`): every name is found in, or added to, the
+  directory and its row linked to it. Where :func:`.pairing.propose_pairs` pairs an English
+  and an Arabic name (a known directory pair, a shared acronym, or one name written in the other's
+  script, see :mod:`.transliteration`) both rows are linked to
+  **one** organisation. The coordinator reviews and corrects with :mod:`.review`.
+
+The import report (counts, numbering gaps, possible duplicates, warnings), the proposed pairs
+and the directory entries the import created are kept in the ``letter.imported`` audit event,
+so the review page can show them later. The warnings are kept twice: as English text
+(``warnings``, what the CLI prints) and as ``notes`` (language, code, params, text) that the
+review page words in the reader's language.
+
+Possible duplicates (two names of one list that may be one organisation) are resolved by the
+coordinator: :func:`merge_duplicate` keeps one entry and removes the other, :func:`dismiss_duplicate`
+keeps both. Both leave an audit event, and those events are the record the review page reads
+back (:func:`open_duplicates`): a merge shows in the list itself (an entry is gone), a dismissal
+only in its ``import.duplicate_dismissed`` event. No table of its own is needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+
+from ...extensions import db
+from ...models import LANGUAGES, ImportedSignatory, Letter, LetterRevision, LetterStatus, Organization, User
+from ...models.types import utcnow
+from .. import audit, drafting, inviting, publishing
+from .notes import ImportNote, LetterImportError
+from .pairing import ProposedPair, propose_pairs
+from .parsing import ParsedLetter, import_report, parse_letter_text
+
+IMPORTED = "imported"
+NAME_MAX_LENGTH = 300  # ImportedSignatory.name and Organization.name_* columns
+
+_USE_DIRECTORY = object()
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    letter_id: int
+    signatory_ids: dict[str, list[int]]  # language -> ImportedSignatory ids in published order
+    report: dict  # parsing.import_report(): per language
+    pairs: list[ProposedPair]
+    warnings: list[str] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        """What ``flask letters import`` prints."""
+        return {
+            "letter": self.letter_id,
+            "languages": self.report,
+            "pairs": [[pair.name_en, pair.name_ar, pair.reason] for pair in self.pairs],
+            "warnings": list(self.warnings),
+        }
+
+
+# --------------------------------------------------------------------------- importing
+
+
+def parse_texts(texts: Sequence[str]) -> dict[str, ParsedLetter]:
+    """Parse each text (one per language). Raises LetterImportError, naming the text that failed."""
+    texts = [text for text in texts if text and text.strip()]
+    if not texts:
+        raise LetterImportError("There is no text to import.", "nothing_to_import")
+    if len(texts) > len(LANGUAGES):
+        raise LetterImportError(
+            "Import at most one text per language (English and Arabic).", "too_many_texts"
+        )
+    parsed: dict[str, ParsedLetter] = {}
+    for number, text in enumerate(texts, start=1):
+        try:
+            letter = parse_letter_text(text)
+        except LetterImportError as error:
+            prefix = f"Text {number}: " if len(texts) > 1 else ""
+            raise type(error)(prefix + error.message, error.code, **error.params) from None
+        if letter.language in parsed:
+            raise LetterImportError(
+                f"Two texts are in the same language ({_language_name(letter.language)}): "
+                "import one English and one Arabic text of the same letter.",
+                "same_language",
+                language=letter.language,
+            )
+        for signatory in letter.signatories:
+            if len(signatory.name) > NAME_MAX_LENGTH:
+                raise LetterImportError(
+                    f"A signatory name is longer than {NAME_MAX_LENGTH} characters: "
+                    f"“{signatory.name[:60]}…”. Is the list really a list of organisations?",
+                    "name_too_long",
+                    max_length=NAME_MAX_LENGTH,
+                    name=signatory.name[:60],
+                )
+        parsed[letter.language] = letter
+    return parsed
+
+
+def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DIRECTORY) -> ImportResult:
+    """Store a published letter (one text per language) as a closed, imported letter.
+
+    ``directory_pairs``: known (English, Arabic) name pairs for :func:`.pairing.propose_pairs`;
+    by default every directory entry that has both names. Raises LetterImportError (nothing
+    is added to the session) when a text cannot be parsed, has no signatory list, or two
+    texts are in the same language.
+    """
+    parsed = parse_texts(texts)
+    if directory_pairs is _USE_DIRECTORY:
+        directory_pairs = known_directory_pairs()
+    names = {language: [s.name for s in letter.signatories] for language, letter in parsed.items()}
+    pairs = (
+        propose_pairs(names.get("en", ()), names.get("ar", ()), directory_pairs) if len(parsed) == 2 else []
+    )
+
+    newest_organization = newest_organization_id()
+    letter = Letter(
+        created_by=author,
+        source=IMPORTED,
+        status=LetterStatus.CLOSED,
+        closed_at=utcnow(),
+        finalized_revision_number=1,
+        first_language="en" if "en" in parsed else "ar",
+    )
+    db.session.add(letter)
+    db.session.flush()
+    revision = _add_imported_revision(letter, parsed, author)
+
+    organizations = _directory_entries(names, pairs)
+    signatory_ids: dict[str, list[int]] = {}
+    for language, letter_text in parsed.items():
+        rows = [
+            ImportedSignatory(
+                letter_id=letter.id,
+                language=language,
+                position=position,
+                published_number=signatory.published_number,
+                name=signatory.name,
+                organization_id=organizations[language][signatory.name].id,
+            )
+            for position, signatory in enumerate(letter_text.signatories, start=1)
+        ]
+        db.session.add_all(rows)
+        db.session.flush()
+        signatory_ids[language] = [row.id for row in rows]
+
+    publishing.queue_final_documents(letter)  # the worker renders it, as for a letter closed here
+    report = import_report(parsed)
+    notes: list[tuple[str | None, ImportNote]] = [
+        (language, warning) for language, text in parsed.items() for warning in text.warnings
+    ]
+    if len(parsed) == 1:
+        (only,) = parsed
+        notes.append(
+            (
+                None,
+                ImportNote(
+                    f"Only the {_language_name(only)} text was imported; the letter renders in that language only.",
+                    "only_language",
+                    language=only,
+                ),
+            )
+        )
+    warnings = [f"[{language}] {note}" if language else str(note) for language, note in notes]
+    audit.record(
+        "letter.imported",
+        letter=letter,
+        user=author,
+        revision=revision.number,
+        sha256=revision.content_sha256,
+        report=report,
+        pairs=[[p.name_en, p.name_ar, p.reason] for p in pairs],
+        warnings=warnings,
+        notes=[
+            {"language": language, "code": note.code, "params": note.params, "text": str(note)}
+            for language, note in notes
+        ],
+        created_organizations=organizations_created_since(letter, newest_organization),
+    )
+    return ImportResult(letter.id, signatory_ids, report, pairs, warnings)
+
+
+def known_directory_pairs() -> list[tuple[str, str]]:
+    """(English, Arabic) names of every directory entry that has both: pairs already confirmed."""
+    rows = db.session.execute(
+        select(Organization.name_en, Organization.name_ar).where(
+            Organization.name_en != "", Organization.name_ar != ""
+        )
+    ).all()
+    return [(name_en, name_ar) for name_en, name_ar in rows]
+
+
+def _add_imported_revision(letter: Letter, parsed: dict[str, ParsedLetter], author: User) -> LetterRevision:
+    fields = {
+        f"{name}_{language}": ""
+        for name in ("title", "addressees", "date_place", "body", "heading")
+        for language in LANGUAGES
+    }
+    for language, text in parsed.items():
+        fields[f"title_{language}"] = text.title
+        fields[f"addressees_{language}"] = text.addressees
+        fields[f"body_{language}"] = text.body
+        fields[f"heading_{language}"] = text.signatories_heading or drafting.DEFAULT_HEADINGS[language]
+    fields = drafting.normalise_fields(fields)
+    revision = LetterRevision(
+        letter_id=letter.id,
+        number=1,
+        content_sha256=drafting.content_sha256(fields),
+        created_by=author,
+        **fields,
+    )
+    db.session.add(revision)
+    db.session.flush()
+    return revision
+
+
+def _directory_entries(
+    names: dict[str, list[str]], pairs: list[ProposedPair]
+) -> dict[str, dict[str, Organization]]:
+    """language -> name -> directory entry; the two names of a proposed pair share one entry."""
+    entries: dict[str, dict[str, Organization]] = {language: {} for language in names}
+    for pair in pairs:
+        organization = inviting.find_or_create_organization(pair.name_en, pair.name_ar, "")
+        entries["en"][pair.name_en] = organization
+        entries["ar"][pair.name_ar] = organization
+    for language, language_names in names.items():
+        for name in language_names:
+            if name not in entries[language]:
+                entries[language][name] = single_name_entry(name, language)
+    return entries
+
+
+def single_name_entry(name: str, language: str) -> Organization:
+    if language == "en":
+        return inviting.find_or_create_organization(name, "", "")
+    return inviting.find_or_create_organization("", name, "")
+
+
+def newest_organization_id() -> int:
+    return db.session.scalar(select(func.max(Organization.id))) or 0
+
+
+def organizations_created_since(letter: Letter, newest: int) -> list[int]:
+    """Directory entries of this letter's rows with an id above ``newest``: created since it was read.
+
+    Ids only grow (a PostgreSQL sequence; SQLite's largest rowid plus one), so an entry newer
+    than the newest one before an operation was created by that operation.
+    """
+    db.session.flush()
+    return sorted(
+        set(
+            db.session.scalars(
+                select(ImportedSignatory.organization_id).where(
+                    ImportedSignatory.letter_id == letter.id, ImportedSignatory.organization_id > newest
+                )
+            )
+        )
+    )
+
+
+def _language_name(language: str) -> str:
+    return {"en": "English", "ar": "Arabic"}.get(language, language)
