@@ -199,6 +199,23 @@ def make_app(database, tmp_path, **overrides):
     return app
 
 
+@pytest.fixture
+def empty_database(database):
+    """A database with no tables at all: on PostgreSQL a schema of its own for this test."""
+    kind, url, options = database
+    if kind == "sqlite":
+        yield database
+        return
+    schema = f"letterhub_migrations_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    yield kind, url, {**options, "connect_args": {"options": f"-c search_path={schema}"}}
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
 def reset_tables(kind: str) -> None:
     db.session.remove()
     if kind == "postgresql":

@@ -2,7 +2,7 @@
 
 from .audit import AuditEvent
 from .final_document import FinalDocument, RenderStatus
-from .imported import ImportedSignatory
+from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignatory, ImportPossibleDuplicate
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
 from .login_session import LoginSession, SessionEnd
@@ -14,8 +14,11 @@ from .user import User
 __all__ = [
     "AuditEvent",
     "Decision",
+    "DuplicateStatus",
     "FinalDocument",
+    "ImportCreatedOrganization",
     "ImportedSignatory",
+    "ImportPossibleDuplicate",
     "RenderStatus",
     "Invitation",
     "InvitationState",

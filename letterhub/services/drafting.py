@@ -78,7 +78,7 @@ def create_letter(
     letter = Letter(created_by=author, coalition=clean_name(coalition), deadline=deadline)
     db.session.add(letter)
     db.session.flush()
-    _add_revision(letter, 1, fields, author)
+    add_revision(letter, 1, fields, author)
     audit.record("letter.created", letter=letter, user=author)
     return letter
 
@@ -102,7 +102,7 @@ def save_revision(letter: Letter, base_number: int, fields: dict[str, str], auth
         return current
     try:
         with db.session.begin_nested():
-            revision = _add_revision(letter, base_number + 1, fields, author)
+            revision = add_revision(letter, base_number + 1, fields, author)
     except IntegrityError:
         db.session.expire_all()
         raise RevisionConflict(letter.current_revision) from None
@@ -118,7 +118,11 @@ def update_settings(letter: Letter, *, coalition: str, deadline: date | None, au
     audit.record("letter.settings", letter=letter, user=author)
 
 
-def _add_revision(letter: Letter, number: int, fields: dict[str, str], author: User) -> LetterRevision:
+def add_revision(letter: Letter, number: int, fields: dict[str, str], author: User) -> LetterRevision:
+    """Store ``fields`` (already normalised) as revision ``number`` with the SHA-256 of its text.
+
+    The one place a revision is made: drafting here, and imported letters' revision 1.
+    """
     revision = LetterRevision(
         letter_id=letter.id, number=number, content_sha256=content_sha256(fields), created_by=author, **fields
     )

@@ -6,12 +6,14 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from letterhub.extensions import db
 from letterhub.models import (
     AuditEvent,
+    DuplicateStatus,
     ImportedSignatory,
+    ImportPossibleDuplicate,
     Letter,
     LetterRevision,
     LetterStatus,
@@ -737,6 +739,27 @@ def test_merge_leaves_directory_entries_it_did_not_create_or_that_are_still_used
 
     assert duplicate_events(second.letter_id)[0].details["organization_deleted"] is None
     assert duplicate_events(first.letter_id)[0].details["organization_deleted"] == dream
+
+
+def test_review_state_lives_in_tables_not_in_the_audit_trail(app, coordinator, seed_text):
+    letter = db.session.get(Letter, storage.import_letter([seed_text(4)], author=coordinator).letter_id)
+    first, *others = review.open_duplicates(letter)
+    review.dismiss_duplicate(letter, first.first.id, first.second.id, by=coordinator)
+    db.session.commit()
+    created = review.organizations_created_by_import(letter)
+    assert created
+
+    # The audit trail is history: losing its review events changes no state.
+    db.session.execute(delete(AuditEvent).where(AuditEvent.action.like("import.%")))
+    db.session.commit()
+    assert [(p.first.id, p.second.id) for p in review.open_duplicates(letter)] == [
+        (p.first.id, p.second.id) for p in others
+    ]
+    assert review.organizations_created_by_import(letter) == created
+    record = db.session.scalars(
+        select(ImportPossibleDuplicate).where(ImportPossibleDuplicate.first_row_id == first.first.id)
+    ).one()
+    assert (record.status, record.resolved_by_id) == (DuplicateStatus.DISMISSED, coordinator.id)
 
 
 # --------------------------------------------------------------------------- warnings and errors in the reader's language

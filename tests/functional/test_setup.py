@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 import sqlalchemy as sa
@@ -19,23 +18,6 @@ from letterhub.models import Letter, OutboxMessage, User
 from letterhub.services import mailing
 
 from ..conftest import make_app
-
-
-@pytest.fixture
-def empty_database(database):
-    """A database with no tables at all: on PostgreSQL a schema of its own for this test."""
-    kind, url, options = database
-    if kind == "sqlite":
-        yield database
-        return
-    schema = f"letterhub_migrations_{uuid.uuid4().hex[:8]}"
-    engine = sa.create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    yield kind, url, {**options, "connect_args": {"options": f"-c search_path={schema}"}}
-    with engine.begin() as connection:
-        connection.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-    engine.dispose()
 
 
 def test_migrations_upgrade_an_empty_database_to_exactly_the_models_schema(empty_database, tmp_path):

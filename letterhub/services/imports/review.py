@@ -9,17 +9,20 @@ resolved by :func:`merge_duplicate` (one entry leaves the list, which is numbere
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ...extensions import db
 from ...models import (
     LANGUAGES,
     AuditEvent,
+    DuplicateStatus,
+    ImportCreatedOrganization,
     ImportedSignatory,
+    ImportPossibleDuplicate,
     Invitation,
     Letter,
     Organization,
@@ -28,7 +31,7 @@ from ...models import (
 )
 from .. import audit, publishing
 from ..finalizing import imported_rows
-from .storage import IMPORTED, newest_organization_id, organizations_created_since
+from .storage import IMPORTED, newest_organization_id, record_created_organizations
 
 __all__ = [
     "DuplicateError",
@@ -209,7 +212,7 @@ def confirm_pair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | N
         en_row=en_row.id,
         ar_row=ar_row.id,
         organization=target.id,
-        created_organizations=organizations_created_since(letter, newest_organization),
+        created_organizations=record_created_organizations(letter, newest_organization),
     )
     return target
 
@@ -236,7 +239,7 @@ def unpair(letter: Letter, en_row_id: int, ar_row_id: int, *, by: User | None = 
         user=by,
         en_row=en_row.id,
         ar_row=ar_row.id,
-        created_organizations=organizations_created_since(letter, newest_organization),
+        created_organizations=record_created_organizations(letter, newest_organization),
     )
 
 
@@ -275,46 +278,42 @@ def _in_use(organization: Organization) -> bool:
 
 
 def organizations_created_by_import(letter: Letter) -> set[int]:
-    """Ids of the directory entries created by importing this letter or by reviewing its pairs.
-
-    Letters imported before this was recorded have none: their directory entries are left alone.
-    """
-    return {
-        organization_id
-        for event in _events(letter, "letter.imported", "import.paired", "import.unpaired")
-        for organization_id in (event.details or {}).get("created_organizations", [])
-    }
+    """Ids of the directory entries created by importing this letter or by reviewing its pairs."""
+    return set(
+        db.session.scalars(
+            select(ImportCreatedOrganization.organization_id).where(
+                ImportCreatedOrganization.letter_id == letter.id
+            )
+        )
+    )
 
 
 # --------------------------------------------------------------------------- possible duplicates
 
 
-def open_duplicates(letter: Letter) -> list[PossibleDuplicate]:
-    """The possible duplicates of the import report that the coordinator has not resolved yet.
+def _duplicates(letter: Letter, *conditions: Any) -> list[ImportPossibleDuplicate]:
+    return list(
+        db.session.scalars(
+            select(ImportPossibleDuplicate)
+            .where(ImportPossibleDuplicate.letter_id == letter.id, *conditions)
+            .options(
+                joinedload(ImportPossibleDuplicate.first),
+                joinedload(ImportPossibleDuplicate.second),
+            )
+            .order_by(ImportPossibleDuplicate.id)
+        )
+    )
 
-    The report names the two entries of each pair; they are found again in the list by name
-    (the first entry of that name, and for the second name another entry). A pair of which
-    one entry was merged away is resolved; so is a pair recorded as "not a duplicate".
-    """
+
+def open_duplicates(letter: Letter) -> list[PossibleDuplicate]:
+    """The possible duplicates the import reported that the coordinator has not resolved yet."""
     if letter.source != IMPORTED:
         return []
-    dismissed = {
-        frozenset(event.details.get("rows", ())) for event in _events(letter, "import.duplicate_dismissed")
-    }
-    found = []
-    for language, summary in import_details(letter)["report"].items():
-        by_name: dict[str, list[ImportedSignatory]] = defaultdict(list)
-        for row in imported_rows(letter, language):
-            by_name[row.name].append(row)
-        for first_name, second_name in summary.get("possible_duplicates", ()):
-            first = next(iter(by_name.get(first_name, ())), None)
-            second = next((row for row in by_name.get(second_name, ()) if row is not first), None)
-            if first is None or second is None or frozenset((first.id, second.id)) in dismissed:
-                continue
-            if second.position < first.position:
-                first, second = second, first
-            found.append(PossibleDuplicate(language, first, second))
-    return found
+    return [
+        PossibleDuplicate(record.language, record.first, record.second)
+        for record in _duplicates(letter, ImportPossibleDuplicate.status == DuplicateStatus.OPEN)
+        if record.first is not None and record.second is not None
+    ]
 
 
 def merge_duplicate(
@@ -341,6 +340,7 @@ def merge_duplicate(
         "removed_published_number": removed.published_number,
         "organization_deleted": None,
     }
+    _record_merge(letter, kept, removed, by)
     db.session.delete(removed)
     db.session.flush()
     _close_gap(letter, details["language"], details["removed_position"])
@@ -367,10 +367,12 @@ def dismiss_duplicate(
     duplicate, e.g. it was already dismissed), having changed nothing.
     """
     first, second = sorted(_duplicate_rows(letter, first_row_id, second_row_id), key=lambda row: row.position)
-    if not any({pair.first.id, pair.second.id} == {first.id, second.id} for pair in open_duplicates(letter)):
+    record = _open_record(letter, first.id, second.id)
+    if record is None:
         raise DuplicateError(
             "not_open", f"entries {first.id} and {second.id} are not an open possible duplicate"
         )
+    record.resolve(DuplicateStatus.DISMISSED, by_id=_user_id(by))
     audit.record(
         "import.duplicate_dismissed",
         letter=letter,
@@ -402,11 +404,61 @@ def _duplicate_rows(letter: Letter, *row_ids: int) -> list[ImportedSignatory]:
 
 
 def _removed_row_ids(letter: Letter) -> set[int]:
-    return {
-        int(event.details["removed_row"])
-        for event in _events(letter, "import.duplicate_merged")
-        if event.details.get("removed_row") is not None
-    }
+    return set(
+        db.session.scalars(
+            select(ImportPossibleDuplicate.removed_row_id).where(
+                ImportPossibleDuplicate.letter_id == letter.id,
+                ImportPossibleDuplicate.removed_row_id.is_not(None),
+            )
+        )
+    )
+
+
+def _open_record(letter: Letter, one_row_id: int, other_row_id: int) -> ImportPossibleDuplicate | None:
+    rows = {one_row_id, other_row_id}
+    return next(
+        (
+            record
+            for record in _duplicates(letter, ImportPossibleDuplicate.status == DuplicateStatus.OPEN)
+            if {record.first_row_id, record.second_row_id} == rows
+        ),
+        None,
+    )
+
+
+def _record_merge(
+    letter: Letter, kept: ImportedSignatory, removed: ImportedSignatory, by: User | None
+) -> None:
+    """Mark the pair merged (recording it if the import had not reported it), and close every
+    other open pair of the removed entry: one of its two entries has left the list."""
+    if _open_record(letter, kept.id, removed.id) is None:
+        first, second = sorted((kept, removed), key=lambda row: row.position)
+        db.session.add(
+            ImportPossibleDuplicate(
+                letter_id=letter.id,
+                language=removed.language,
+                first_row_id=first.id,
+                second_row_id=second.id,
+                first_name=first.name,
+                second_name=second.name,
+            )
+        )
+        db.session.flush()
+    for record in _duplicates(letter):
+        if removed.id not in (record.first_row_id, record.second_row_id):
+            continue
+        if record.status == DuplicateStatus.OPEN:
+            record.resolve(DuplicateStatus.MERGED, by_id=_user_id(by), removed_row_id=removed.id)
+        # The entry is deleted next; the database would set these to NULL behind the session's back.
+        if record.first_row_id == removed.id:
+            record.first_row_id = None
+        else:
+            record.second_row_id = None
+    db.session.flush()
+
+
+def _user_id(user: User | None) -> int | None:
+    return user.id if user is not None and getattr(user, "is_authenticated", True) else None
 
 
 def _close_gap(letter: Letter, language: str, position: int) -> None:

@@ -1,6 +1,7 @@
 """Storing a published letter: the database side of :mod:`.parsing`.
 
-:mod:`.parsing` turns text into a :class:`~.parsing.ParsedLetter`; this module stores it. What an import creates, in the caller's transaction (services never commit):
+:mod:`.parsing` turns text into a :class:`~.parsing.ParsedLetter`; this module stores it. What an import creates, in the
+caller's transaction (services never commit):
 
 - one :class:`Letter` with ``source="imported"``. It was signed and published elsewhere, so it
   is created **closed**: ``status=CLOSED``, ``closed_at`` now and
@@ -18,28 +19,39 @@
   script, see :mod:`.transliteration`) both rows are linked to
   **one** organisation. The coordinator reviews and corrects with :mod:`.review`.
 
-The import report (counts, numbering gaps, possible duplicates, warnings), the proposed pairs
-and the directory entries the import created are kept in the ``letter.imported`` audit event,
-so the review page can show them later. The warnings are kept twice: as English text
-(``warnings``, what the CLI prints) and as ``notes`` (language, code, params, text) that the
-review page words in the reader's language.
+- one open :class:`ImportPossibleDuplicate` per possible duplicate the parser reported, and one
+  :class:`ImportCreatedOrganization` per directory entry the import added: the state the
+  review (:mod:`.review`) works on.
 
-Possible duplicates (two names of one list that may be one organisation) are resolved by the
-coordinator: :func:`merge_duplicate` keeps one entry and removes the other, :func:`dismiss_duplicate`
-keeps both. Both leave an audit event, and those events are the record the review page reads
-back (:func:`open_duplicates`): a merge shows in the list itself (an entry is gone), a dismissal
-only in its ``import.duplicate_dismissed`` event. No table of its own is needed.
+The ``letter.imported`` audit event records what happened: the import report (counts,
+numbering gaps, possible duplicates, warnings), the proposed pairs and the warnings as
+``notes`` (language, code, params) that :mod:`.messages` words in the reader's language. It
+also names the directory entries created, so that the history is complete. The review page
+shows the report and warnings from it (what the import found, which never changes); what the
+coordinator changes afterwards lives in the tables above, never in audit events.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 
 from ...extensions import db
-from ...models import LANGUAGES, ImportedSignatory, Letter, LetterRevision, LetterStatus, Organization, User
+from ...models import (
+    LANGUAGES,
+    REVISION_FIELDS,
+    ImportCreatedOrganization,
+    ImportedSignatory,
+    ImportPossibleDuplicate,
+    Letter,
+    LetterRevision,
+    LetterStatus,
+    Organization,
+    User,
+)
 from ...models.types import utcnow
 from .. import audit, drafting, inviting, publishing
 from .notes import ImportNote, LetterImportError
@@ -155,6 +167,7 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
         db.session.add_all(rows)
         db.session.flush()
         signatory_ids[language] = [row.id for row in rows]
+        _record_possible_duplicates(letter, language, rows, letter_text.possible_duplicates)
 
     publishing.queue_final_documents(letter)  # the worker renders it, as for a letter closed here
     report = import_report(parsed)
@@ -187,7 +200,7 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
             {"language": language, "code": note.code, "params": note.params, "text": str(note)}
             for language, note in notes
         ],
-        created_organizations=organizations_created_since(letter, newest_organization),
+        created_organizations=record_created_organizations(letter, newest_organization),
     )
     return ImportResult(letter.id, signatory_ids, report, pairs, warnings)
 
@@ -203,27 +216,48 @@ def known_directory_pairs() -> list[tuple[str, str]]:
 
 
 def _add_imported_revision(letter: Letter, parsed: dict[str, ParsedLetter], author: User) -> LetterRevision:
-    fields = {
-        f"{name}_{language}": ""
-        for name in ("title", "addressees", "date_place", "body", "heading")
-        for language in LANGUAGES
-    }
+    """Revision 1 with each imported language's text; a language not imported stays empty."""
+    fields = dict.fromkeys(
+        (f"{name}_{language}" for name in REVISION_FIELDS for language in LANGUAGES),
+        "",
+    )
     for language, text in parsed.items():
         fields[f"title_{language}"] = text.title
         fields[f"addressees_{language}"] = text.addressees
         fields[f"body_{language}"] = text.body
         fields[f"heading_{language}"] = text.signatories_heading or drafting.DEFAULT_HEADINGS[language]
-    fields = drafting.normalise_fields(fields)
-    revision = LetterRevision(
-        letter_id=letter.id,
-        number=1,
-        content_sha256=drafting.content_sha256(fields),
-        created_by=author,
-        **fields,
-    )
-    db.session.add(revision)
+    return drafting.add_revision(letter, 1, drafting.normalise_fields(fields), author)
+
+
+def _record_possible_duplicates(
+    letter: Letter,
+    language: str,
+    rows: Sequence[ImportedSignatory],
+    pairs: Sequence[tuple[str, str]],
+) -> None:
+    """One open :class:`ImportPossibleDuplicate` per pair of names the parser reported.
+
+    Each name is found in the list again: the first entry of that name, and for the second
+    name another entry (a name listed twice is a pair of itself).
+    """
+    by_name: dict[str, list[ImportedSignatory]] = defaultdict(list)
+    for row in rows:
+        by_name[row.name].append(row)
+    for first_name, second_name in pairs:
+        first = by_name[first_name][0]
+        second = next(row for row in by_name[second_name] if row is not first)
+        first, second = sorted((first, second), key=lambda row: row.position)
+        db.session.add(
+            ImportPossibleDuplicate(
+                letter_id=letter.id,
+                language=language,
+                first_row_id=first.id,
+                second_row_id=second.id,
+                first_name=first.name,
+                second_name=second.name,
+            )
+        )
     db.session.flush()
-    return revision
 
 
 def _directory_entries(
@@ -252,22 +286,31 @@ def newest_organization_id() -> int:
     return db.session.scalar(select(func.max(Organization.id))) or 0
 
 
-def organizations_created_since(letter: Letter, newest: int) -> list[int]:
-    """Directory entries of this letter's rows with an id above ``newest``: created since it was read.
+def record_created_organizations(letter: Letter, newest: int) -> list[int]:
+    """Record the directory entries of this letter's rows with an id above ``newest``: created since it was read.
 
     Ids only grow (a PostgreSQL sequence; SQLite's largest rowid plus one), so an entry newer
-    than the newest one before an operation was created by that operation.
+    than the newest one before an operation was created by that operation. Returns their ids
+    (the audit event names them too).
     """
     db.session.flush()
-    return sorted(
-        set(
-            db.session.scalars(
+    created = sorted(
+        {
+            organization_id
+            for organization_id in db.session.scalars(
                 select(ImportedSignatory.organization_id).where(
                     ImportedSignatory.letter_id == letter.id, ImportedSignatory.organization_id > newest
                 )
             )
-        )
+            if organization_id is not None
+        }
     )
+    db.session.add_all(
+        ImportCreatedOrganization(organization_id=organization_id, letter_id=letter.id)
+        for organization_id in created
+    )
+    db.session.flush()
+    return created
 
 
 def _language_name(language: str) -> str:
