@@ -17,6 +17,7 @@ from .models import Letter, User
 from .services import finalizing, publishing
 from .services.imports import storage
 from .services.imports.decoding import decode_letter_file
+from .services.imports.messages import english
 from .services.imports.notes import LetterImportError
 from .services.render_limits import RenderFailed, RenderLimitExceeded, render_within_limits
 
@@ -50,13 +51,13 @@ def import_command(files: tuple[Path, ...], author_email: str | None) -> None:
         try:
             texts.append(decode_letter_file(data))
         except LetterImportError as error:
-            raise click.ClickException(f"{path}: {error.message}") from None
+            raise click.ClickException(f"{path}: {english(error)}") from None
     try:
         result = storage.import_letter(texts, author=author)
     except LetterImportError as error:
         db.session.rollback()
         names = ", ".join(str(path) for path in files)
-        raise click.ClickException(f"{names}: {error.message} Nothing was imported.") from None
+        raise click.ClickException(f"{names}: {english(error)} Nothing was imported.") from None
     db.session.commit()
     click.echo(json.dumps(result.as_json(), ensure_ascii=False))
 

@@ -12,11 +12,10 @@ from wtforms.fields.choices import SelectChoice
 from ..extensions import db
 from ..forms.imports import DuplicateForm, ImportForm, PairForm
 from ..models import Letter
-from ..services.imports import review, storage
+from ..services.imports import messages, review, storage
 from ..services.imports.decoding import decode_letter_file
 from ..services.imports.notes import LetterImportError, NoSignatoryList, UnreadableLetterFile
 from ..services.imports.parsing import parse_letter_text
-from .import_messages import import_message, language_name
 
 bp = Blueprint("imports", __name__, url_prefix="/letters/import")
 
@@ -89,7 +88,7 @@ def _texts(form: ImportForm) -> list[str] | None:
 
 
 def _import_error_message(error: LetterImportError) -> str:
-    reason = import_message(error.code, error.params, error.message)
+    reason = messages.message(error)
     if isinstance(error, NoSignatoryList):
         return reason
     if isinstance(error, UnreadableLetterFile):
@@ -217,8 +216,8 @@ def _render_pairs(
     details = review.import_details(letter)
     warnings = [
         (
-            language_name(note["language"]) if note["language"] else "",
-            import_message(note["code"], note["params"], note["text"]),
+            messages.language_name(note["language"]) if note["language"] else "",
+            messages.stored_note_message(note),
         )
         for note in details["notes"]
     ]

@@ -1,45 +1,35 @@
 """What an import can report: warnings about a text (:class:`ImportNote`) and the errors that refuse it.
 
-Each carries a stable ``code`` and the ``params`` of its wording, so that an interface can say
-it in the reader's language.
+Both are a stable ``code`` and the ``params`` of its wording (JSON values), nothing more: the
+words are in one place, :mod:`.messages`, through the Babel catalogue, for the web (in the
+reader's language) and the CLI (in English) alike. Pure: no Flask, no database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 __all__ = ["ImportNote", "LetterImportError", "NoSignatoryList", "UnreadableLetterFile"]
 
 
-class ImportNote(str):
-    """A warning about an import: its English text, plus a stable ``code`` and the ``params``
-    of its wording (JSON values), so that an interface can say it in the reader's language.
-
-    It is the English text (a ``str``), so the CLI's JSON and ``"heading" in warning`` keep working.
-    """
+@dataclass(frozen=True)
+class ImportNote:
+    """A warning about an imported text, e.g. ``ImportNote("trailing_lines_ignored", {"count": 2})``."""
 
     code: str
-    params: dict
-
-    def __new__(cls, text: str, code: str, **params: object) -> ImportNote:
-        note = super().__new__(cls, text)
-        note.code, note.params = code, params
-        return note
-
-    def __getnewargs__(self) -> tuple[str, str]:  # type: ignore[override]  # copy and pickle; params come back with __dict__
-        return str(self), self.code
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class LetterImportError(Exception):
-    """A letter could not be imported. ``message`` is meant for the user, in English (the CLI
-    prints it); ``code`` and ``params`` say the same for an interface that words it in another
-    language, as for :class:`ImportNote`."""
+    """A letter could not be imported; ``code`` and ``params`` say why, as for :class:`ImportNote`."""
 
     code = "import_failed"
 
-    def __init__(self, message: str, code: str | None = None, **params: object):
-        super().__init__(message)
-        self.message = message
+    def __init__(self, code: str | None = None, **params: Any):
         self.code = code or type(self).code
         self.params = params
+        super().__init__(self.code, params)
 
 
 class NoSignatoryList(LetterImportError):

@@ -46,7 +46,6 @@ __all__ = [
     "ImportedSignatory",
     "ParsedLetter",
     "detect_language",
-    "import_report",
     "numbering_gaps",
     "parse_letter_text",
 ]
@@ -98,7 +97,7 @@ def detect_language(text: str) -> str:
             letters += 1
             arabic += _is_arabic_letter(ch)
     if not letters:
-        raise LetterImportError("The file contains no text.", "no_text")
+        raise LetterImportError("no_text")
     return "ar" if arabic * 2 >= letters else "en"
 
 
@@ -273,11 +272,7 @@ def _find_list(lines: Sequence[str]) -> _FoundList:
             and all(it.number is not None for it in items)
         ):
             return _FoundList(None, start, end, tuple(items))
-    raise NoSignatoryList(
-        "No signatory list was found: expected a heading such as “Signatories:” or "
-        "“الموقعون:” followed by a numbered or bulleted list of organisations, or a "
-        "numbered list at the end of the text."
-    )
+    raise NoSignatoryList()
 
 
 def numbering_gaps(numbers: Iterable[int | None]) -> tuple[int, ...]:
@@ -292,20 +287,12 @@ def _numbering_warnings(items: Sequence[_Item]) -> list[ImportNote]:
     warnings = []
     numbers = [it.number for it in items if it.number is not None]
     if numbers and len(numbers) != len(items):
-        warnings.append(ImportNote("The list mixes numbered and unnumbered entries.", "mixed_numbering"))
+        warnings.append(ImportNote("mixed_numbering"))
     repeated = sorted(n for n, times in Counter(numbers).items() if times > 1)
     if repeated:
-        warnings.append(
-            ImportNote(
-                "Numbers used more than once: " + ", ".join(map(str, repeated)) + ".",
-                "repeated_numbers",
-                numbers=repeated,
-            )
-        )
+        warnings.append(ImportNote("repeated_numbers", {"numbers": repeated}))
     if any(b < a for a, b in pairwise(numbers)):
-        warnings.append(
-            ImportNote("The published numbers are not in ascending order.", "numbers_not_ascending")
-        )
+        warnings.append(ImportNote("numbers_not_ascending"))
     return warnings
 
 
@@ -407,13 +394,7 @@ def _front_matter(lines: Sequence[str], warnings: list[ImportNote]) -> tuple[str
         dropped += len(block)
         index = skip_blank(after)
     if dropped:
-        warnings.append(
-            ImportNote(
-                f"{dropped} line(s) of web-page navigation before the letter were ignored.",
-                "navigation_ignored",
-                count=dropped,
-            )
-        )
+        warnings.append(ImportNote("navigation_ignored", {"count": dropped}))
 
     title = ""
     addressees: list[str] = []
@@ -453,12 +434,7 @@ def parse_letter_text(text: str) -> ParsedLetter:
     if found.heading_index is None:
         heading = ""
         front_end = found.start
-        warnings.append(
-            ImportNote(
-                "No signatory heading was found; the last numbered list was taken as the signatories.",
-                "no_heading",
-            )
-        )
+        warnings.append(ImportNote("no_heading"))
     else:
         heading = _heading_text(lines[found.heading_index]) or ""
         front_end = found.heading_index
@@ -466,13 +442,7 @@ def parse_letter_text(text: str) -> ParsedLetter:
 
     trailing = [line for line in lines[found.end :] if line.strip()]
     if trailing:
-        warnings.append(
-            ImportNote(
-                f"{len(trailing)} line(s) after the signatory list were ignored.",
-                "trailing_lines_ignored",
-                count=len(trailing),
-            )
-        )
+        warnings.append(ImportNote("trailing_lines_ignored", {"count": len(trailing)}))
 
     items = found.items
     warnings.extend(_numbering_warnings(items))
@@ -488,16 +458,3 @@ def parse_letter_text(text: str) -> ParsedLetter:
         possible_duplicates=find_possible_duplicates(names),
         warnings=tuple(warnings),
     )
-
-
-def import_report(parsed: dict[str, ParsedLetter]) -> dict:
-    """The per-language summary the CLI prints as JSON (the ``"languages"`` part)."""
-    return {
-        language: {
-            "signatories": len(letter.signatories),
-            "numbering_gaps": list(letter.numbering_gaps),
-            "possible_duplicates": [list(pair) for pair in letter.possible_duplicates],
-            "warnings": list(letter.warnings),
-        }
-        for language, letter in parsed.items()
-    }

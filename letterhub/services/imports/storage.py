@@ -54,9 +54,10 @@ from ...models import (
 )
 from ...models.types import utcnow
 from .. import audit, drafting, inviting, publishing
+from .messages import english
 from .notes import ImportNote, LetterImportError
 from .pairing import ProposedPair, propose_pairs
-from .parsing import ParsedLetter, import_report, parse_letter_text
+from .parsing import ParsedLetter, parse_letter_text
 
 IMPORTED = "imported"
 NAME_MAX_LENGTH = 300  # ImportedSignatory.name and Organization.name_* columns
@@ -68,9 +69,9 @@ _USE_DIRECTORY = object()
 class ImportResult:
     letter_id: int
     signatory_ids: dict[str, list[int]]  # language -> ImportedSignatory ids in published order
-    report: dict  # parsing.import_report(): per language
+    report: dict  # import_report(): per language
     pairs: list[ProposedPair]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # in English, as the CLI prints them
 
     def as_json(self) -> dict:
         """What ``flask letters import`` prints."""
@@ -85,38 +86,39 @@ class ImportResult:
 # --------------------------------------------------------------------------- importing
 
 
+def import_report(parsed: dict[str, ParsedLetter]) -> dict:
+    """The per-language summary the CLI prints as JSON (the ``"languages"`` part); warnings in English."""
+    return {
+        language: {
+            "signatories": len(letter.signatories),
+            "numbering_gaps": list(letter.numbering_gaps),
+            "possible_duplicates": [list(pair) for pair in letter.possible_duplicates],
+            "warnings": [english(note) for note in letter.warnings],
+        }
+        for language, letter in parsed.items()
+    }
+
+
 def parse_texts(texts: Sequence[str]) -> dict[str, ParsedLetter]:
     """Parse each text (one per language). Raises LetterImportError, naming the text that failed."""
     texts = [text for text in texts if text and text.strip()]
     if not texts:
-        raise LetterImportError("There is no text to import.", "nothing_to_import")
+        raise LetterImportError("nothing_to_import")
     if len(texts) > len(LANGUAGES):
-        raise LetterImportError(
-            "Import at most one text per language (English and Arabic).", "too_many_texts"
-        )
+        raise LetterImportError("too_many_texts")
     parsed: dict[str, ParsedLetter] = {}
     for number, text in enumerate(texts, start=1):
         try:
             letter = parse_letter_text(text)
         except LetterImportError as error:
-            prefix = f"Text {number}: " if len(texts) > 1 else ""
-            raise type(error)(prefix + error.message, error.code, **error.params) from None
+            if len(texts) == 1:
+                raise
+            raise type(error)(error.code, **error.params, text_number=number) from None
         if letter.language in parsed:
-            raise LetterImportError(
-                f"Two texts are in the same language ({_language_name(letter.language)}): "
-                "import one English and one Arabic text of the same letter.",
-                "same_language",
-                language=letter.language,
-            )
+            raise LetterImportError("same_language", language=letter.language)
         for signatory in letter.signatories:
             if len(signatory.name) > NAME_MAX_LENGTH:
-                raise LetterImportError(
-                    f"A signatory name is longer than {NAME_MAX_LENGTH} characters: "
-                    f"“{signatory.name[:60]}…”. Is the list really a list of organisations?",
-                    "name_too_long",
-                    max_length=NAME_MAX_LENGTH,
-                    name=signatory.name[:60],
-                )
+                raise LetterImportError("name_too_long", max_length=NAME_MAX_LENGTH, name=signatory.name[:60])
         parsed[letter.language] = letter
     return parsed
 
@@ -179,14 +181,10 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
         notes.append(
             (
                 None,
-                ImportNote(
-                    f"Only the {_language_name(only)} text was imported; the letter renders in that language only.",
-                    "only_language",
-                    language=only,
-                ),
+                ImportNote("only_language", {"language": only}),
             )
         )
-    warnings = [f"[{language}] {note}" if language else str(note) for language, note in notes]
+    warnings = [f"[{language}] {english(note)}" if language else english(note) for language, note in notes]
     audit.record(
         "letter.imported",
         letter=letter,
@@ -197,7 +195,7 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
         pairs=[[p.name_en, p.name_ar, p.reason] for p in pairs],
         warnings=warnings,
         notes=[
-            {"language": language, "code": note.code, "params": note.params, "text": str(note)}
+            {"language": language, "code": note.code, "params": note.params, "text": english(note)}
             for language, note in notes
         ],
         created_organizations=record_created_organizations(letter, newest_organization),
@@ -311,7 +309,3 @@ def record_created_organizations(letter: Letter, newest: int) -> list[int]:
     )
     db.session.flush()
     return created
-
-
-def _language_name(language: str) -> str:
-    return {"en": "English", "ar": "Arabic"}.get(language, language)

@@ -1,17 +1,24 @@
-"""The import's warnings and errors in the reader's language.
+"""The import's warnings and errors worded, once, by code, through the Babel catalogue.
 
-:mod:`letterhub.services.imports.parsing` words them in English (what the CLI prints) and gives each a
-stable ``code`` and the ``params`` of its wording (:class:`~letterhub.services.imports.notes.ImportNote`,
-:class:`~letterhub.services.imports.notes.LetterImportError`). This is the one place that words them
-for the web pages. A code missing here, or a warning recorded before codes existed, is shown in
-English.
+The parser and the storage give only a ``code`` and ``params``
+(:class:`~.notes.ImportNote`, :class:`~.notes.LetterImportError`). This is the one place that
+words them: :func:`message` in the current locale (the web pages: the reader's language) and
+:func:`english` in English (the CLI, its JSON report and the audit trail). A note recorded
+before codes existed, or with a code that has no wording here, is shown as the English text
+that was recorded with it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
+
+from .notes import ImportNote, LetterImportError
+
+__all__ = ["IMPORT_MESSAGES", "english", "language_name", "message", "stored_note_message", "word"]
 
 LANGUAGE_NAMES = {"en": _l("English"), "ar": _l("Arabic")}
 
@@ -64,20 +71,23 @@ IMPORT_MESSAGES = {
 
 
 def language_name(code: str) -> str:
-    """``"en"`` → "English", in the reader's language; an unknown code as it is."""
+    """``"en"`` → "English", in the current locale; an unknown code as it is."""
     return str(LANGUAGE_NAMES.get(code, code))
 
 
-def import_message(code: str | None, params: Mapping, english: str) -> str:
-    """The warning or error ``code`` worded in the reader's language, or ``english`` if it has no wording here.
+TEXT_NUMBER = _l("Text %(number)d: %(message)s")
+
+
+def word(code: str, params: Mapping[str, Any]) -> str | None:
+    """The wording of ``code`` with ``params`` in the current locale; None if there is none.
 
     ``params`` are as the importer recorded them: a language code, a list of numbers, a name
     (isolated with FSI/PDI, since a Latin name in Arabic text, or the reverse, reorders the
-    punctuation around it).
+    punctuation around it), and for an error in one of several texts, that text's number.
     """
-    message = IMPORT_MESSAGES.get(code or "")
-    if message is None:
-        return english
+    wording = IMPORT_MESSAGES.get(code)
+    if wording is None:
+        return None
     values = dict(params)
     if "language" in values:
         values["language"] = language_name(values["language"])
@@ -85,7 +95,25 @@ def import_message(code: str | None, params: Mapping, english: str) -> str:
         values["numbers"] = ", ".join(map(str, values["numbers"]))
     if "name" in values:
         values["name"] = f"\u2068{values['name']}\u2069"
+    text_number = values.pop("text_number", None)
     try:
-        return str(message) % values
+        text = str(wording) % values
     except (KeyError, TypeError, ValueError):  # recorded with other params than the wording expects
-        return english
+        return None
+    return str(TEXT_NUMBER) % {"number": text_number, "message": text} if text_number else text
+
+
+def message(item: ImportNote | LetterImportError) -> str:
+    """A note or an error in the current locale."""
+    return word(item.code, item.params) or item.code
+
+
+def english(item: ImportNote | LetterImportError) -> str:
+    """A note or an error in English, whatever the current locale (the CLI's report, the audit trail)."""
+    with force_locale("en"):
+        return message(item)
+
+
+def stored_note_message(note: Mapping[str, Any]) -> str:
+    """A note as the import's audit event recorded it (``code``, ``params``, English ``text``), in the current locale."""
+    return word(note.get("code") or "", note.get("params") or {}) or note.get("text", "")
