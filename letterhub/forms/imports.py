@@ -1,11 +1,18 @@
 """Forms of the import pages: the published text of a letter, pairing its two lists, resolving duplicates."""
 
+import re
+from collections.abc import Sequence
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
-from wtforms import HiddenField, IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import HiddenInput
+
+from ..models import ImportedSignatory
+from ..services.imports.folding import name_key
+from ..services.names import clean_name
 
 MAX_TEXT = 400_000  # characters of one pasted language text
 MAX_FILE_BYTES = 1024 * 1024  # one uploaded text file; the request limit is MAX_CONTENT_LENGTH
@@ -44,10 +51,51 @@ class ImportForm(FlaskForm):
 
 
 class PairForm(FlaskForm):
-    """Pair one English list entry with an Arabic one (0: with none, i.e. undo the pairing)."""
+    """Pair one English list entry with an Arabic one.
 
-    en_row = HiddenField()
-    ar_row = SelectField(_l("Arabic name"), coerce=int, validate_choice=True)
+    The review page is one form: ``en_row`` is the value of the row's button that was pressed,
+    and that row's picker (``ar-<en_row>``, an ``<input list>`` over the Arabic list) says which
+    Arabic entry: ``"12. name"`` as the list offers it, a number or a name typed by hand, or
+    nothing to undo the pairing (see :func:`chosen_arabic_row`).
+    """
+
+    en_row = IntegerField(validators=[InputRequired()])
+
+    def arabic_choice(self, formdata) -> str:
+        return (formdata.get(f"ar-{self.en_row.data}") or "").strip()
+
+
+_CHOICE = re.compile(r"^\s*(?P<number>[0-9٠-٩۰-۹]+)\s*[.\-)]?\s*(?P<name>.*?)\s*$")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+class UnknownChoice(ValueError):
+    """The text typed into a picker names no entry of the list."""
+
+
+def chosen_arabic_row(text: str, rows: Sequence[ImportedSignatory]) -> ImportedSignatory | None:
+    """The Arabic entry a picker's text names: ``None`` for an empty text (unpair).
+
+    ``"12. name"`` (what the list offers) must be entry 12 with that name; a number alone is
+    the entry at that position; a name alone is the entry with that name, compared folded
+    (:func:`letterhub.services.imports.folding.name_key`) when no entry has it exactly.
+    Raises :class:`UnknownChoice` when the text names no entry, or two.
+    """
+    text = clean_name(text)
+    if not text:
+        return None
+    by_position = {row.position: row for row in rows}
+    if (m := _CHOICE.match(text)) is not None:
+        row = by_position.get(int(m["number"].translate(_DIGITS)))
+        if row is not None and (not m["name"] or clean_name(m["name"]) == row.name):
+            return row
+    exact = [row for row in rows if row.name == text]
+    if len(exact) == 1:
+        return exact[0]
+    folded = [row for row in rows if name_key(row.name) == name_key(text)]
+    if len(folded) == 1:
+        return folded[0]
+    raise UnknownChoice(text)
 
 
 class DuplicateForm(FlaskForm):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
@@ -82,8 +83,13 @@ def render_options(letter: Letter) -> RenderOptions:
 
 
 def imported_rows(letter: Letter, language: str | None = None) -> list[ImportedSignatory]:
-    """An imported letter's published list entries, by language then published order."""
-    query = select(ImportedSignatory).where(ImportedSignatory.letter_id == letter.id)
+    """An imported letter's published list entries, by language then published order, with their
+    directory entries loaded in the same query (the CSV export reads them for every entry)."""
+    query = (
+        select(ImportedSignatory)
+        .where(ImportedSignatory.letter_id == letter.id)
+        .options(joinedload(ImportedSignatory.organization))
+    )
     if language is not None:
         query = query.where(ImportedSignatory.language == language)
     return list(db.session.scalars(query.order_by(ImportedSignatory.language, ImportedSignatory.position)))

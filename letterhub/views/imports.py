@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..forms.imports import DuplicateForm, ImportForm, PairForm
-from ..models import Letter
+from ..forms.imports import DuplicateForm, ImportForm, PairForm, UnknownChoice, chosen_arabic_row
+from ..models import ImportedSignatory, Letter
 from ..services.imports import messages, review, storage
 from ..services.imports.decoding import decode_letter_file
 from ..services.imports.notes import LetterImportError, NoSignatoryList, UnreadableLetterFile
@@ -98,33 +97,51 @@ def _import_error_message(error: LetterImportError) -> str:
 
 @bp.get("/<int:letter_id>/pairs")
 def pairs(letter_id: int):
-    return _render_pairs(get_imported_letter(letter_id))
+    return _render_pairs(get_imported_letter(letter_id), page=request.args.get("page", 1, type=int))
 
 
 @bp.post("/<int:letter_id>/pairs")
 def pair(letter_id: int):
     letter = get_imported_letter(letter_id)
-    arabic = review.imported_rows(letter, "ar")
     form = PairForm()
-    form.ar_row.choices = _arabic_choices(arabic)
     if not form.validate_on_submit():
-        return _render_pairs(letter, failed=form, status=422)
+        return _render_pairs(
+            letter,
+            pair_error=_(
+                "The pairing was not saved: the form expired or the choice is not on this letter. Try again."
+            ),
+            status=422,
+        )
+    en_row_id = form.en_row.data or 0
     try:
-        en_row_id = int(form.en_row.data or 0)
-        if form.ar_row.data:
-            review.confirm_pair(letter, en_row_id, form.ar_row.data, by=current_user)
+        ar_row = chosen_arabic_row(form.arabic_choice(request.form), review.imported_rows(letter, "ar"))
+    except UnknownChoice as unknown:
+        return _render_pairs(
+            letter,
+            pair_error=_(
+                "The pairing was not saved: «%(text)s» is not a name of the Arabic list. Choose one "
+                "of the names offered, or type its number in the Arabic list.",
+                text=str(unknown),
+            ),
+            status=422,
+        )
+    try:
+        if ar_row is not None:
+            review.confirm_pair(letter, en_row_id, ar_row.id, by=current_user)
             message = _("Pairing saved: both names are now one organisation.")
         else:
             partner = review.partner_rows(letter).get(en_row_id)
             if partner is not None:
                 review.unpair(letter, en_row_id, partner.id, by=current_user)
             message = _("Pairing removed: the names are separate organisations.")
-    except (ValueError, review.PairingError):
+    except review.PairingError:
         db.session.rollback()
         abort(400)
     db.session.commit()
     flash(message, "success")
-    return redirect(url_for("imports.pairs", letter_id=letter.id, _anchor=f"en-{en_row_id}"))
+    row = db.session.get(ImportedSignatory, en_row_id)
+    page = _page_of(row.position) if row is not None else 1
+    return redirect(url_for("imports.pairs", letter_id=letter.id, page=page, _anchor=f"en-{en_row_id}"))
 
 
 # Why a possible duplicate could not be resolved, by DuplicateError.reason.
@@ -195,24 +212,29 @@ def _pair_reason(reason: str) -> str:
     return reason
 
 
-def _arabic_choices(arabic) -> list[SelectChoice]:
-    return [SelectChoice(0, _("— not paired —"))] + [
-        SelectChoice(row.id, f"{row.position}. {row.name}") for row in arabic
-    ]
+# Names per language shown on one page of the review; the picker offers every Arabic name.
+PAGE_SIZE = 500
+
+
+def _page_of(position: int) -> int:
+    return (position - 1) // PAGE_SIZE + 1
 
 
 def _render_pairs(
-    letter: Letter, failed: PairForm | None = None, status: int = 200, duplicate_error: str = ""
+    letter: Letter, status: int = 200, duplicate_error: str = "", pair_error: str = "", page: int = 1
 ):
+    """The review page: the import report, open possible duplicates, and one page of the two lists.
+
+    Its size and queries do not grow with the square of the list: each English row has a
+    text field over one shared ``<datalist>`` of the Arabic names (no select holding every
+    Arabic name per row), and the lists are cut into pages of :data:`PAGE_SIZE`.
+    """
     english = review.imported_rows(letter, "en")
     arabic = review.imported_rows(letter, "ar")
-    partners = review.partner_rows(letter)
-    choices = _arabic_choices(arabic)
-    forms = {}
-    for row in english:
-        form = PairForm(formdata=None, en_row=row.id, ar_row=partners[row.id].id if row.id in partners else 0)
-        form.ar_row.choices = choices
-        forms[row.id] = form
+    partners = review.partners_of(english, arabic)
+    pages = max(1, _page_of(max(len(english), len(arabic), 1)))
+    page = min(max(page, 1), pages)
+    shown = slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE)
     details = review.import_details(letter)
     warnings = [
         (
@@ -229,14 +251,18 @@ def _render_pairs(
     return render_template(
         "imports/pairs.html",
         letter=letter,
-        english=english,
-        arabic=arabic,
+        english=english[shown],
+        arabic=arabic[shown],
+        arabic_names=arabic,
         partners=partners,
-        forms=forms,
+        page=page,
+        pages=pages,
+        page_size=PAGE_SIZE,
+        pair_form=PairForm(formdata=None),
         report=details["report"],
         warnings=warnings,
         proposed=proposed,
-        failed=failed,
+        pair_error=pair_error,
         duplicates=duplicates,
         duplicate_error=duplicate_error,
         listed={"en": len(english), "ar": len(arabic)},

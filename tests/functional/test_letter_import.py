@@ -388,7 +388,11 @@ def test_uploaded_files_import_and_pairing_confirm_changes_organisation_links(si
 
     response = signed_in.post(
         path,
-        data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id, "ar_row": arabic[0].id},
+        data={
+            "csrf_token": csrf_token(signed_in, path),
+            "en_row": english[0].id,
+            f"ar-{english[0].id}": "1.",
+        },
     )
     assert response.status_code == 302
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
@@ -396,12 +400,11 @@ def test_uploaded_files_import_and_pairing_confirm_changes_organisation_links(si
     organization = db.session.get(Organization, english[0].organization_id)
     assert (organization.name_en, organization.name_ar) == (english[0].name, arabic[0].name)
     page = signed_in.get(path).get_data(as_text=True)
-    assert re.search(
-        rf'<option selected value="{arabic[0].id}"|<option value="{arabic[0].id}" selected', page
-    )
+    assert f'<input name="ar-{english[0].id}" list="arabic-names" value="1. {arabic[0].name}"' in page
 
     response = signed_in.post(
-        path, data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id, "ar_row": 0}
+        path,
+        data={"csrf_token": csrf_token(signed_in, path), "en_row": english[0].id, f"ar-{english[0].id}": ""},
     )
     assert response.status_code == 302
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
@@ -415,11 +418,23 @@ def test_pairing_without_csrf_or_with_a_foreign_row_changes_nothing(signed_in, s
     before = [(r.id, r.organization_id) for r in english + arabic]
     path = f"/letters/import/{letter.id}/pairs"
 
-    assert signed_in.post(path, data={"en_row": english[0].id, "ar_row": arabic[0].id}).status_code == 422
+    assert signed_in.post(path, data={"en_row": english[0].id, f"ar-{english[0].id}": "1"}).status_code == 422
     response = signed_in.post(
-        path, data={"csrf_token": csrf_token(signed_in, path), "en_row": arabic[1].id, "ar_row": arabic[0].id}
+        path,
+        data={"csrf_token": csrf_token(signed_in, path), "en_row": arabic[1].id, f"ar-{arabic[1].id}": "1"},
     )
     assert response.status_code == 400
+    response = signed_in.post(
+        path,
+        data={
+            "csrf_token": csrf_token(signed_in, path),
+            "en_row": english[0].id,
+            f"ar-{english[0].id}": "nobody",
+        },
+    )
+    assert response.status_code == 422 and "«nobody» is not a name of the Arabic list" in response.get_data(
+        as_text=True
+    )
     english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
     assert [(r.id, r.organization_id) for r in english + arabic] == before
 

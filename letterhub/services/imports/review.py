@@ -9,6 +9,7 @@ resolved by :func:`merge_duplicate` (one entry leaves the list, which is numbere
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,6 +47,7 @@ __all__ = [
     "merge_duplicate",
     "open_duplicates",
     "partner_rows",
+    "partners_of",
     "unpair",
 ]
 
@@ -138,14 +140,19 @@ def import_details(letter: Letter) -> dict:
 
 def partner_rows(letter: Letter) -> dict[int, ImportedSignatory]:
     """English row id -> the Arabic row of this letter linked to the same organisation."""
+    return partners_of(imported_rows(letter, "en"), imported_rows(letter, "ar"))
+
+
+def partners_of(
+    english: Sequence[ImportedSignatory], arabic: Sequence[ImportedSignatory]
+) -> dict[int, ImportedSignatory]:
+    """:func:`partner_rows` for lists already loaded."""
     arabic_by_org: dict[int, ImportedSignatory] = {}
-    for row in imported_rows(letter, "ar"):
+    for row in arabic:
         if row.organization_id is not None:
             arabic_by_org.setdefault(row.organization_id, row)
     return {
-        row.id: arabic_by_org[row.organization_id]
-        for row in imported_rows(letter, "en")
-        if row.organization_id in arabic_by_org
+        row.id: arabic_by_org[row.organization_id] for row in english if row.organization_id in arabic_by_org
     }
 
 
