@@ -7,6 +7,7 @@ import copy
 import dataclasses
 import inspect
 import json
+from pathlib import Path
 
 import pytest
 
@@ -696,3 +697,26 @@ def test_folding_keeps_different_names_apart():
     assert folding.fold("مجلس محافظة درعا") != folding.fold("مجلس محافظة القنيطرة")
     assert folding.fold("على") == folding.fold("علي")  # for comparison only; transliteration keeps them apart
     assert folding.unify_alefs("على") != folding.unify_alefs("علي")
+
+
+# --------------------------------------------------------------------------- formats letters are published in
+
+CORPUS_DIR = Path(__file__).resolve().parents[1] / "data" / "import_corpus"
+CORPUS = json.loads((CORPUS_DIR / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(CORPUS))
+def test_published_formats_are_read_or_refused_as_expected(name):
+    """tests/data/import_corpus: headings, digits, bidi marks, markers, plain lines, countries, HTML."""
+    expected = CORPUS[name]
+    text = (CORPUS_DIR / f"{name}.txt").read_text(encoding="utf-8")
+    if expected.get("refused"):
+        with pytest.raises(NoSignatoryList):
+            parse_letter_text(text)
+        return
+    letter = parse_letter_text(text)
+    assert letter.language == expected["language"]
+    assert len(letter.signatories) == expected["count"], names(letter)
+    for index, published in expected["names"].items():
+        assert letter.signatories[int(index)].name == published
+    assert "no_heading" not in {note.code for note in letter.warnings}  # each text introduces its list

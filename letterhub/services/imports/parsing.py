@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from ..names import clean_name
+from .decoding import plain_text
 from .duplicates import find_possible_duplicates
 from .folding import fold
 from .notes import ImportNote, LetterImportError, NoSignatoryList
@@ -105,6 +106,10 @@ def detect_language(text: str) -> str:
 
 HEADING_MAX_WORDS = 6
 MIN_LIST_WITHOUT_HEADING = 3
+# A line ending in a colon that introduces the list may be a sentence, not a paragraph.
+INTRODUCTION_MAX_WORDS = 40
+# A name on a line of its own, without number or bullet, is at most this long.
+PLAIN_NAME_MAX_WORDS = 12
 # A list entry longer than this is a sentence (a demand in the body), not an organisation.
 NAME_MAX_WORDS = 20
 
@@ -132,10 +137,10 @@ ABBREVIATIONS = frozenset(
     ]
 )
 
-_BULLETS = "-*•+·▪●◦–"
+_BULLETS = "-*•+·▪●◦–○■□►▸➢✓✔◆"
 _NUMBERED = re.compile(
     rf"^\s*(?:[{re.escape(_BULLETS)}]\s*)?"  # optional bullet before the number: "- 1- name"
-    r"\(?(?P<number>\d{1,4})\s*\\?[.\-)–—:]"  # 1.  1-  1)  (1)  1:  1\. (escaped Markdown)
+    r"\(?(?P<number>\d{1,4})\s*\\?[.\-)–—:،]"  # 1.  1-  1)  (1)  1:  1\. (escaped Markdown); any script's digits
     r"(?!\d)\s*(?P<name>\S.*?)\s*$"
 )
 _BULLETED = re.compile(rf"^\s*[{re.escape(_BULLETS)}]\s+(?P<name>\S.*?)\s*$")
@@ -214,14 +219,22 @@ def _looks_like_name(item: _Item) -> bool:
 
 @dataclass(frozen=True)
 class _FoundList:
-    heading_index: int | None  # line of the heading, None without a heading
+    heading: str  # as published, "" when there was none (or the list follows a sentence)
+    front_end: int  # title, addressees and body are the lines before this one
     start: int  # first line of the list
     end: int  # one past the last list line
     items: tuple[_Item, ...]
+    introduced: bool = True  # False: found only as the final numbered run of the text
 
 
-def _run_after(lines: Sequence[str], start: int) -> tuple[int, int, list[_Item]]:
-    """The run of list lines from ``start`` (blank lines inside allowed)."""
+def _run_after(
+    lines: Sequence[str], start: int, *, stop_at_restart: bool = False
+) -> tuple[int, int, list[_Item]]:
+    """The run of list lines from ``start`` (blank lines inside allowed).
+
+    ``stop_at_restart``: a number 1 after higher numbers starts another list (demands, then
+    signatories, both introduced by a sentence ending in a colon).
+    """
     items: list[_Item] = []
     first = last = None
     i = start
@@ -233,6 +246,8 @@ def _run_after(lines: Sequence[str], start: int) -> tuple[int, int, list[_Item]]
         item = _list_item(line)
         if item is None or not _looks_like_name(item):
             break
+        if stop_at_restart and item.number == 1 and any(it.number for it in items):
+            break
         items.append(item)
         first = i if first is None else first
         last = i
@@ -242,16 +257,78 @@ def _run_after(lines: Sequence[str], start: int) -> tuple[int, int, list[_Item]]
     return first, last + 1, items
 
 
+def _plain_name(line: str) -> _Item | None:
+    """A line holding only an organisation's name: short, no list marker, not a sentence."""
+    text = _strip_emphasis(line.strip())
+    if not text or _list_item(text) is not None or _NAVIGATION.match(text) or "://" in text or "@" in text:
+        return None
+    name = clean_name(_strip_list_punctuation(text))
+    if not name or len(name.split()) > PLAIN_NAME_MAX_WORDS or name.endswith(_SENTENCE_END):
+        return None
+    return _Item(None, name) if any(ch.isalpha() for ch in name) else None
+
+
+def _plain_run_after(lines: Sequence[str], start: int) -> tuple[int, int, list[_Item]]:
+    """One name per line, from ``start``: single blank lines between names allowed, two end the run."""
+    items: list[_Item] = []
+    first = last = None
+    i = start
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    while i < len(lines):
+        if not lines[i].strip():
+            if i + 1 < len(lines) and not lines[i + 1].strip():
+                break
+            i += 1
+            continue
+        item = _plain_name(lines[i])
+        if item is None:
+            break
+        items.append(item)
+        first = i if first is None else first
+        last = i
+        i += 1
+    if first is None or last is None:
+        return start, start, []
+    return first, last + 1, items
+
+
+def _introduction(line: str) -> str | None:
+    """``line`` without Markdown marks if it introduces a list: it ends with a colon."""
+    text = _strip_emphasis(_HEADING_MARKS.sub("", line)).strip()
+    text = _strip_emphasis(text.rstrip()).strip() if text.endswith(("**", "__")) else text
+    if not text.endswith((":", "：", "؛")) or _list_item(text) is not None:
+        return None
+    return text if len(text.split()) <= INTRODUCTION_MAX_WORDS else None
+
+
 def _find_list(lines: Sequence[str]) -> _FoundList:
+    """The signatory list: after a signatory heading, after a line ending in a colon, or at the end."""
     best: _FoundList | None = None
     for index, line in enumerate(lines):
-        if _heading_text(line) is None:
+        if (heading := _heading_text(line)) is None:
             continue
         start, end, items = _run_after(lines, index + 1)
+        if not items:
+            start, end, items = _plain_run_after(lines, index + 1)
         if items and (best is None or len(items) >= len(best.items)):
-            best = _FoundList(index, start, end, tuple(items))
+            best = _FoundList(heading, index, start, end, tuple(items))
     if best is not None:
         return best
+
+    # A line ending in a colon ("Supporting organisations:", "... the following groups:"),
+    # followed by the last list of the text.
+    for index in range(len(lines) - 1, -1, -1):
+        if (introduction := _introduction(lines[index])) is None:
+            continue
+        start, end, items = _run_after(lines, index + 1, stop_at_restart=True)
+        if not items:
+            start, end, items = _plain_run_after(lines, index + 1)
+        later_list = any(_list_item(line) is not None for line in lines[end:])
+        if len(items) >= MIN_LIST_WITHOUT_HEADING and not later_list:
+            short = len(introduction.split()) <= HEADING_MAX_WORDS
+            heading = introduction.rstrip(":：؛ ") + ":" if short else ""
+            return _FoundList(heading, index if short else index + 1, start, end, tuple(items))
 
     # No heading: the final run of numbered lines.
     numbered = {i: it for i, line in enumerate(lines) if (it := _list_item(line)) and it.number is not None}
@@ -271,7 +348,7 @@ def _find_list(lines: Sequence[str]) -> _FoundList:
             and len(items) >= MIN_LIST_WITHOUT_HEADING
             and all(it.number is not None for it in items)
         ):
-            return _FoundList(None, start, end, tuple(items))
+            return _FoundList("", start, start, end, tuple(items), introduced=False)
     raise NoSignatoryList()
 
 
@@ -425,20 +502,16 @@ def parse_letter_text(text: str) -> ParsedLetter:
 
     Raises :class:`NoSignatoryList` when the text has no signatory list (e.g. a news article).
     """
-    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    text = plain_text(text)
     language = detect_language(text)
     lines = text.split("\n")
     found = _find_list(lines)
     warnings: list[ImportNote] = []
 
-    if found.heading_index is None:
-        heading = ""
-        front_end = found.start
+    if not found.introduced:
         warnings.append(ImportNote("no_heading"))
-    else:
-        heading = _heading_text(lines[found.heading_index]) or ""
-        front_end = found.heading_index
-    title, addressees, body = _front_matter(lines[:front_end], warnings)
+    heading = found.heading
+    title, addressees, body = _front_matter(lines[: found.front_end], warnings)
 
     trailing = [line for line in lines[found.end :] if line.strip()]
     if trailing:
