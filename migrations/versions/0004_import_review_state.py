@@ -8,7 +8,7 @@ code of revision 0002 reads the same state from the events again, and the new co
 writing those events.
 
 Revision ID: 0004_import_review_state
-Revises: 0002_final_documents
+Revises: 0003_login_sessions
 Create Date: 2026-11-30 22:30:00.000000
 
 """
@@ -20,7 +20,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0004_import_review_state"
-down_revision = "0002_final_documents"
+down_revision = "0003_login_sessions"
 branch_labels = None
 depends_on = None
 
