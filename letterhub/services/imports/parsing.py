@@ -10,18 +10,24 @@ with (``None`` for a bullet) and its name as published, cleaned by
 :func:`letterhub.services.names.clean_name`. Title, addressees and body are a best effort
 that the coordinator reviews before saving.
 
-How the list is found:
+How the list is found (the text is first made plain by :func:`.decoding.plain_text`: HTML
+copied from a web page becomes lines, bidi marks such as LRM, RLM and ALM are dropped):
 
 1. A *signatory heading* is a short line (at most :data:`HEADING_MAX_WORDS` words once
    Markdown ``#``/emphasis and a trailing colon are removed) that names the signatories
    (``Signatories``, ``The undersigned organizations``, ``Signed by``, ``الموقعون``,
    ``المنظمات الموقعة`` ...). The list is the run of numbered or bulleted lines that
-   follows it; blank lines inside the run are allowed. When several headings are followed
-   by a list, the longest list wins (the last one on a tie).
-2. Without a heading, the list is the final run of numbered lines of the text, provided it
-   has at least :data:`MIN_LIST_WITHOUT_HEADING` entries that look like names; a warning
-   says so.
-3. Anything after the list (a web page's comment form, footer) is ignored, with a warning.
+   follows it (numbers in any script's digits: ``1.`` ``١-`` ``(۱)`` ``1 -``), or else one
+   name per line; blank lines inside the run are allowed. When several headings are
+   followed by a list, the longest list wins (the last one on a tie).
+2. Without one, the last line ending in a colon that introduces a list (a short heading
+   such as ``Supporting organisations:``, or a sentence of at most
+   :data:`INTRODUCTION_MAX_WORDS` words), when that list, of at least
+   :data:`MIN_LIST_WITHOUT_HEADING` entries, is the last one of the text. A short line is
+   kept as the heading; a sentence stays in the body.
+3. Otherwise the list is the final run of numbered lines of the text, provided it has at
+   least :data:`MIN_LIST_WITHOUT_HEADING` entries that look like names; a warning says so.
+4. Anything after the list (a web page's comment form, footer) is ignored, with a warning.
 
 Trailing full stop: a single ``.`` (or ``,`` ``;`` ``،`` ``؛``) at the end of an entry is
 list punctuation and is removed (``- 1 - اتحاد ... ريفها.``), unless the last word is an
