@@ -604,3 +604,58 @@ def test_fetcher_serves_only_the_static_assets():
     ):
         with pytest.raises(URLFetchingError):
             fetcher.fetch(url)
+
+
+# --- Latin inside Arabic ------------------------------------------------------------------
+
+ACRONYM_BODY = {
+    "en": "We write with the Syrian Network for Human Rights (SNHR) about the detainees.",
+    "ar": "نكتب إليكم مع الشبكة السورية لحقوق الإنسان (SNHR) بشأن المعتقلين.",
+}
+
+
+def _acronym_letter(*languages: str) -> LetterDocument:
+    texts = tuple(
+        LanguageText(
+            language,
+            "رسالة" if language == "ar" else "Letter",
+            "",
+            "",
+            ACRONYM_BODY[language],
+            "الموقعون:" if language == "ar" else "Signatories:",
+            (Signatory("بيتنا سوريا" if language == "ar" else "Baytna Syria"),),
+        )
+        for language in languages
+    )
+    return LetterDocument(texts, RenderOptions())
+
+
+def _pdf_fonts(pdf: bytes, tmp_path: Path) -> set[str]:
+    path = tmp_path / "fonts.pdf"
+    path.write_bytes(pdf)
+    rows = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    return {row.split()[0].split("+", 1)[1] for row in rows.splitlines()[2:]}
+
+
+def test_latin_run_in_arabic_text_is_drawn_by_its_own_serif_not_dejavu(tmp_path):
+    """ "(SNHR)" in an Arabic paragraph: Naskh has no Latin, and DejaVu Sans (the last resort)
+    stood out, wide and heavy. A one-paragraph Arabic letter uses the derived Noto Serif only."""
+    pdf = render_letter_pdf(_acronym_letter("ar"))
+    fonts = _pdf_fonts(pdf, tmp_path)
+    assert "Noto-Serif-Latin-in-Arabic" in fonts
+    assert not [font for font in fonts if "DejaVu" in font], fonts
+    assert fonts <= {"Noto-Naskh-Arabic", "Noto-Naskh-Arabic-Bold", "Noto-Serif-Latin-in-Arabic"}
+    # pdftotext misplaces the brackets of a Latin run in right-to-left text (as it did with
+    # DejaVu): the acronym and both brackets are there, on the paragraph's line.
+    (line,) = [line for line in pdftotext(pdf, tmp_path).splitlines() if "SNHR" in line]
+    assert "(" in line and ")" in line and "الإنسان" in line
+
+
+def test_latin_run_in_arabic_text_is_as_wide_as_in_the_english_text(tmp_path):
+    """The Arabic section is set larger (Naskh reads small); its Latin runs are not: "(SNHR)"
+    takes the width it takes in the English section, within 5%."""
+    pdf = render_letter_pdf(_acronym_letter("en", "ar"))
+    xml = pdftotext(pdf, tmp_path, "-bbox")
+    pattern = r'<word xMin="([\d.]+)" yMin="[\d.]+" xMax="([\d.]+)" yMax="[\d.]+">[^<]*SNHR[^<]*</word>'
+    english, arabic = (float(right) - float(left) for left, right in re.findall(pattern, xml))
+    assert abs(arabic / english - 1) < 0.05, (english, arabic)
