@@ -321,7 +321,11 @@ def page_css(document: LetterDocument) -> str:
                 {"url": document.verification_url or "", "code": document.verification_code},
                 digits,
             )
-        family = '"Noto Naskh Arabic", "Noto Serif Latin in Arabic", "DejaVu Sans"' if rtl else '"Noto Serif", "DejaVu Sans"'
+        family = (
+            '"Noto Naskh Arabic", "Noto Serif Latin in Arabic", "DejaVu Sans"'
+            if rtl
+            else '"Noto Serif", "DejaVu Sans"'
+        )
         # The page number sits in the outer corner of the reading direction; the verification
         # line takes the rest of the footer.
         number_box, text_box = ("bottom-left", "bottom-right") if rtl else ("bottom-right", "bottom-left")
