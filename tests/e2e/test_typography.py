@@ -114,8 +114,10 @@ GLYPH_HEIGHT = """async ([selector, glyph]) => {
   const el = document.querySelector(selector);
   const style = getComputedStyle(el);
   const context = document.createElement("canvas").getContext("2d");
-  context.font = `${style.fontStyle} ${style.fontWeight} ${style.fontSize} ${style.fontFamily}`;
-  return context.measureText(glyph).actualBoundingBoxAscent;
+  // Drawn ten times larger: the browser reports whole pixels, too coarse at the page's size.
+  const size = parseFloat(style.fontSize) * 10;
+  context.font = `${style.fontStyle} ${style.fontWeight} ${size}px ${style.fontFamily}`;
+  return context.measureText(glyph).actualBoundingBoxAscent / 10;
 }"""
 
 
