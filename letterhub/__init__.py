@@ -7,7 +7,9 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask, g, request, session
+from flask_talisman import Talisman
 from sqlalchemy.exc import OperationalError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import database
@@ -27,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_DIR / "templates"),
     )
     load_config(app, test_config)
+    register_proxy_fix(app)
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
@@ -59,6 +62,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
     if not app.config["MAILBOX_DIR"]:
         app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mailbox")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
+    config_module.derive_from_base_url(app.config)
 
     if not (app.debug or app.testing) and app.config["SECRET_KEY"] in (
         None,
@@ -80,9 +84,7 @@ def configure_sessions(app: Flask) -> None:
     config["WTF_CSRF_SECRET_KEY"] = [*config["SECRET_KEY_FALLBACKS"], config["SECRET_KEY"]]
     # A remembered sign-in is a permanent session cookie; the signature's age limit is the same.
     config["PERMANENT_SESSION_LIFETIME"] = timedelta(days=int(config["REMEMBER_ME_DAYS"]))
-    if config.get("SESSION_COOKIE_SECURE") is None:
-        config["SESSION_COOKIE_SECURE"] = str(config["BASE_URL"]).lower().startswith("https://")
-    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+    # Secure and __Host- cookies follow from BASE_URL: config.derive_from_base_url.
 
 
 def normalise_database_url(url: str) -> str:
@@ -91,6 +93,19 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url.removeprefix(prefix)
     return url
+
+
+def register_proxy_fix(app: Flask) -> None:
+    """Believe X-Forwarded-For/-Proto/-Host only from as many proxies as configured (none by default).
+
+    Behind a reverse proxy this makes ``request.remote_addr`` the client's address (signatures
+    record it, rate limits count by it) and ``request.is_secure`` true when the proxy spoke TLS.
+    """
+    hops = {name: int(app.config[f"PROXY_FIX_X_{name.upper()}"] or 0) for name in ("for", "proto", "host")}
+    if any(hops.values()):
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops["for"], x_proto=hops["proto"], x_host=hops["host"], x_port=0, x_prefix=0
+        )
 
 
 def register_extensions(app: Flask) -> None:
@@ -166,25 +181,52 @@ def register_template_helpers(app: Flask) -> None:
     labels.register(app)
 
 
+# No inline script or style anywhere (templates/pdf is WeasyPrint's, not a browser's).
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
 def register_security_headers(app: Flask) -> None:
-    @app.after_request
-    def security_headers(response):
-        # Signing links carry a token: never leak it to another site through Referer.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
-        )
-        return response
+    """Security headers through Flask-Talisman; https-only parts only when BASE_URL is https.
+
+    Referrer-Policy is ``same-origin`` everywhere: a signing link's token never leaves the site
+    in a Referer, while the signing page's own POSTs keep the Referer that Flask-WTF's HTTPS
+    check requires (``no-referrer`` made it refuse the "opened" beacon).
+    """
+    https = config_module.serves_https(app.config)
+    app.extensions["talisman"] = Talisman(
+        app,
+        force_https=https,  # redirects plain http unless request.is_secure (ProxyFix) or X-Forwarded-Proto says https
+        strict_transport_security=https,  # and then sent only on requests that came over https
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=True,
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+        x_content_type_options=True,
+    )
 
 
 def register_error_pages(app: Flask) -> None:
+    from urllib.parse import urlsplit
+
     from flask import render_template
+    from flask.globals import request_ctx
 
     def error_page(error):
         code = getattr(error, "code", 500)
+        if request_ctx.url_adapter is None:  # the Host is not trusted: build the page's links for BASE_URL
+            base = urlsplit(app.config["BASE_URL"])
+            request_ctx.url_adapter = app.url_map.bind(base.netloc, url_scheme=base.scheme)
         return render_template("errors/error.html", code=code, error=error), code
 
     for code in (400, 403, 404, 405, 410, 413, 429):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import MutableMapping
+from typing import Any
+from urllib.parse import urlsplit
 
 # The key every fresh checkout shares. Outside debug and tests the app refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 (refused outside debug and tests)
@@ -27,8 +30,18 @@ class Defaults:
     # 503 with Retry-After (see letterhub.database).
     SQLITE_BUSY_TIMEOUT_MS = 5000
 
-    # Absolute address used in emails (links must work outside a request).
+    # Absolute address used in emails (links must work outside a request). It also decides the
+    # production settings derive_from_base_url() fills in: the trusted host and, when it is
+    # https, HSTS, the redirect to https and Secure, __Host- cookies.
     BASE_URL = "http://127.0.0.1:5000"
+    # Host names the app answers to (Flask's TRUSTED_HOSTS); any other Host header gets 400.
+    # None: BASE_URL's host only. A list, or comma-separated in LETTERHUB_TRUSTED_HOSTS.
+    TRUSTED_HOSTS: list[str] | None = None
+    # How many reverse proxies in front of the app set each X-Forwarded-* header (Werkzeug's
+    # ProxyFix). 0 trusts none: the client could forge them. Behind one nginx/Caddy: 1 each.
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    PROXY_FIX_X_HOST = 0
 
     # Outgoing mail. MAIL_TRANSPORT is "smtp" in production; "mailbox" writes each message
     # into MAILBOX_DIR (instance/mailbox by default) and serves it at /dev/mailbox. The mailbox
@@ -73,7 +86,7 @@ class Defaults:
     WTF_CSRF_TIME_LIMIT = None
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    # Unset: Secure exactly when BASE_URL is https (see create_app).
+    # Unset: Secure exactly when BASE_URL is https (see derive_from_base_url).
     SESSION_COOKIE_SECURE: bool | None = None
     # A coordinator's sign-in is a server-side login session (letterhub.services.login_sessions).
     # Without "keep me signed in" it lasts SIGN_IN_HOURS and its cookie ends with the browser;
@@ -97,6 +110,41 @@ class Defaults:
     # Field limits, enforced in forms and services alike.
     MAX_TITLE_LENGTH = 500
     MAX_BODY_LENGTH = 200_000
+
+
+def serves_https(config: MutableMapping[str, Any]) -> bool:
+    return urlsplit(config["BASE_URL"]).scheme == "https"
+
+
+def derive_from_base_url(config: MutableMapping[str, Any]) -> None:
+    """Fill in the settings that follow from ``BASE_URL``, unless they were set explicitly.
+
+    Over https the session cookie is ``__Host-session`` (Secure, path /, no domain: the
+    browser then refuses it from plain http or from a sibling host) and the remember-me
+    cookie is Secure. ``SERVER_NAME`` stays unset: since Flask 3.1 it no longer restricts
+    hosts (``TRUSTED_HOSTS`` does), and emails and PDFs build their links from ``BASE_URL``.
+    """
+    base = urlsplit(config["BASE_URL"])
+    if base.scheme not in ("http", "https") or not base.hostname:
+        raise RuntimeError(
+            f"BASE_URL must be an http(s) address with a host name, not {config['BASE_URL']!r}"
+        )
+    hosts = config.get("TRUSTED_HOSTS")
+    if hosts is None:
+        hosts = [base.hostname]
+    elif isinstance(hosts, str):
+        hosts = [host.strip() for host in hosts.split(",") if host.strip()]
+    config["TRUSTED_HOSTS"] = list(hosts)
+    https = serves_https(config)
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        config["SESSION_COOKIE_SECURE"] = https
+    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+    if https:
+        config["PREFERRED_URL_SCHEME"] = "https"
+    if config["SESSION_COOKIE_SECURE"] and not config.get("SESSION_COOKIE_DOMAIN"):
+        config["SESSION_COOKIE_PATH"] = "/"
+        if config.get("SESSION_COOKIE_NAME", "session") == "session":
+            config["SESSION_COOKIE_NAME"] = "__Host-session"
 
 
 def from_environment(environ: os._Environ | dict | None = None) -> dict:

@@ -10,6 +10,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -41,3 +42,6 @@ csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)
+# Talisman keeps an app's settings on the instance, so register_security_headers gives each
+# app its own; this one only marks per-view options: @talisman(force_https=False).
+talisman = Talisman()

@@ -10,7 +10,10 @@
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": page.dataset.csrf },
-    }).catch(function () {});
+    })
+      // Read the answer: Chromium leaves an unread, uncacheable (no-store) body unfinished.
+      .then(function (response) { return response.text(); })
+      .catch(function () {});
   }
   document.addEventListener("visibilitychange", report);
   report();

@@ -1,6 +1,7 @@
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
+from ..extensions import talisman
 from ..services.urls import safe_redirect_target
 
 bp = Blueprint("public", __name__)
@@ -50,5 +51,6 @@ def verify(code: str | None = None):
 
 
 @bp.get("/healthz")
+@talisman(force_https=False)  # the proxy's or load balancer's own check may come over plain http
 def health():
     return {"status": "ok"}

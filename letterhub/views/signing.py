@@ -1,6 +1,8 @@
 """The focal point's pages, reached only through a signed link; no account needed.
 
-GET and HEAD only read. The page's own script reports that a person opened it (POST
+GET and HEAD only read, and no response is cached (``Cache-Control: no-store``). The
+Referrer-Policy (``same-origin``, set for the whole app) keeps the token from other sites
+but lets the page's own POSTs carry the Referer that the HTTPS CSRF check asks for. The page's own script reports that a person opened it (POST
 ``/opened``); the answer is recorded only by a POST with the CSRF token.
 """
 
@@ -16,6 +18,13 @@ from ..services.tokens import LinkError
 bp = Blueprint("signing", __name__, url_prefix="/sign")
 
 LINK_ERROR_STATUS = {"invalid": 404, "unknown": 404, "expired": 410, "revoked": 410, "superseded": 410}
+
+
+@bp.after_request
+def _kept_by_no_cache(response):
+    """Every page under a signing link carries its token: no browser or proxy cache may keep it."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _signing_limit() -> str:

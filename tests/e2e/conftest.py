@@ -66,7 +66,14 @@ class LiveServer:
 @pytest.fixture
 def live_server(sqlite_database, tmp_path):
     """The app served over real HTTP on 127.0.0.1, with the development mailbox and one coordinator."""
-    app = make_app(sqlite_database, tmp_path, MAIL_TRANSPORT="mailbox", MAILBOX_DIR=str(tmp_path / "mailbox"))
+    # The browser's Host is 127.0.0.1: BASE_URL's host is the one the app trusts (its port comes below).
+    app = make_app(
+        sqlite_database,
+        tmp_path,
+        BASE_URL="http://127.0.0.1",
+        MAIL_TRANSPORT="mailbox",
+        MAILBOX_DIR=str(tmp_path / "mailbox"),
+    )
     with app.app_context():
         db.create_all()
         accounts.create_user(COORDINATOR_EMAIL, "Coordinator", PASSWORD)

@@ -101,6 +101,7 @@ def test_two_worker_processes_share_the_sign_in_limit_through_redis(tmp_path, ap
         **app_config,
         "TESTING": True,
         "SECRET_KEY": "test",
+        "BASE_URL": "http://localhost",  # the test client's host, the one the app trusts
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'letterhub.db'}",
         "RATELIMIT_STORAGE_URI": REDIS_URL,
@@ -115,6 +116,7 @@ def test_without_a_shared_store_each_worker_process_counts_alone(tmp_path, app_c
         **app_config,
         "TESTING": True,
         "SECRET_KEY": "test",
+        "BASE_URL": "http://localhost",  # the test client's host, the one the app trusts
         "PASSWORD_HASH_PROFILE": "CHEAPEST",
         "DATABASE_URL": f"sqlite:///{tmp_path / 'letterhub.db'}",
         "RATELIMIT_STORAGE_URI": "memory://",

@@ -187,6 +187,7 @@ def test_mailbox_route_does_not_exist_in_production(tmp_path, monkeypatch):
     monkeypatch.setenv("LETTERHUB_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("LETTERHUB_SECRET_KEY", "a-real-production-secret")
     monkeypatch.setenv("LETTERHUB_MAIL_TRANSPORT", "mailbox")
+    monkeypatch.setenv("LETTERHUB_BASE_URL", "http://localhost")  # the test client's host
     monkeypatch.delenv("FLASK_DEBUG", raising=False)
     app = create_app()
     assert app.test_client().get("/dev/mailbox/").status_code == 404
