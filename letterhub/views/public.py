@@ -1,7 +1,8 @@
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
-from ..extensions import talisman
+from ..extensions import db, talisman
+from ..forms.accounts import ActionForm
 from ..services.urls import safe_redirect_target
 
 bp = Blueprint("public", __name__)
@@ -14,17 +15,25 @@ def index():
     return redirect(url_for("accounts.login"))
 
 
-@bp.get("/language/<code>")
+@bp.route("/language/<code>", methods=["GET", "POST"])
 def switch_language(code: str):
-    """Remember the chosen interface language and go back where the user was (same site only)."""
+    """Switch the interface language and go back where the user was (same site only).
+
+    Any request switches this browser's session. Only the page's form (a POST with its CSRF
+    token) also stores the choice on the coordinator's account: a GET never changes stored
+    data, and a link from another site cannot change the account.
+    """
     if code in current_app.config["LANGUAGES"]:
         session["locale"] = code
-        if current_user.is_authenticated and current_user.locale != code:
-            from ..extensions import db
-
+        if (
+            request.method == "POST"
+            and ActionForm().validate_on_submit()
+            and current_user.is_authenticated
+            and current_user.locale != code
+        ):
             current_user.locale = code
             db.session.commit()
-    return redirect(safe_redirect_target(request.args.get("next")) or url_for("public.index"))
+    return redirect(safe_redirect_target(request.values.get("next")) or url_for("public.index"))
 
 
 @bp.get("/verify/")
