@@ -243,6 +243,23 @@ def app(database, tmp_path, app_config):
 
 
 @pytest.fixture
+def app_with(database, tmp_path, app):
+    """``app_with(**settings)``: another app on the test's database and secret key, for settings
+    such as an https BASE_URL or proxy hops that the ``app`` fixture does not have."""
+    built = []
+
+    def build(**settings):
+        other = make_app(database, tmp_path, **{"SECRET_KEY": app.config["SECRET_KEY"], **settings})
+        built.append(other)
+        return other
+
+    yield build
+    for other in built:
+        with other.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -15,7 +15,8 @@ import sqlalchemy as sa
 
 from letterhub.extensions import db
 from letterhub.models import Decision, Invitation, InvitationState, User
-from letterhub.services import drafting, finalizing, inviting, letter_import, mailing, publishing, signing
+from letterhub.services import drafting, finalizing, inviting, mailing, publishing, signing
+from letterhub.services.imports import storage
 
 from ..conftest import csrf_token
 
@@ -73,7 +74,7 @@ def world(app, coordinator, letter, invite, seed_text):
     finalizing.close_signing(closed, by=coordinator)
     db.session.commit()
     assert publishing.render_queued_documents(app.config)["rendered"] == 3
-    imported = letter_import.import_letter([seed_text(0), seed_text(1)], author=coordinator).letter_id
+    imported = storage.import_letter([seed_text(0), seed_text(1)], author=coordinator).letter_id
     db.session.commit()
     assert mailing.drain_outbox(app.config)["sent"] >= 2
     db.session.commit()

@@ -7,12 +7,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from flask import current_app
 
 from letterhub.extensions import db
 from letterhub.models import InvitationState
 
-from ..conftest import REPO_ROOT, make_app
+from ..conftest import REPO_ROOT
 
 EXPECTED_CSP = {
     "default-src": "'self'",
@@ -73,19 +72,15 @@ def referer_a_browser_sends(referrer_policy: str, page_url: str) -> str | None:
 
 
 @pytest.mark.parametrize("behind_proxy", [False, True], ids=["https", "https-behind-proxy"])
-def test_over_https_the_pages_opened_beacon_is_accepted_and_recorded(
-    database, tmp_path, letter, invite, behind_proxy
-):
+def test_over_https_the_pages_opened_beacon_is_accepted_and_recorded(app_with, letter, invite, behind_proxy):
     invitation, link = invite()
     path = urlsplit(link).path
-    settings = {"BASE_URL": "https://localhost", "SECRET_KEY": current_app.config["SECRET_KEY"]}
     if behind_proxy:  # TLS ends at the proxy, which says so in X-Forwarded-Proto
-        app = make_app(database, tmp_path, PROXY_FIX_X_PROTO=1, **settings)
+        client = app_with(BASE_URL="https://localhost", PROXY_FIX_X_PROTO=1).test_client()
         request = {"base_url": "http://localhost", "headers": {"X-Forwarded-Proto": "https"}}
     else:
-        app = make_app(database, tmp_path, **settings)
+        client = app_with(BASE_URL="https://localhost").test_client()
         request = {"base_url": "https://localhost", "headers": {}}
-    client = app.test_client()
     page = client.get(path, **request)
     assert page.status_code == 200
     referer = referer_a_browser_sends(page.headers["Referrer-Policy"], f"https://localhost{path}")

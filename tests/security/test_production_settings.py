@@ -6,22 +6,13 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
-from flask import current_app
 from sqlalchemy import select
 
 from letterhub.config import derive_from_base_url
 from letterhub.extensions import db
 from letterhub.models import Signature
 
-from ..conftest import make_app
-
 HTTPS = {"BASE_URL": "https://localhost"}
-
-
-def app_with(database, tmp_path, **config):
-    """A second app on the test's database, for settings the ``app`` fixture does not have."""
-    app = make_app(database, tmp_path, **config)
-    return app, app.test_client()
 
 
 def path_of(link: str) -> str:
@@ -72,10 +63,9 @@ def test_trusted_hosts_come_from_base_url_unless_given():
         derive_from_base_url({"BASE_URL": "letters.example.org"})
 
 
-def test_a_forwarded_host_counts_only_from_a_configured_proxy(database, tmp_path, app):
-    _app, plain = app_with(database, tmp_path)
-    assert plain.get("/login", headers={"X-Forwarded-Host": "attacker.example"}).status_code == 200
-    _app, proxied = app_with(database, tmp_path, PROXY_FIX_X_HOST=1)
+def test_a_forwarded_host_counts_only_from_a_configured_proxy(client, app_with):
+    assert client.get("/login", headers={"X-Forwarded-Host": "attacker.example"}).status_code == 200
+    proxied = app_with(PROXY_FIX_X_HOST=1).test_client()
     assert proxied.get("/login", headers={"X-Forwarded-Host": "attacker.example"}).status_code == 400
     assert proxied.get("/login", headers={"X-Forwarded-Host": "localhost"}).status_code == 200
 
@@ -94,9 +84,9 @@ def test_forwarded_for_is_ignored_without_a_configured_proxy(client, letter, inv
     assert recorded_address() == "127.0.0.1"
 
 
-def test_behind_one_proxy_the_signature_records_the_clients_address(database, tmp_path, letter, invite):
+def test_behind_one_proxy_the_signature_records_the_clients_address(app_with, letter, invite):
     _invitation, link = invite()
-    app, client = app_with(database, tmp_path, PROXY_FIX_X_FOR=1, SECRET_KEY=current_app.config["SECRET_KEY"])
+    client = app_with(PROXY_FIX_X_FOR=1).test_client()
     # The client sent its own X-Forwarded-For; the proxy appended the address it saw.
     behind_proxy = {"headers": {"X-Forwarded-For": "198.51.100.1, 203.0.113.9"}}
     assert sign(client, link, letter, **behind_proxy) == 200
@@ -115,8 +105,8 @@ def test_plain_http_base_url_has_no_https_settings(client, coordinator):
     assert "Strict-Transport-Security" not in spoofed.headers
 
 
-def test_https_base_url_redirects_plain_http_and_sends_hsts_over_https(database, tmp_path, app):
-    _app, client = app_with(database, tmp_path, **HTTPS)
+def test_https_base_url_redirects_plain_http_and_sends_hsts_over_https(app_with):
+    client = app_with(**HTTPS).test_client()
     redirected = client.get("/login?next=/letters/", base_url="http://localhost")
     assert redirected.status_code == 302
     assert redirected.headers["Location"] == "https://localhost/login?next=/letters/"
@@ -129,15 +119,16 @@ def test_https_base_url_redirects_plain_http_and_sends_hsts_over_https(database,
     )  # a load balancer's plain check is not redirected
 
 
-def test_behind_a_tls_proxy_forwarded_proto_makes_the_request_secure(database, tmp_path, app):
-    _app, client = app_with(database, tmp_path, PROXY_FIX_X_PROTO=1, **HTTPS)
+def test_behind_a_tls_proxy_forwarded_proto_makes_the_request_secure(app_with):
+    client = app_with(PROXY_FIX_X_PROTO=1, **HTTPS).test_client()
     response = client.get("/login", base_url="http://localhost", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
     assert "max-age=" in response.headers["Strict-Transport-Security"]
 
 
-def test_https_cookies_are_secure_and_host_prefixed(database, tmp_path, app):
-    https_app, client = app_with(database, tmp_path, **HTTPS)
+def test_https_cookies_are_secure_and_host_prefixed(app_with):
+    https_app = app_with(**HTTPS)
+    client = https_app.test_client()
     cookie = client.get("/login", base_url="https://localhost").headers["Set-Cookie"]
     attributes = [part.strip() for part in cookie.split(";")]
     assert attributes[0].startswith("__Host-session=")

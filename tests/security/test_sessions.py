@@ -119,7 +119,7 @@ def test_remember_me_lasts_the_configured_number_of_days(client, coordinator):
     assert timedelta(days=6) < cookie_lifetime(header) <= timedelta(days=7)
 
 
-@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://letters.example.org"}])
+@pytest.mark.parametrize("app_config", [{"BASE_URL": "https://localhost"}])  # the test client's host
 def test_session_cookies_are_secure_when_the_site_is_served_over_https(client, coordinator):
     client.environ_base["wsgi.url_scheme"] = "https"
     response = sign_in(client, remember=True)
