@@ -60,8 +60,12 @@ class Defaults:
     MAIL_CLAIM_SECONDS = 60
     MAILBOX_DIR = ""
 
-    # Invitation links expire after this many days unless the letter's deadline is later.
+    # Invitation links expire after this many days, or DEADLINE_LINK_GRACE_DAYS after the
+    # letter's deadline if that is later (moving the deadline moves it: see services.deadlines).
     INVITATION_MAX_AGE_DAYS = 30
+    DEADLINE_LINK_GRACE_DAYS = 30
+    # The coalition's time zone (IANA name): a new letter's deadline is entered and shown in it.
+    DEFAULT_TIMEZONE = "Asia/Damascus"
 
     # Rate limits (Flask-Limiter). memory:// is per process; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"

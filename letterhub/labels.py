@@ -66,6 +66,8 @@ def render_error(document) -> str:
 def register(app) -> None:
     from flask_babel import format_date, format_datetime
 
+    from .services import deadlines
+
     app.jinja_env.globals.update(
         letter_status_label=LETTER_STATUS.__getitem__,
         invitation_state_label=INVITATION_STATE.__getitem__,
@@ -73,6 +75,12 @@ def register(app) -> None:
         render_status_label=RENDER_STATUS.__getitem__,
         document_label=DOCUMENT_LABELS.__getitem__,
         render_error=render_error,
+        format_deadline=deadlines.format_deadline,
+        format_moment=deadlines.format_moment,
+        deadline_contact=deadlines.contact_email,
+        signature_is_late=lambda signature: deadlines.is_late(
+            signature.invitation.letter, signature.decided_at
+        ),
     )
     app.jinja_env.filters["format_date"] = lambda value: format_date(value) if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "short") if value else ""

@@ -1,4 +1,4 @@
-"""The background worker: delivers queued email and renders queued final documents.
+"""The background worker: queues due reminders, delivers queued email and renders queued final documents.
 
 Run one or more beside the web processes (``flask --app letterhub worker``). Each job claims
 its row with a conditional UPDATE, so several workers never do the same job twice.
@@ -10,13 +10,14 @@ import logging
 import time
 
 from .extensions import db
-from .services import mailing, publishing
+from .services import mailing, publishing, reminding
 
 log = logging.getLogger(__name__)
 
 
 def run_once(config) -> dict[str, int]:
-    counts = mailing.drain_outbox(config)
+    counts = reminding.send_due_reminders()
+    counts.update(mailing.drain_outbox(config))
     counts.update(publishing.render_queued_documents(config))
     return counts
 

@@ -9,10 +9,12 @@ from wtforms import (
     SelectField,
     StringField,
     TextAreaField,
+    TimeField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
+from ..services import deadlines, reminding
 from ..services.names import has_forbidden_characters
 
 MAX_LINE = 500
@@ -42,7 +44,27 @@ class LetterForm(FlaskForm):
     coalition = StringField(
         _l("Coalition (author of the letter)"), validators=[Optional(), too_long(200), printable]
     )
+    # The deadline: a date alone means the end of that day in the chosen zone.
     deadline = DateField(_l("Signing deadline"), validators=[Optional()])
+    deadline_time = TimeField(_l("Time (empty: end of the day)"), validators=[Optional()])
+    deadline_timezone = SelectField(
+        _l("Time zone"),
+        choices=lambda: [SelectChoice(name, name) for name in deadlines.timezone_names()],
+        validate_choice=False,  # checked below; absent means the letter's zone or the default
+    )
+    allow_late_signatures = BooleanField(_l("Accept signatures after the deadline (listed as late)"))
+    reminder_days = StringField(
+        _l("Reminders, in days before the deadline"), default="7,3,1", validators=[Optional(), too_long(100)]
+    )
+    contact_email = EmailField(
+        _l("Contact for focal points after the deadline (empty: your address)"),
+        validators=[
+            Optional(),
+            Email(message=_l("This is not a valid email address."), check_deliverability=False),
+            too_long(254),
+        ],
+    )
+    notify_unanswered = BooleanField(_l("Email the new deadline to the organisations that have not answered"))
 
     title_en = StringField(
         _l("Title"), validators=[required(_l("The English title is missing.")), too_long(MAX_LINE), printable]
@@ -86,6 +108,34 @@ class LetterForm(FlaskForm):
             printable,
         ],
     )
+
+    def validate_reminder_days(self, field):
+        try:
+            reminding.parse_reminder_days(field.data or "")
+        except ValueError:
+            raise ValidationError(
+                _l("Give whole numbers of days between 1 and 365, separated by commas, such as 7, 3, 1.")
+            ) from None
+
+    def validate_deadline_timezone(self, field):
+        if field.data and field.data not in deadlines.timezone_names():
+            raise ValidationError(_l("Choose a time zone from the list."))
+
+    def validate_deadline_time(self, field):
+        if field.data is not None and self.deadline.data is None:
+            raise ValidationError(_l("Give the date of the deadline too."))
+
+    def deadline_settings(self) -> deadlines.DeadlineSettings:
+        return deadlines.DeadlineSettings(
+            day=self.deadline.data,
+            at=self.deadline_time.data,
+            zone_name=self.deadline_timezone.data or "",
+            allow_late=bool(self.allow_late_signatures.data),
+            reminder_days=reminding.format_reminder_days(
+                reminding.parse_reminder_days(self.reminder_days.data or "")
+            ),
+            contact_email=self.contact_email.data or "",
+        )
 
     def text_fields(self) -> dict[str, str]:
         from ..models import LANGUAGES, REVISION_FIELDS

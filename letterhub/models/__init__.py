@@ -8,6 +8,7 @@ from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterSt
 from .login_session import LoginSession, SessionEnd
 from .organization import Organization
 from .outbox import OutboxMessage, OutboxStatus
+from .reminder import Reminder, ReminderKind
 from .signature import Decision, Signature
 from .user import User
 
@@ -31,6 +32,8 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "REVISION_FIELDS",
+    "Reminder",
+    "ReminderKind",
     "SessionEnd",
     "Signature",
     "User",

@@ -42,11 +42,16 @@ class Invitation(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The coordinator asked not to remind this organisation (scheduled or "remind now").
+    do_not_remind: Mapped[bool] = mapped_column(default=False)
 
     letter = relationship("Letter", back_populates="invitations")
     organization = relationship("Organization")
     signature = relationship("Signature", back_populates="invitation", uselist=False)
     messages = relationship("OutboxMessage", back_populates="invitation", order_by="OutboxMessage.id")
+    reminders = relationship(
+        "Reminder", back_populates="invitation", order_by="Reminder.id", cascade="all, delete-orphan"
+    )
 
     @property
     def latest_message(self):

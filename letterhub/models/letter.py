@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
@@ -29,7 +29,16 @@ class Letter(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[LetterStatus] = mapped_column(enum_column(LetterStatus), default=LetterStatus.DRAFT)
     coalition: Mapped[str] = mapped_column(String(200), default="")
-    deadline: Mapped[date | None] = mapped_column(Date)
+    # The moment signing is due, in UTC; ``deadline_timezone`` is the coalition's zone (an IANA
+    # name such as Asia/Damascus) in which it was entered and is shown. See services.deadlines.
+    deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deadline_timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    # After the deadline a confirmation is refused, unless this lets it in (then it is late).
+    allow_late_signatures: Mapped[bool] = mapped_column(default=False)
+    # Reminders to unanswered organisations, in days before the deadline ("7,3,1").
+    reminder_days: Mapped[str] = mapped_column(String(100), default="7,3,1")
+    # Whom a focal point asks after the deadline; empty: the letter's creator.
+    contact_email: Mapped[str] = mapped_column(String(254), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

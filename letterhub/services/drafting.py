@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus, User
-from . import audit
+from . import audit, deadlines
 from .names import clean_name
 
 DEFAULT_HEADINGS = {"en": "Signatories:", "ar": "الموقعون:"}
@@ -70,14 +69,22 @@ def content_sha256(fields: dict[str, str]) -> str:
 
 
 def create_letter(
-    author: User, fields: dict[str, str], *, coalition: str = "", deadline: date | None = None
+    author: User,
+    fields: dict[str, str],
+    *,
+    coalition: str = "",
+    deadline: deadlines.DeadlineSettings | None = None,
 ) -> Letter:
     fields = normalise_fields(fields)
     if missing := missing_required_fields(fields):
         raise ValueError(f"missing fields: {', '.join(missing)}")
-    letter = Letter(created_by=author, coalition=clean_name(coalition), deadline=deadline)
+    letter = Letter(
+        created_by=author, coalition=clean_name(coalition), deadline_timezone=deadlines.default_timezone()
+    )
     db.session.add(letter)
     db.session.flush()
+    if deadline is not None:
+        deadlines.apply_settings(letter, deadline, by=author)
     add_revision(letter, 1, fields, author)
     audit.record("letter.created", letter=letter, user=author)
     return letter
@@ -112,10 +119,14 @@ def save_revision(letter: Letter, base_number: int, fields: dict[str, str], auth
     return revision
 
 
-def update_settings(letter: Letter, *, coalition: str, deadline: date | None, author: User) -> None:
+def update_settings(
+    letter: Letter, *, coalition: str, deadline: deadlines.DeadlineSettings, author: User
+) -> bool:
+    """Save the coalition and the deadline settings. Returns whether the deadline moved."""
     letter.coalition = clean_name(coalition)
-    letter.deadline = deadline
+    moved = deadlines.apply_settings(letter, deadline, by=author)
     audit.record("letter.settings", letter=letter, user=author)
+    return moved
 
 
 def add_revision(letter: Letter, number: int, fields: dict[str, str], author: User) -> LetterRevision:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
-
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -20,7 +18,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit
+from . import audit, deadlines
 from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory
 
 
@@ -99,14 +97,11 @@ def signatories_in(letter: Letter, revision: LetterRevision, language: str) -> t
     """The names of one language's list, unsorted: confirmed signatures, or an imported list."""
     if letter.source == "imported":
         return tuple(Signatory(name=row.name) for row in imported_rows(letter, language))
-    late_after = letter.late_after or (
-        datetime.combine(letter.deadline, time.max, tzinfo=UTC) if letter.deadline else None
-    )
     return tuple(
         Signatory(
             name=_name_in(signature, language),
             confirmed_at=signature.decided_at,
-            late=bool(late_after and signature.decided_at > late_after),
+            late=deadlines.is_late(letter, signature.decided_at),
         )
         for signature in confirmed_signatures(letter, revision)
     )

@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from ..extensions import db
 from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, User
 from ..models.types import utcnow
-from . import audit, mailing, tokens
+from . import audit, deadlines, mailing, tokens
 from .names import clean_name
 
 
@@ -90,24 +90,8 @@ def send_invitation(invitation: Invitation, *, by: User | None = None, now: date
     letter = invitation.letter
     if letter.status == LetterStatus.CLOSED:
         raise InvitationNotSendable("the letter is closed")
-    now = now or utcnow()
-    config = current_app.config
-    issued = tokens.issue_invitation_token(invitation.id, tokens.signing_keys(config))
-    invitation.token_hash = issued.nonce_hash
-    invitation.token_issued_at = now
-    invitation.expires_at = now + timedelta(days=int(config["INVITATION_MAX_AGE_DAYS"]))
-    link = f"{config['BASE_URL'].rstrip('/')}/sign/{issued.token}"
-    with force_locale(invitation.language):
-        context = {
-            "invitation": invitation,
-            "letter": letter,
-            "revision": letter.current_revision,
-            "link": link,
-            "organization": invitation.organization,
-        }
-        subject = render_template("emails/invitation/subject.txt", **context).strip()
-        body_text = render_template("emails/invitation/body.txt", **context)
-        body_html = render_template("emails/invitation/body.html", **context)
+    link = issue_link(invitation, now=now)
+    subject, body_text, body_html = render_email("invitation", invitation, link=link)
     mailing.enqueue(
         invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
     )
@@ -116,6 +100,39 @@ def send_invitation(invitation: Invitation, *, by: User | None = None, now: date
         audit.record("letter.opened", letter=letter, user=by)
     audit.record("invitation.sent", letter=letter, user=by, invitation=invitation.id)
     return link
+
+
+def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:
+    """Draw a new nonce for the invitation (every older link stops working); return the link."""
+    now = now or utcnow()
+    config = current_app.config
+    issued = tokens.issue_invitation_token(invitation.id, tokens.signing_keys(config))
+    invitation.token_hash = issued.nonce_hash
+    invitation.token_issued_at = now
+    invitation.expires_at = now + timedelta(days=int(config["INVITATION_MAX_AGE_DAYS"]))
+    return f"{config['BASE_URL'].rstrip('/')}/sign/{issued.token}"
+
+
+def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, str]:
+    """Subject, text and HTML of ``templates/emails/<name>/`` in the invitation's language."""
+    letter = invitation.letter
+    with force_locale(invitation.language):
+        context = {
+            "invitation": invitation,
+            "letter": letter,
+            "revision": letter.current_revision,
+            "organization": invitation.organization,
+            "deadline": deadlines.format_deadline(letter, invitation.language),
+            "link_expires": deadlines.format_moment(
+                deadlines.link_expires_at(invitation), letter.deadline_timezone, invitation.language
+            ),
+            "contact": deadlines.contact_email(letter),
+            **extra,
+        }
+        subject = render_template(f"emails/{name}/subject.txt", **context).strip()
+        body_text = render_template(f"emails/{name}/body.txt", **context)
+        body_html = render_template(f"emails/{name}/body.html", **context)
+    return subject, body_text, body_html
 
 
 def send_unsent_invitations(letter: Letter, *, by: User | None = None) -> int:

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from ..extensions import db
 from ..models import Decision, Invitation, InvitationState, LetterRevision, LetterStatus, Signature
 from ..models.types import utcnow
-from . import audit, tokens
+from . import audit, deadlines, tokens
 from .names import clean_name
 
 
@@ -37,6 +37,10 @@ class SigningClosed(Exception):
     """The coordinator closed signing for this letter."""
 
 
+class DeadlinePassed(Exception):
+    """A confirmation after the deadline, on a letter that does not accept late signatures."""
+
+
 @dataclass
 class DecisionInput:
     decision: Decision
@@ -52,19 +56,24 @@ class DecisionInput:
 
 
 def invitation_for_link(token: str, *, now: datetime | None = None) -> Invitation:
-    """The invitation a link opens, or LinkError. Reads only."""
-    config = current_app.config
-    max_age = int(config["INVITATION_MAX_AGE_DAYS"]) * 86400
-    invitation_id, nonce_hash = tokens.read_invitation_token(token, tokens.signing_keys(config), max_age)
+    """The invitation a link opens, or LinkError. Reads only.
+
+    A link works until ``deadlines.link_expires_at``: its own maximum age, or a grace after
+    the letter's deadline if that is later, so moving the deadline moves every link's end.
+    """
+    invitation_id, nonce_hash, signed_at = tokens.read_invitation_token(
+        token, tokens.signing_keys(current_app.config)
+    )
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
         raise tokens.LinkError("unknown")
     if invitation.state == InvitationState.REVOKED:
-        raise tokens.LinkError("revoked")
+        raise tokens.LinkError("revoked", invitation)
     if not tokens.nonce_matches(invitation.token_hash, nonce_hash):
-        raise tokens.LinkError("superseded")
-    if invitation.expires_at is not None and (now or utcnow()) > invitation.expires_at:
-        raise tokens.LinkError("expired")
+        raise tokens.LinkError("superseded", invitation)
+    expires_at = deadlines.link_expires_at(invitation, signed_at)
+    if expires_at is not None and (now or utcnow()) > expires_at:
+        raise tokens.LinkError("expired", invitation)
     return invitation
 
 
@@ -87,17 +96,24 @@ def existing_answer(invitation: Invitation) -> Signature | None:
     ).first()
 
 
-def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
+def record_decision(
+    invitation: Invitation, answer: DecisionInput, *, now: datetime | None = None
+) -> Signature:
     """Record a confirmation or a refusal, bound to the revision that was shown.
 
-    Raises SigningClosed, TextChanged (the text was revised since the page was shown) or
+    Raises SigningClosed, DeadlinePassed (a confirmation after the deadline, unless the letter
+    allows late signatures), TextChanged (the text was revised since the page was shown) or
     AlreadyRecorded (this answer to this text exists; the unique constraint on letter and
     organisation also catches two submissions racing each other). An earlier answer to an
-    older text is replaced: that is reconfirming after a change.
+    older text is replaced: that is reconfirming after a change. A different answer to the
+    same text replaces it too: declining withdraws a signature, at any time until signing
+    closes, deadline or not.
     """
     letter = invitation.letter
     if letter.status != LetterStatus.OPEN:
         raise SigningClosed()
+    if answer.decision == Decision.CONFIRMED and not deadlines.may_confirm(letter, now):
+        raise DeadlinePassed()
     current = letter.current_revision
     if answer.revision_id != current.id:
         raise TextChanged()
@@ -105,7 +121,11 @@ def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
         raise ValueError("consent is required to confirm")
 
     signature = existing_answer(invitation)
-    if signature is not None and signature.revision_id == current.id:
+    if (
+        signature is not None
+        and signature.revision_id == current.id
+        and signature.decision == answer.decision
+    ):
         raise AlreadyRecorded(signature)
     replacing = signature is not None
     try:
@@ -117,7 +137,7 @@ def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
                     invitation_id=invitation.id,
                 )
                 db.session.add(signature)
-            _fill(signature, current, answer)
+            _fill(signature, current, answer, now or utcnow())
             db.session.flush()
     except IntegrityError:
         db.session.expire_all()
@@ -137,11 +157,12 @@ def record_decision(invitation: Invitation, answer: DecisionInput) -> Signature:
         revision=current.number,
         sha256=current.content_sha256,
         replaced=replacing,
+        late=deadlines.is_late(letter, signature.decided_at),
     )
     return signature
 
 
-def _fill(signature: Signature, revision: LetterRevision, answer: DecisionInput) -> None:
+def _fill(signature: Signature, revision: LetterRevision, answer: DecisionInput, now: datetime) -> None:
     signature.revision_id = revision.id
     signature.revision_sha256 = revision.content_sha256
     signature.decision = answer.decision
@@ -153,4 +174,4 @@ def _fill(signature: Signature, revision: LetterRevision, answer: DecisionInput)
     signature.decline_reason = (answer.decline_reason or "").strip()[:2000]
     signature.ip_address = (answer.ip_address or "")[:64]
     signature.user_agent = (answer.user_agent or "")[:400]
-    signature.decided_at = utcnow()
+    signature.decided_at = now

@@ -1,8 +1,9 @@
 """Signed invitation links.
 
 A link carries only the invitation's id and a random nonce, signed with itsdangerous
-(URLSafeTimedSerializer, HMAC-SHA-256, a salt used for nothing else, a maximum age). The
-database keeps only the nonce's SHA-256, so:
+(URLSafeTimedSerializer, HMAC-SHA-256, a salt used for nothing else, the time it was signed;
+its maximum age is checked by services.signing, since the letter's deadline can extend it).
+The database keeps only the nonce's SHA-256, so:
 
 * a resend draws a new nonce and every older link stops working (``superseded``);
 * a coordinator can revoke a link (the invitation's state says so);
@@ -16,8 +17,9 @@ import hmac
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 INVITATION_SALT = "letterhub.invitation-link.v1"
 
@@ -27,11 +29,14 @@ class LinkError(Exception):
 
     REASONS = ("invalid", "expired", "revoked", "superseded", "unknown")
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, invitation=None):
         if reason not in self.REASONS:
             raise ValueError(f"unknown link error reason {reason!r}")
         super().__init__(reason)
         self.reason = reason
+        # The invitation the link named, when it is known (expired, revoked, superseded): its
+        # page can then say when the newer email went out and whom to ask.
+        self.invitation = invitation
 
 
 @dataclass(frozen=True)
@@ -66,12 +71,16 @@ def issue_invitation_token(invitation_id: int, secret_keys: list[str]) -> Issued
     return IssuedLink(token=token, nonce_hash=hash_nonce(nonce))
 
 
-def read_invitation_token(token: str, secret_keys: list[str], max_age_seconds: int) -> tuple[int, str]:
-    """Return (invitation id, nonce hash) from a link signed with any of ``secret_keys``, or raise LinkError('invalid'|'expired')."""
+def read_invitation_token(token: str, secret_keys: list[str]) -> tuple[int, str, datetime]:
+    """Return (invitation id, nonce hash, time signed) from a link signed with any of
+    ``secret_keys``, or raise LinkError('invalid').
+
+    The age is not checked here: how long a link lives depends on the letter's deadline,
+    which can move (see services.deadlines.link_expires_at); the signed time is returned so
+    the caller can check it.
+    """
     try:
-        payload = _serializer(secret_keys).loads(token, max_age=max_age_seconds)
-    except SignatureExpired as error:
-        raise LinkError("expired") from error
+        payload, signed_at = _serializer(secret_keys).loads(token, return_timestamp=True)
     except BadSignature as error:
         raise LinkError("invalid") from error
     if (
@@ -80,7 +89,7 @@ def read_invitation_token(token: str, secret_keys: list[str], max_age_seconds: i
         or not isinstance(payload.get("n"), str)
     ):
         raise LinkError("invalid")
-    return payload["i"], hash_nonce(payload["n"])
+    return payload["i"], hash_nonce(payload["n"]), signed_at.astimezone(UTC)
 
 
 def nonce_matches(stored_hash: str | None, presented_hash: str) -> bool:

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import drafting, finalizing, inviting, publishing
+from ..services import deadlines, drafting, finalizing, inviting, publishing, reminding
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -32,16 +32,27 @@ def index():
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    form = LetterForm(data=drafting.empty_fields() if request.method == "GET" else None)
+    form = LetterForm(data=_new_letter_defaults() if request.method == "GET" else None)
     if form.validate_on_submit() and request.form.get("action") != "preview":
         letter = drafting.create_letter(
-            current_user, form.text_fields(), coalition=form.coalition.data or "", deadline=form.deadline.data
+            current_user,
+            form.text_fields(),
+            coalition=form.coalition.data or "",
+            deadline=form.deadline_settings(),
         )
         db.session.commit()
         flash(_("Letter saved (revision %(number)d).", number=1), "success")
         return redirect(url_for("letters.show", letter_id=letter.id))
     status = 422 if form.errors else 200
     return render_template("letters/edit.html", form=form, letter=None, preview=_preview(form)), status
+
+
+def _new_letter_defaults() -> dict:
+    return {
+        **drafting.empty_fields(),
+        "deadline_timezone": deadlines.default_timezone(),
+        "reminder_days": reminding.format_reminder_days(reminding.DEFAULT_REMINDER_DAYS),
+    }
 
 
 @bp.get("/<int:letter_id>")
@@ -64,6 +75,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         action_form=ActionForm(),
         invitations=sorted(letter.invitations, key=lambda i: i.id),
         confirmed=finalizing.confirmed_signatures(letter),
+        next_reminder=reminding.next_reminder(letter),
     ), status
 
 
@@ -80,7 +92,7 @@ def edit(letter_id: int):
                 **revision.content(),
                 "base_revision": revision.number,
                 "coalition": letter.coalition,
-                "deadline": letter.deadline,
+                **_deadline_fields(letter),
             }
         )
     else:
@@ -90,9 +102,15 @@ def edit(letter_id: int):
         base = form.base_revision.data or revision.number
         try:
             saved = drafting.save_revision(letter, base, form.text_fields(), current_user)
-            drafting.update_settings(
-                letter, coalition=form.coalition.data or "", deadline=form.deadline.data, author=current_user
+            moved = drafting.update_settings(
+                letter,
+                coalition=form.coalition.data or "",
+                deadline=form.deadline_settings(),
+                author=current_user,
             )
+            notified = 0
+            if moved and form.notify_unanswered.data and not deadlines.deadline_passed(letter):
+                notified = reminding.notify_new_deadline(letter, by=current_user)
             db.session.commit()
         except drafting.RevisionConflict as error:
             db.session.rollback()
@@ -102,11 +120,27 @@ def edit(letter_id: int):
                 flash(_("Nothing changed in the text; no new revision."), "info")
             else:
                 flash(_("Letter saved (revision %(number)d).", number=saved.number), "success")
+            if notified:
+                flash(
+                    _("The new deadline was queued for %(count)d organisations.", count=notified), "success"
+                )
             return redirect(url_for("letters.show", letter_id=letter.id))
     status = 409 if conflict else (422 if form.errors else 200)
     return render_template(
         "letters/edit.html", form=form, letter=letter, conflict=conflict, preview=_preview(form)
     ), status
+
+
+def _deadline_fields(letter: Letter) -> dict:
+    local = deadlines.local_deadline(letter)
+    return {
+        "deadline": local.day,
+        "deadline_time": local.at,
+        "deadline_timezone": local.zone_name,
+        "allow_late_signatures": letter.allow_late_signatures,
+        "reminder_days": letter.reminder_days,
+        "contact_email": letter.contact_email,
+    }
 
 
 def _preview(form: LetterForm) -> dict | None:
@@ -193,6 +227,37 @@ def revoke_invitation(letter_id: int, invitation_id: int):
         inviting.revoke_invitation(invitation, by=current_user)
         db.session.commit()
         flash(_("The invitation is revoked; its link no longer works."), "success")
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
+@bp.post("/<int:letter_id>/invitations/<int:invitation_id>/reminders")
+def toggle_reminders(letter_id: int, invitation_id: int):
+    """Turn reminders off (or on again) for one organisation."""
+    letter = get_letter(letter_id)
+    invitation = _get_invitation(letter, invitation_id)
+    if ActionForm().validate_on_submit():
+        reminding.set_do_not_remind(invitation, not invitation.do_not_remind, by=current_user)
+        db.session.commit()
+        if invitation.do_not_remind:
+            flash(_("This organisation will not be reminded."), "success")
+        else:
+            flash(_("This organisation will be reminded again."), "success")
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
+@bp.post("/<int:letter_id>/remind")
+def remind_now(letter_id: int):
+    """Remind the selected unanswered organisations at once."""
+    letter = get_letter(letter_id)
+    if ActionForm().validate_on_submit():
+        selected = {int(value) for value in request.form.getlist("invitation_ids") if value.isdigit()}
+        invitations = [i for i in letter.invitations if i.id in selected]
+        count = reminding.remind_now(invitations, by=current_user)
+        db.session.commit()
+        if count:
+            flash(_("%(count)d reminders queued for sending.", count=count), "success")
+        else:
+            flash(_("No reminder was sent: select organisations that have not answered."), "info")
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 

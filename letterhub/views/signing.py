@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db, limiter
 from ..forms.signing import SigningForm
 from ..models import Decision, InvitationState, LetterStatus
-from ..services import signing
+from ..services import deadlines, signing
 from ..services.tokens import LinkError
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
@@ -34,7 +34,12 @@ def _signing_limit() -> str:
 @bp.errorhandler(LinkError)
 def _link_error(error: LinkError):
     """Every refused link gets a page saying why, a 4xx status, and nothing written."""
-    return render_template("signing/link_error.html", reason=error.reason), LINK_ERROR_STATUS[error.reason]
+    invitation = error.invitation
+    if invitation is not None:
+        g.page_locale = invitation.language
+    return render_template(
+        "signing/link_error.html", reason=error.reason, invitation=invitation
+    ), LINK_ERROR_STATUS[error.reason]
 
 
 def _invitation(token: str):
@@ -71,6 +76,8 @@ def _render(invitation, form, *, status=200, notice=None):
         answer_is_current=bool(answer and answer.revision_id == revision.id),
         notice=notice,
         open=letter.status == LetterStatus.OPEN,
+        deadline_passed=deadlines.deadline_passed(letter),
+        may_confirm=deadlines.may_confirm(letter),
         token=(request.view_args or {})["token"],
     ), status
 
@@ -116,6 +123,9 @@ def answer(token: str):
             "The letter was revised while you were reading it. Please read the new text; your answers are kept."
         )
         return _render(invitation, form, status=409, notice=notice)
+    except signing.DeadlinePassed:
+        db.session.rollback()
+        return _render(invitation, form, status=409)
     except signing.SigningClosed:
         db.session.rollback()
         return _render(invitation, form, status=409, notice=_("Signing is closed for this letter."))

@@ -1,0 +1,239 @@
+"""Reminders to the organisations that have not answered, counted back from the deadline.
+
+Each letter has a schedule of days before its deadline (``reminder_days``, "7,3,1" by
+default). ``send_due_reminders`` is called by the worker each round: for every open letter
+whose deadline is still ahead, every invitation that was sent and is still unanswered (pending
+or opened; never confirmed, declined or revoked) and not marked "do not remind" gets a
+reminder for the latest point of the schedule that has come, unless it was emailed after that
+point already (a point that passed before the invitation went out is not sent; a worker that
+was down sends only the latest point it missed, not every one).
+
+A reminder row and its outbox message are written in one transaction; the unique constraint
+on (invitation, scheduled point) lets only one of several workers reaching the same point at
+the same moment write it: the others' inserts fail and they move on.
+
+Links: a reminder carries a fresh link, which supersedes the older one (one live link per
+invitation, as a resend). The older email's link then opens a page saying that a newer email
+was sent, when, to which address, and whom to ask: never a dead end without an explanation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from .. import database
+from ..extensions import db
+from ..models import Invitation, InvitationState, Letter, LetterStatus, Reminder, ReminderKind, User
+from ..models.types import utcnow
+from . import audit, inviting, mailing
+
+DEFAULT_REMINDER_DAYS = (7, 3, 1)
+MAX_REMINDER_DAYS = 365
+UNANSWERED = (InvitationState.PENDING, InvitationState.OPENED)
+
+
+class NotRemindable(ValueError):
+    """The invitation is answered, revoked, never sent, marked "do not remind", or the letter is not open."""
+
+
+def parse_reminder_days(text: str) -> tuple[int, ...]:
+    """ "7, 3, 1" -> (7, 3, 1): whole days before the deadline, each once, largest first.
+
+    Raises ValueError for anything else (words, negative numbers, more than a year).
+    """
+    days = set()
+    for part in text.replace("،", ",").replace(";", ",").replace(" ", ",").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if not part.isdigit():
+            raise ValueError(f"not a number of days: {part!r}")
+        value = int(part)
+        if not 0 < value <= MAX_REMINDER_DAYS:
+            raise ValueError(f"days out of range: {value}")
+        days.add(value)
+    return tuple(sorted(days, reverse=True))
+
+
+def format_reminder_days(days: Iterable[int]) -> str:
+    return ",".join(str(day) for day in days)
+
+
+def schedule(letter: Letter) -> list[tuple[int, datetime]]:
+    """(days before, moment) of each point of the letter's schedule, earliest first."""
+    if letter.deadline is None:
+        return []
+    try:
+        days = parse_reminder_days(letter.reminder_days or "")
+    except ValueError:
+        days = DEFAULT_REMINDER_DAYS
+    return [(day, letter.deadline - timedelta(days=day)) for day in days]
+
+
+def next_reminder(letter: Letter, now: datetime | None = None) -> datetime | None:
+    """The next point of the schedule still to come, while signing is open."""
+    now = now or utcnow()
+    if letter.status != LetterStatus.OPEN or letter.deadline is None or now >= letter.deadline:
+        return None
+    return next((moment for _day, moment in schedule(letter) if moment > now), None)
+
+
+def due_point(invitation: Invitation, now: datetime) -> tuple[int, datetime] | None:
+    """The point of the schedule this invitation should be reminded for now, if any."""
+    letter = invitation.letter
+    if not _remindable(invitation) or letter.deadline is None or now >= letter.deadline:
+        return None
+    last_emailed = invitation.token_issued_at
+    due = [
+        (day, moment)
+        for day, moment in schedule(letter)
+        if moment <= now and (last_emailed is None or moment > last_emailed)
+    ]
+    return due[-1] if due else None
+
+
+def _remindable(invitation: Invitation) -> bool:
+    return (
+        invitation.letter.status == LetterStatus.OPEN
+        and invitation.state in UNANSWERED
+        and invitation.token_hash is not None
+        and not invitation.do_not_remind
+    )
+
+
+def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
+    """Queue the reminders that are due (the worker's step; a transaction boundary: it commits).
+
+    ``now`` moves the clock (tests). Each reminder is its own transaction, so a worker that
+    loses a race for one invitation carries on with the next. Returns {"reminded": n}.
+    """
+    now = now or utcnow()
+    with database.writing():
+        candidates = (
+            db.session.execute(
+                select(Invitation.id)
+                .join(Letter, Invitation.letter_id == Letter.id)
+                .where(
+                    Letter.status == LetterStatus.OPEN,
+                    Letter.deadline.is_not(None),
+                    Letter.deadline > now,
+                    Invitation.state.in_(UNANSWERED),
+                    Invitation.token_hash.is_not(None),
+                    Invitation.do_not_remind.is_(False),
+                )
+                .order_by(Invitation.id)
+            )
+            .scalars()
+            .all()
+        )
+        db.session.commit()
+        reminded = 0
+        for invitation_id in candidates:
+            invitation = db.session.get(Invitation, invitation_id)
+            point = due_point(invitation, now) if invitation is not None else None
+            if invitation is None or point is None:
+                db.session.commit()
+                continue
+            days_before, moment = point
+            try:
+                _remind(invitation, ReminderKind.SCHEDULED, moment, days_before=days_before, now=now)
+                db.session.commit()
+            except IntegrityError:  # another worker sent this point first
+                db.session.rollback()
+                continue
+            reminded += 1
+    return {"reminded": reminded}
+
+
+def remind_now(
+    invitations: Iterable[Invitation], *, by: User | None = None, now: datetime | None = None
+) -> int:
+    """Remind these invitations at once (the coordinator's "remind now"); skips the ones that
+    cannot be reminded. Returns how many were queued. Does not commit."""
+    now = now or utcnow()
+    count = 0
+    for invitation in invitations:
+        if not _remindable(invitation):
+            continue
+        _remind(invitation, ReminderKind.MANUAL, now, now=now, by=by)
+        count += 1
+    return count
+
+
+def _remind(
+    invitation: Invitation,
+    kind: ReminderKind,
+    scheduled_for: datetime,
+    *,
+    now: datetime,
+    days_before: int | None = None,
+    by: User | None = None,
+) -> Reminder:
+    """Write the reminder row first (the unique constraint decides a race), then its email."""
+    reminder = Reminder(
+        invitation=invitation, kind=kind, scheduled_for=scheduled_for, days_before=days_before
+    )
+    db.session.add(reminder)
+    db.session.flush()
+    link = inviting.issue_link(invitation, now=now)
+    subject, body_text, body_html = inviting.render_email("reminder", invitation, link=link)
+    message = mailing.enqueue(
+        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
+    )
+    db.session.flush()
+    reminder.outbox_message_id = message.id
+    audit.record(
+        "invitation.reminded",
+        letter=invitation.letter,
+        user=by,
+        invitation=invitation.id,
+        kind=kind.value,
+        days_before=days_before,
+    )
+    return reminder
+
+
+def set_do_not_remind(invitation: Invitation, value: bool, *, by: User | None = None) -> None:
+    if invitation.do_not_remind == value:
+        return
+    invitation.do_not_remind = value
+    audit.record(
+        "invitation.do_not_remind", letter=invitation.letter, user=by, invitation=invitation.id, value=value
+    )
+
+
+def unanswered(letter: Letter) -> list[Invitation]:
+    """Invitations sent and still waiting for an answer (not confirmed, declined or revoked)."""
+    return [
+        invitation
+        for invitation in sorted(letter.invitations, key=lambda i: i.id)
+        if invitation.token_hash is not None and invitation.state in UNANSWERED
+    ]
+
+
+def notify_new_deadline(letter: Letter, *, by: User | None = None) -> int:
+    """Tell every unanswered organisation the new deadline, in its invitation's language.
+
+    The email carries no new link: the one they hold works until the new deadline (see
+    ``deadlines.link_expires_at``). Returns how many emails were queued. Does not commit.
+    """
+    if letter.status != LetterStatus.OPEN or letter.deadline is None:
+        return 0
+    invitations = unanswered(letter)
+    for invitation in invitations:
+        subject, body_text, body_html = inviting.render_email("deadline_extended", invitation)
+        mailing.enqueue(
+            invitation.email,
+            subject,
+            body_text,
+            body_html,
+            language=invitation.language,
+            invitation=invitation,
+        )
+    if invitations:
+        audit.record("letter.deadline_notified", letter=letter, user=by, count=len(invitations))
+    return len(invitations)
