@@ -33,23 +33,34 @@ def default_timezone() -> str:
     return current_app.config.get("DEFAULT_TIMEZONE", "UTC") if has_app_context() else "UTC"
 
 
+def drop_columns(table: str, *columns: str) -> None:
+    """Plain ALTER TABLE … DROP COLUMN (SQLite 3.35+, PostgreSQL), never a batch copy.
+
+    On SQLite a batch operation copies the table and drops the old one; with foreign keys on,
+    dropping ``letters`` would delete every row that cascades from it (revisions,
+    invitations, signatures, imported lists).
+    """
+    for column in columns:
+        op.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+
+
 def upgrade():
     zone_name = default_timezone()
     zone = ZoneInfo(zone_name)
-    with op.batch_alter_table("letters", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("deadline_timezone", sa.String(length=64), nullable=False, server_default=zone_name)
-        )
-        batch_op.add_column(
-            sa.Column("allow_late_signatures", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(
-            sa.Column("reminder_days", sa.String(length=100), nullable=False, server_default="7,3,1")
-        )
-        batch_op.add_column(
-            sa.Column("contact_email", sa.String(length=254), nullable=False, server_default="")
-        )
+    op.add_column("letters", sa.Column("deadline_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column(
+        "letters",
+        sa.Column("deadline_timezone", sa.String(length=64), nullable=False, server_default=zone_name),
+    )
+    op.add_column(
+        "letters", sa.Column("allow_late_signatures", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column(
+        "letters", sa.Column("reminder_days", sa.String(length=100), nullable=False, server_default="7,3,1")
+    )
+    op.add_column(
+        "letters", sa.Column("contact_email", sa.String(length=254), nullable=False, server_default="")
+    )
 
     letters = sa.table(
         "letters",
@@ -67,14 +78,12 @@ def upgrade():
         moment = datetime.combine(day, END_OF_DAY, tzinfo=zone).astimezone(UTC)
         connection.execute(sa.update(letters).where(letters.c.id == letter_id).values(deadline_at=moment))
 
-    with op.batch_alter_table("letters", schema=None) as batch_op:
-        batch_op.drop_column("deadline")
-        batch_op.alter_column("deadline_at", new_column_name="deadline")
+    drop_columns("letters", "deadline")
+    op.execute("ALTER TABLE letters RENAME COLUMN deadline_at TO deadline")
 
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("do_not_remind", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+    op.add_column(
+        "invitations", sa.Column("do_not_remind", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
 
     op.create_table(
         "reminders",
@@ -113,19 +122,15 @@ def upgrade():
             "invitation_id", "scheduled_for", name=op.f("uq_reminders_invitation_id_scheduled_for")
         ),
     )
-    with op.batch_alter_table("reminders", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_reminders_invitation_id"), ["invitation_id"])
+    op.create_index(op.f("ix_reminders_invitation_id"), "reminders", ["invitation_id"])
 
 
 def downgrade():
-    with op.batch_alter_table("reminders", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_reminders_invitation_id"))
+    op.drop_index(op.f("ix_reminders_invitation_id"), table_name="reminders")
     op.drop_table("reminders")
-    with op.batch_alter_table("invitations", schema=None) as batch_op:
-        batch_op.drop_column("do_not_remind")
+    drop_columns("invitations", "do_not_remind")
 
-    with op.batch_alter_table("letters", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("deadline_date", sa.Date(), nullable=True))
+    op.add_column("letters", sa.Column("deadline_date", sa.Date(), nullable=True))
     letters = sa.table(
         "letters",
         sa.column("id", sa.Integer),
@@ -146,10 +151,7 @@ def downgrade():
             moment = moment.replace(tzinfo=UTC)
         day = moment.astimezone(ZoneInfo(zone_name or "UTC")).date()
         connection.execute(sa.update(letters).where(letters.c.id == letter_id).values(deadline_date=day))
-    with op.batch_alter_table("letters", schema=None) as batch_op:
-        batch_op.drop_column("contact_email")
-        batch_op.drop_column("reminder_days")
-        batch_op.drop_column("allow_late_signatures")
-        batch_op.drop_column("deadline_timezone")
-        batch_op.drop_column("deadline")
-        batch_op.alter_column("deadline_date", new_column_name="deadline")
+    drop_columns(
+        "letters", "contact_email", "reminder_days", "allow_late_signatures", "deadline_timezone", "deadline"
+    )
+    op.execute("ALTER TABLE letters RENAME COLUMN deadline_date TO deadline")

@@ -198,7 +198,9 @@ BEFORE = "0004_import_review_state"
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
 
-def test_migration_turns_dates_into_the_end_of_the_day_in_the_default_zone_and_back(empty_database, tmp_path):
+def test_migration_turns_dates_into_the_end_of_the_day_in_the_default_zone_and_back_losing_nothing(
+    empty_database, tmp_path
+):
     app = make_app(empty_database, tmp_path, DEFAULT_TIMEZONE=DAMASCUS)
     users = sa.table(
         "users",
@@ -237,6 +239,14 @@ def test_migration_turns_dates_into_the_end_of_the_day_in_the_default_zone_and_b
                         deadline=deadline,
                     )
                 )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO letter_revisions (id, letter_id, number, content_sha256, created_at, title_en,"
+                    " title_ar, addressees_en, addressees_ar, date_place_en, date_place_ar, body_en, body_ar,"
+                    " heading_en, heading_ar) VALUES (1, 1, 1, 'x', :when, 'T', '', '', '', '', '', '', '', '', '')"
+                ),
+                {"when": WHEN},
+            )
         upgrade()
         first, second = db.session.get(Letter, 1), db.session.get(Letter, 2)
         assert first.deadline == datetime(2026, 12, 15, 20, 59, 59, tzinfo=UTC)
@@ -248,6 +258,8 @@ def test_migration_turns_dates_into_the_end_of_the_day_in_the_default_zone_and_b
         downgrade(revision=BEFORE)
         with db.engine.connect() as connection:
             rows = connection.execute(sa.text("SELECT id, deadline FROM letters ORDER BY id")).all()
+            # The letters' rows were altered in place, never copied and dropped: nothing cascaded away.
+            assert connection.scalar(sa.text("SELECT count(*) FROM letter_revisions")) == 1
         assert [(row[0], str(row[1]) if row[1] else None) for row in rows] == [(1, "2026-12-15"), (2, None)]
         db.session.remove()
         db.engine.dispose()
