@@ -1,7 +1,7 @@
 # Shared by scripts/dev and scripts/test: make sure the system packages and the virtual
 # environment exist. Sourced, not run.
 
-SYSTEM_PACKAGES_RUN=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libicu-dev pkg-config)
+SYSTEM_PACKAGES_RUN=(libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 libicu-dev pkg-config tzdata)
 SYSTEM_PACKAGES_TEST=(chromium poppler-utils)
 
 missing_packages() {

@@ -20,9 +20,9 @@ was sent, when, to which address, and whom to ask: never a dead end without an e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import database
@@ -195,6 +195,24 @@ def _remind(
         days_before=days_before,
     )
     return reminder
+
+
+def reminder_history(letter: Letter) -> dict[int, tuple[int, datetime]]:
+    """invitation id -> (reminders sent, time of the last one), in one query for the letter page."""
+    rows = db.session.execute(
+        select(Reminder.invitation_id, func.count(), func.max(Reminder.created_at))
+        .join(Invitation, Reminder.invitation_id == Invitation.id)
+        .where(Invitation.letter_id == letter.id)
+        .group_by(Reminder.invitation_id)
+    ).all()
+    return {invitation_id: (count, _aware(last)) for invitation_id, count, last in rows}
+
+
+def _aware(moment: datetime) -> datetime:
+    """MAX() over a SQLite column comes back as naive text-parsed time; the column holds UTC."""
+    if isinstance(moment, str):
+        moment = datetime.fromisoformat(moment)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def set_do_not_remind(invitation: Invitation, value: bool, *, by: User | None = None) -> None:

@@ -76,6 +76,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         invitations=sorted(letter.invitations, key=lambda i: i.id),
         confirmed=finalizing.confirmed_signatures(letter),
         next_reminder=reminding.next_reminder(letter),
+        reminder_history=reminding.reminder_history(letter),
     ), status
 
 
