@@ -7,7 +7,7 @@ letter's zone. New: ``allow_late_signatures``, ``reminder_days`` and ``contact_e
 letters, ``do_not_remind`` on invitations, and the ``reminders`` table whose unique
 (invitation, scheduled_for) sends each scheduled reminder once.
 
-Revision ID: 0007_deadline_moment
+Revision ID: 0005_deadline_moment
 Revises: 0004_import_review_state
 Create Date: 2026-11-30 23:00:00
 
@@ -21,7 +21,7 @@ from alembic import op
 from flask import current_app, has_app_context
 
 # revision identifiers, used by Alembic.
-revision = "0007_deadline_moment"
+revision = "0005_deadline_moment"
 down_revision = "0004_import_review_state"
 branch_labels = None
 depends_on = None
