@@ -57,7 +57,13 @@ def queue_invitations(app, count: int) -> None:
 
     db.create_all()
     user = accounts.create_user("bench@example.org", "Bench", "benchmark-password")
-    text = {**drafting.empty_fields(), "title_en": "Benchmark letter", "title_ar": "رسالة", "body_en": "We ask.", "body_ar": "نطالب."}
+    text = {
+        **drafting.empty_fields(),
+        "title_en": "Benchmark letter",
+        "title_ar": "رسالة",
+        "body_en": "We ask.",
+        "body_ar": "نطالب.",
+    }
     letter = drafting.create_letter(user, text)
     organizations = [
         Organization(name_en=f"Organisation {n}", name_ar=f"منظمة {n}", email=f"focal{n}@example.org")

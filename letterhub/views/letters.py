@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import drafting, finalizing, inviting, publishing
+from ..services import campaign, drafting, finalizing, inviting, publishing
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -51,8 +51,15 @@ def show(letter_id: int):
 
 
 def _render_show(letter: Letter, organization_form: OrganizationForm, status: int = 200, options_form=None):
+    """The letter page: its state, the campaign's counts and one page of the invitation list.
+
+    The list is filtered (``state``), searched (``q``) and paged (``page``) by GET parameters.
+    """
     revision = letter.current_revision
     documents = publishing.documents_of(letter)
+    shown = campaign.InvitationFilter.parse(request.args.get("state"))
+    search = request.args.get("q", "")[:200]
+    page = request.args.get("page", 1, type=int) or 1
     return render_template(
         "letters/show.html",
         documents=documents,
@@ -62,8 +69,11 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         revision=revision,
         organization_form=organization_form,
         action_form=ActionForm(),
-        invitations=sorted(letter.invitations, key=lambda i: i.id),
-        confirmed=finalizing.confirmed_signatures(letter),
+        counts=campaign.campaign_counts(letter),
+        invitations=campaign.invitation_page(letter, shown=shown, search=search, page=page),
+        filters=campaign.InvitationFilter,
+        shown=shown,
+        search=search,
     ), status
 
 
