@@ -333,12 +333,8 @@ def _drain_outbox(config, transport, limit: int, now: datetime | None) -> dict[s
     db.session.commit()
     renew_at = claimed_until - claim / 2
     max_attempts = int(config["MAIL_MAX_ATTEMPTS"])
-    delivered: list[int] = []  # sent, not yet recorded
     for position, (message_id, recipient, attempts, email) in enumerate(batch):
-        if len(delivered) >= RECORD_SENT_EVERY:
-            _record_sent(delivered)
         if utcnow() + offset >= renew_at:
-            _record_sent(delivered)
             renewed_until = utcnow() + offset + claim
             if not _renew_claim([entry[0] for entry in batch[position:]], claimed_until, renewed_until):
                 break  # the claim lapsed after all (a stopped clock?): another worker has the rest
@@ -363,42 +359,24 @@ def _drain_outbox(config, transport, limit: int, now: datetime | None) -> dict[s
                 values.get("status", OutboxStatus.QUEUED).value,
                 values["last_error"],
             )
-            db.session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values),
-                execution_options={"synchronize_session": False},
-            )
-            _record_sent(delivered)  # commits the failure too
         else:
-            delivered.append(message_id)
-            counts["sent"] += 1
-    _record_sent(delivered)
-    db.session.expire_all()  # the rows changed behind the session's back
-    return counts
-
-
-# Messages delivered are recorded as sent this many at a time: one transaction per message
-# cost more than the SMTP exchange. A worker killed in between sends these again later.
-RECORD_SENT_EVERY = 10
-
-
-def _record_sent(message_ids: list[int]) -> None:
-    """Mark these messages sent (and forget their bodies), commit, and empty the list."""
-    if message_ids:
-        db.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(message_ids))
-            .values(
-                attempts=OutboxMessage.attempts + 1,
-                status=OutboxStatus.SENT,
-                sent_at=utcnow(),
-                last_error="",
-                claimed_until=None,
+            values = {
+                "attempts": attempts + 1,
+                "status": OutboxStatus.SENT,
+                "sent_at": utcnow(),
+                "last_error": "",
+                "claimed_until": None,
                 **FORGOTTEN_BODY,
-            ),
+            }
+            counts["sent"] += 1
+        # recorded at once: a worker killed later sends nothing of this batch twice
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values),
             execution_options={"synchronize_session": False},
         )
-    db.session.commit()
-    message_ids.clear()
+        db.session.commit()
+    db.session.expire_all()  # the rows changed behind the session's back
+    return counts
 
 
 def _renew_claim(message_ids: list[int], held_until: datetime, new_until: datetime) -> bool:

@@ -26,6 +26,7 @@ class CountingHandler(RecordingHandler):
     def __init__(self, *, delay: float = 0, hang_up: bool = False):
         super().__init__()
         self.delay, self.hang_up, self.connections = delay, hang_up, 0
+        self.receiving = threading.Event()  # a message has arrived
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         with self.lock:
@@ -34,6 +35,7 @@ class CountingHandler(RecordingHandler):
         return responses
 
     async def handle_DATA(self, server, session, envelope):
+        self.receiving.set()
         if self.delay:
             await asyncio.sleep(self.delay)
         reply = await super().handle_DATA(server, session, envelope)
@@ -135,6 +137,7 @@ def test_a_slow_batch_keeps_its_claim_so_a_second_worker_sends_nothing_twice(app
     queue(6)
     first = threading.Thread(target=lambda: app.app_context().push() or mailing.drain_outbox(app.config))
     first.start()
+    assert handler.receiving.wait(10)  # the first worker has claimed the batch
     second_sent = 0
     with app.app_context():
         while first.is_alive():
