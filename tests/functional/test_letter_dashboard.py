@@ -6,8 +6,11 @@ from __future__ import annotations
 import re
 import time
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 from sqlalchemy import event
 
 from letterhub.extensions import db
@@ -22,6 +25,8 @@ from letterhub.models import (
 )
 from letterhub.models.types import utcnow
 from letterhub.services import inviting
+
+from ..conftest import make_app
 
 
 @contextmanager
@@ -232,3 +237,31 @@ def test_a_name_already_on_the_list_is_refused_in_any_case_spacing_or_language(a
         letter, name_en="Organisation 0020", name_ar="", email="a@example.org", language="en", by=coordinator
     )
     assert added.organization.name_en_key == "organisation 0020"
+
+
+def test_migration_fills_in_the_name_keys_of_existing_organisations(empty_database, tmp_path):
+    app = make_app(empty_database, tmp_path)
+    organizations = sa.table(
+        "organizations", *(sa.column(name) for name in ("id", "name_en", "name_ar", "email", "created_at"))
+    )
+    with app.app_context():
+        upgrade(revision="0004_import_review_state")
+        with db.engine.begin() as connection:
+            connection.execute(
+                organizations.insert().values(
+                    id=1,
+                    name_en="  Syrian\u200e  ARCHIVE ",
+                    name_ar="الأرشيف  السوري",
+                    email="",
+                    created_at=datetime.now(UTC),
+                )
+            )
+        upgrade(revision="0005_organization_name_keys")
+        assert db.session.get(Organization, 1).name_en_key == "syrian archive"
+        assert db.session.get(Organization, 1).name_ar_key == "الأرشيف السوري"
+        db.session.remove()
+        downgrade(revision="0004_import_review_state")
+        assert "name_en_key" not in {c["name"] for c in sa.inspect(db.engine).get_columns("organizations")}
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
