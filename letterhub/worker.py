@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import logging
+import signal
 import threading
 from collections.abc import Callable
 
@@ -86,6 +87,9 @@ def run(
                 db.session.remove()
         return
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd, a supervisor) stops as Ctrl-C does: each loop finishes its round
+        signal.signal(signal.SIGTERM, lambda _signal, _frame: stop.set())
     threads = [
         threading.Thread(
             target=loop,
@@ -101,7 +105,7 @@ def run(
         while any(thread.is_alive() for thread in threads):
             for thread in threads:
                 thread.join(timeout=0.5)
-    finally:  # Ctrl-C or SIGTERM's exception: let each loop finish its round, then stop
+    finally:  # Ctrl-C: let each loop finish its round, then stop
         stop.set()
         for thread in threads:
             thread.join()

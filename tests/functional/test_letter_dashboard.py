@@ -203,7 +203,10 @@ def test_the_dashboard_is_in_the_readers_language_with_a_labelled_filter_and_a_r
     assert 'dir="rtl"' in page and "Search by name or email" not in page and "Not answered" not in page
     assert re.search(r'<label for="invitation-state">', page) and 'id="invitation-state"' in page
     assert re.search(r'<label for="invitation-search">', page) and 'id="invitation-search"' in page
-    assert '<th scope="col">' in page and '<th scope="row">' in page
+    assert '<th scope="col">' in page
+    first = shown_rows(page)[0]
+    assert f'<th scope="row" id="organization-{first}">' in page
+    assert f'aria-describedby="organization-{first}"' in page  # the row's buttons name their organisation
 
 
 def test_adding_an_organisation_runs_the_same_queries_with_2000_on_the_list_as_with_50(

@@ -4,6 +4,10 @@ and mail that a render in progress never holds back."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -208,3 +212,22 @@ def test_worker_only_mail_or_only_documents_does_just_that(
     result = runner.invoke(args=["worker", "--once", "--only", "documents"])
     assert result.exit_code == 0, result.output
     assert queued_documents() == 0 and len(handler.messages) == 1
+
+
+def test_the_worker_process_stops_cleanly_on_sigterm(app, tmp_path):
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("one database is enough to see the process stop")
+    environment = {
+        **os.environ,
+        "LETTERHUB_DATABASE_URL": app.config["DATABASE_URL"],
+        "LETTERHUB_SECRET_KEY": "sigterm-test-" + "x" * 32,
+        "LETTERHUB_INSTANCE_PATH": str(tmp_path),
+    }
+    with subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "letterhub", "worker", "--interval", "0.2"],
+        env=environment,
+        stderr=subprocess.DEVNULL,
+    ) as process:
+        time.sleep(3)  # started, looping
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(30) == 0
