@@ -13,6 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from . import worker
 from .extensions import db
 from .models import SessionEnd
 from .services import accounts, demo, login_sessions
@@ -109,13 +110,20 @@ def sign_out_everywhere(email: str) -> None:
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Do what is due, then stop.")
-@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
-def worker_command(once: bool, interval: float) -> None:
+@click.option(
+    "--interval", default=2.0, show_default=True, help="Seconds to wait once there is nothing to do."
+)
+@click.option(
+    "--only",
+    type=click.Choice([job.value for job in worker.Job]),
+    default=None,
+    help="Only send mail or only render final documents (default: both, in two threads).",
+)
+def worker_command(once: bool, interval: float, only: str | None) -> None:
     """Deliver queued email and render final documents (run beside the web processes)."""
-    from . import worker
-
     logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
-    worker.run(current_app.config, interval=interval, once=once)
+    jobs = (worker.Job(only),) if only else tuple(worker.Job)
+    worker.run(current_app._get_current_object(), jobs=jobs, interval=interval, once=once)  # type: ignore[attr-defined]
 
 
 @mail_cli.command("status")

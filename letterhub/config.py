@@ -55,8 +55,9 @@ class Defaults:
     SMTP_STARTTLS = False
     SMTP_TIMEOUT = 10
     MAIL_MAX_ATTEMPTS = 8
-    # A worker holds the message it is sending this long; a worker that died while sending
-    # leaves it to another after this. Keep it above the longest send (several SMTP_TIMEOUTs).
+    # A worker holds the batch it is sending this long, and renews the claim on what is left
+    # when half of it has passed; a worker that died while sending leaves the rest to another
+    # after this. Keep it above twice the longest send (several SMTP_TIMEOUTs).
     MAIL_CLAIM_SECONDS = 60
     MAILBOX_DIR = ""
 

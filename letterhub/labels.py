@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 
 from .models import InvitationState, LetterStatus, OutboxStatus, RenderStatus
+from .services.campaign import InvitationFilter
 
 LETTER_STATUS = {
     LetterStatus.DRAFT: _l("Draft"),
@@ -16,6 +17,17 @@ INVITATION_STATE = {
     InvitationState.CONFIRMED: _l("Confirmed"),
     InvitationState.DECLINED: _l("Declined"),
     InvitationState.REVOKED: _l("Revoked"),
+}
+
+INVITATION_FILTER = {
+    InvitationFilter.ALL: _l("All"),
+    InvitationFilter.NOT_ANSWERED: _l("Not answered"),
+    InvitationFilter.OPENED: _l("Opened, not answered"),
+    InvitationFilter.CONFIRMED: _l("Confirmed"),
+    InvitationFilter.DECLINED: _l("Declined"),
+    InvitationFilter.FAILED: _l("Email not delivered"),
+    InvitationFilter.NOT_SENT: _l("Not sent yet"),
+    InvitationFilter.REVOKED: _l("Revoked"),
 }
 
 MAIL_STATUS = {
@@ -72,6 +84,7 @@ def register(app) -> None:
         letter_status_label=LETTER_STATUS.__getitem__,
         invitation_state_label=INVITATION_STATE.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
+        invitation_filter_label=INVITATION_FILTER.__getitem__,
         render_status_label=RENDER_STATUS.__getitem__,
         document_label=DOCUMENT_LABELS.__getitem__,
         render_error=render_error,

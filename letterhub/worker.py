@@ -1,13 +1,24 @@
 """The background worker: queues due reminders, delivers queued email and renders queued final documents.
 
 Run one or more beside the web processes (``flask --app letterhub worker``). Each job claims
-its row with a conditional UPDATE, so several workers never do the same job twice.
+its rows with a conditional UPDATE, so several workers never do the same job twice.
+
+Mail and documents are two loops, so that a render (seconds, for a long list) never holds
+back invitations: plain ``flask worker`` runs both, each in a thread of its own, and
+``--only mail`` / ``--only documents`` runs one, for a process (or a machine) per kind of job.
+A loop goes straight on to its next round while it finds work and waits ``interval`` seconds
+once there is none.
 """
 
 from __future__ import annotations
 
+import enum
 import logging
-import time
+import signal
+import threading
+from collections.abc import Callable
+
+from flask import Flask
 
 from .extensions import db
 from .services import mailing, publishing, reminding
@@ -15,25 +26,89 @@ from .services import mailing, publishing, reminding
 log = logging.getLogger(__name__)
 
 
-def run_once(config) -> dict[str, int]:
+class Job(enum.Enum):
+    MAIL = "mail"
+    DOCUMENTS = "documents"
+
+
+def mail_round(config) -> dict[str, int]:
+    """Queue the reminders that are due, then deliver what the outbox holds."""
     counts = reminding.send_due_reminders()
     counts.update(mailing.drain_outbox(config))
-    counts.update(publishing.render_queued_documents(config))
     return counts
 
 
-def run(config, *, interval: float = 2.0, once: bool = False) -> None:
-    """Work every ``interval`` seconds until interrupted; a failed round is logged and retried."""
-    while True:
-        try:
-            counts = run_once(config)
-            if any(counts.values()):
-                log.info("worker: %s", counts)
-        except Exception:  # keep going through a database restart; the next round retries
-            db.session.rollback()
-            log.exception("worker round failed")
-        finally:
-            db.session.remove()
-        if once:
-            return
-        time.sleep(interval)
+def documents_round(config) -> dict[str, int]:
+    return publishing.render_queued_documents(config)
+
+
+ROUNDS: dict[Job, Callable[..., dict[str, int]]] = {Job.MAIL: mail_round, Job.DOCUMENTS: documents_round}
+
+
+def run_once(config, jobs: tuple[Job, ...] = tuple(Job)) -> dict[str, int]:
+    """One round of each job, one after the other (``flask worker --once``)."""
+    counts: dict[str, int] = {}
+    for job in jobs:
+        counts.update(ROUNDS[job](config))
+    return counts
+
+
+def loop(app: Flask, job: Job, *, interval: float, stop: threading.Event) -> None:
+    """Do ``job`` until ``stop`` is set: again at once after a round that did something, else after
+    ``interval`` seconds. A failed round is logged and retried (a database restart, say)."""
+    while not stop.is_set():
+        busy = False
+        with app.app_context():
+            try:
+                counts = ROUNDS[job](app.config)
+                busy = any(counts.values())
+                if busy:
+                    log.info("worker %s: %s", job.value, counts)
+            except Exception:
+                db.session.rollback()
+                log.exception("worker %s round failed", job.value)
+            finally:
+                db.session.remove()
+        if not busy:
+            stop.wait(interval)
+
+
+def run(
+    app: Flask,
+    *,
+    jobs: tuple[Job, ...] = tuple(Job),
+    interval: float = 2.0,
+    once: bool = False,
+    stop: threading.Event | None = None,
+) -> None:
+    """Run the loops of ``jobs``, each in its own thread, until ``stop`` is set or interrupted."""
+    if once:
+        with app.app_context():
+            try:
+                run_once(app.config, jobs)
+            finally:
+                db.session.remove()
+        return
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        # SIGTERM (systemd, a supervisor) stops as Ctrl-C does: each loop finishes its round
+        signal.signal(signal.SIGTERM, lambda _signal, _frame: stop.set())
+    threads = [
+        threading.Thread(
+            target=loop,
+            args=(app, job),
+            kwargs={"interval": interval, "stop": stop},
+            name=f"worker-{job.value}",
+        )
+        for job in jobs
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(thread.is_alive() for thread in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
+    finally:  # Ctrl-C: let each loop finish its round, then stop
+        stop.set()
+        for thread in threads:
+            thread.join()

@@ -6,10 +6,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from ..extensions import db
 from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, User
+from ..models.organization import name_key
 from ..models.types import utcnow
 from . import audit, deadlines, mailing, tokens
 from .names import clean_name
@@ -27,27 +28,32 @@ class InvitationNotSendable(ValueError):
     """The invitation is revoked, answered, or the letter is closed."""
 
 
-def name_key(name: str) -> str:
-    """Names that differ only in case, spacing or direction marks are the same organisation."""
-    return clean_name(name).casefold()
-
-
 def find_duplicate(letter: Letter, name_en: str, name_ar: str) -> Invitation | None:
-    keys = {name_key(name) for name in (name_en, name_ar) if name_key(name)}
-    for invitation in letter.invitations:
-        organization = invitation.organization
-        if keys & {name_key(organization.name_en), name_key(organization.name_ar)} - {""}:
-            return invitation
-    return None
+    """The invitation on this letter of an organisation with either name, if any.
+
+    One indexed query (the organisations' name keys, then the letter's invitation of each),
+    so adding an organisation costs the same with 2,000 on the list as with 50.
+    """
+    keys = {key for key in (name_key(name_en), name_key(name_ar)) if key}
+    if not keys:
+        return None
+    return db.session.scalars(
+        select(Invitation)
+        .join(Organization, Invitation.organization_id == Organization.id)
+        .where(Invitation.letter_id == letter.id)
+        .where(or_(Organization.name_en_key.in_(keys), Organization.name_ar_key.in_(keys)))
+        .order_by(Invitation.id)
+        .limit(1)
+    ).first()
 
 
 def find_or_create_organization(name_en: str, name_ar: str, email: str) -> Organization:
     """The directory entry with this English or Arabic name, created if new; fills in missing parts."""
     conditions = []
     if name_en:
-        conditions.append(func.lower(Organization.name_en) == name_en.lower())
+        conditions.append(Organization.name_en_key == name_key(name_en))
     if name_ar:
-        conditions.append(Organization.name_ar == name_ar)
+        conditions.append(Organization.name_ar_key == name_key(name_ar))
     organization = db.session.scalars(
         select(Organization).where(or_(*conditions)).order_by(Organization.id)
     ).first()

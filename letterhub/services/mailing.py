@@ -5,10 +5,11 @@ Messages are written to the outbox in the same transaction as the change that ca
 never lost for something that was committed. ``drain_outbox`` is run by the mail worker
 (``flask --app letterhub worker``); it is a transaction boundary of its own and commits.
 
-Several workers may run at once: each claims a message with a conditional UPDATE on
-``claimed_until`` before sending it, and only the worker whose UPDATE changed the row sends.
-A claim expires after ``MAIL_CLAIM_SECONDS``, so the message of a worker that died while
-sending it is taken over then. Failures are told apart in :func:`delivery_failure`.
+Several workers may run at once: each claims a batch of messages with one conditional UPDATE
+on ``claimed_until`` before sending them, and sends only the rows its UPDATE changed. A claim
+expires after ``MAIL_CLAIM_SECONDS``, so the messages of a worker that died while sending
+them are taken over then; a worker renews its claim on the rest of its batch before that.
+A batch goes over one SMTP connection. Failures are told apart in :func:`delivery_failure`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import CursorResult, or_, select, update
 
@@ -57,7 +59,19 @@ def enqueue(
     return message
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+class MessageFields(Protocol):
+    """What an email is built from: an OutboxMessage, or a row of these columns."""
+
+    id: int
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    language: str
+    created_at: datetime
+
+
+def build_email(message: MessageFields, sender: str) -> EmailMessage:
     email = EmailMessage()
     email["From"] = sender
     email["To"] = message.recipient
@@ -70,7 +84,7 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     return email
 
 
-def message_id(message: OutboxMessage, sender: str) -> str:
+def message_id(message: MessageFields, sender: str) -> str:
     """The same at every attempt to send one message, so that a copy delivered twice (its reply
     lost in a dropped connection) is recognisable as the same email by the recipient's software."""
     domain = parseaddr(sender)[1].rpartition("@")[2] or "letterhub"
@@ -78,7 +92,12 @@ def message_id(message: OutboxMessage, sender: str) -> str:
 
 
 class SMTPTransport:
-    """Delivers over SMTP, with STARTTLS and login when configured."""
+    """Delivers over SMTP, with STARTTLS and login when configured, one connection for many messages.
+
+    The connection is opened at the first message and kept for the next ones until
+    :meth:`close`; a failure closes it and the next message opens a new one. Use it for one
+    batch (``with transport: ...``), not across idle minutes: servers hang up on idle clients.
+    """
 
     def __init__(
         self,
@@ -92,24 +111,62 @@ class SMTPTransport:
     ):
         self.host, self.port, self.username, self.password = host, port, username, password
         self.starttls, self.timeout = starttls, timeout
+        self._smtp: smtplib.SMTP | None = None
 
-    def send(self, email: EmailMessage) -> None:
-        """Deliver ``email`` or raise what went wrong (see :func:`delivery_failure`).
+    def __enter__(self) -> SMTPTransport:
+        return self
 
-        After a failure the connection is simply closed: saying QUIT to a server that has just
-        timed out or hung up could only replace the real error with a misleading one.
-        """
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def _connect(self) -> smtplib.SMTP:
         smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.username:
                 smtp.login(self.username, self.password)
-            smtp.send_message(email)
-            with contextlib.suppress(smtplib.SMTPException, OSError):
-                smtp.quit()  # delivered; the server's goodbye changes nothing
-        finally:
+        except BaseException:
             smtp.close()
+            raise
+        return smtp
+
+    def send(self, email: EmailMessage) -> None:
+        """Deliver ``email`` or raise what went wrong (see :func:`delivery_failure`).
+
+        A kept connection that the server has closed meanwhile (a dropped connection before
+        any reply) is replaced by a new one and the message sent once more; a connection
+        opened for this message is not retried here. After a failure the connection is simply
+        closed: saying QUIT to a server that has just timed out or hung up could only replace
+        the real error with a misleading one.
+        """
+        reused = self._smtp is not None
+        try:
+            if self._smtp is None:
+                self._smtp = self._connect()
+            try:
+                self._smtp.send_message(email)
+            except (smtplib.SMTPServerDisconnected, ConnectionError):
+                if not reused:
+                    raise
+                self._drop()
+                self._smtp = self._connect()
+                self._smtp.send_message(email)
+        except BaseException:
+            self._drop()
+            raise
+
+    def _drop(self) -> None:
+        if self._smtp is not None:
+            self._smtp.close()
+            self._smtp = None
+
+    def close(self) -> None:
+        """Say goodbye and close the connection, if one is open."""
+        if self._smtp is not None:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                self._smtp.quit()  # the messages are delivered; the server's goodbye changes nothing
+            self._drop()
 
 
 class MailboxTransport:
@@ -125,6 +182,12 @@ class MailboxTransport:
         temporary = path.with_suffix(".tmp")
         temporary.write_bytes(bytes(email))
         temporary.replace(path)
+
+    def __enter__(self) -> MailboxTransport:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        """Nothing to close."""
 
 
 def transport_from_config(config) -> SMTPTransport | MailboxTransport:
@@ -203,93 +266,135 @@ def _reply(code: int, text: bytes | str) -> str:
 
 
 def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | None = None) -> dict[str, int]:
-    """Send the messages that are due. Returns counts: {"sent": n, "retry": n, "failed": n}.
+    """Send a batch of the messages that are due. Returns counts: {"sent": n, "retry": n, "failed": n}.
 
-    ``now`` moves the clock (tests); it keeps running while messages are sent. Each message is
-    claimed just before it is sent, for ``MAIL_CLAIM_SECONDS``, so a worker that dies holds only
-    the message in flight, and only until then. No transaction stays open while the SMTP server
-    is talking: on SQLite that would keep every writer waiting.
+    ``now`` moves the clock (tests); it keeps running while messages are sent. Up to ``limit``
+    due messages are claimed with one conditional UPDATE, for ``MAIL_CLAIM_SECONDS``, and
+    sent over one SMTP connection; the claim on what is left of the batch is renewed when
+    half of that time has passed, so it never lapses while this worker is alive. A worker
+    that dies holds its batch until the claim expires. No transaction stays open while the
+    SMTP server is talking: on SQLite that would keep every writer waiting. Each message's
+    outcome is committed as soon as it is known.
 
     A message whose server's reply was lost (a dropped connection, a timeout after DATA, a
     worker killed after sending) is sent again: SMTP cannot say whether it arrived, so it may
     arrive twice, never more than once per such fault.
     """
     with database.writing():
-        return _drain_outbox(config, transport or transport_from_config(config), limit, now)
+        if transport is not None:
+            return _drain_outbox(config, transport, limit, now)
+        with transport_from_config(config) as own_transport:
+            return _drain_outbox(config, own_transport, limit, now)
+
+
+def _due(now: datetime):
+    return (
+        (OutboxMessage.status == OutboxStatus.QUEUED)
+        & (OutboxMessage.next_attempt_at <= now)
+        & or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now)
+    )
 
 
 def _drain_outbox(config, transport, limit: int, now: datetime | None) -> dict[str, int]:
     offset = (now - utcnow()) if now else timedelta(0)
-    now = utcnow() + offset
     claim = timedelta(seconds=int(config["MAIL_CLAIM_SECONDS"]))
     counts = {"sent": 0, "retry": 0, "failed": 0}
+    now = utcnow() + offset
     due_ids = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
-        .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
+        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.id).limit(limit)
     ).all()
     db.session.commit()
-    for message_id in due_ids:
-        now = utcnow() + offset
-        if not _claim(message_id, now, claim):
-            continue
-        message = db.session.get_one(OutboxMessage, message_id)
-        email = build_email(message, config["MAIL_FROM"])
-        db.session.commit()
+    if not due_ids:
+        return counts
+    now = utcnow() + offset
+    claimed_until = now + claim
+    claimed = set(
+        db.session.scalars(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(due_ids), _due(now))
+            .values(claimed_until=claimed_until)
+            .returning(OutboxMessage.id),
+            execution_options={"synchronize_session": False},
+        ).all()
+    )
+    db.session.commit()
+    if not claimed:
+        return counts
+    # rows, not ORM objects: the session would expire every object of the batch at each commit
+    messages = db.session.execute(
+        select(
+            *(getattr(OutboxMessage, field) for field in MessageFields.__annotations__),
+            OutboxMessage.attempts,
+        )
+        .where(OutboxMessage.id.in_(claimed))
+        .order_by(OutboxMessage.id)
+    ).all()
+    batch = [(m.id, m.recipient, m.attempts, build_email(m, config["MAIL_FROM"])) for m in messages]
+    db.session.commit()
+    renew_at = claimed_until - claim / 2
+    max_attempts = int(config["MAIL_MAX_ATTEMPTS"])
+    for position, (message_id, recipient, attempts, email) in enumerate(batch):
+        if utcnow() + offset >= renew_at:
+            renewed_until = utcnow() + offset + claim
+            if not _renew_claim([entry[0] for entry in batch[position:]], claimed_until, renewed_until):
+                break  # the claim lapsed after all (a stopped clock?): another worker has the rest
+            claimed_until, renew_at = renewed_until, renewed_until - claim / 2
         try:
             transport.send(email)
         except (OSError, smtplib.SMTPException) as error:
             failure = delivery_failure(error, timeout=float(config["SMTP_TIMEOUT"]))
-            message.attempts += 1
-            message.last_error = failure.reason[:2000]
-            message.claimed_until = None
-            if failure.permanent or message.attempts >= int(config["MAIL_MAX_ATTEMPTS"]):
-                message.status = OutboxStatus.FAILED
-                _forget_body(message)
+            attempts += 1
+            values: dict = {"attempts": attempts, "last_error": failure.reason[:2000], "claimed_until": None}
+            if failure.permanent or attempts >= max_attempts:
+                values.update(status=OutboxStatus.FAILED, **FORGOTTEN_BODY)
                 counts["failed"] += 1
             else:
-                message.next_attempt_at = utcnow() + offset + retry_delay(message.attempts)
+                values["next_attempt_at"] = utcnow() + offset + retry_delay(attempts)
                 counts["retry"] += 1
             log.warning(
                 "mail %s to %s not sent (attempt %s, %s): %s",
-                message.id,
-                message.recipient,
-                message.attempts,
-                message.status.value,
-                message.last_error,
+                message_id,
+                recipient,
+                attempts,
+                values.get("status", OutboxStatus.QUEUED).value,
+                values["last_error"],
             )
         else:
-            message.attempts += 1
-            message.status = OutboxStatus.SENT
-            message.sent_at = utcnow()
-            message.last_error = ""
-            message.claimed_until = None
-            _forget_body(message)
+            values = {
+                "attempts": attempts + 1,
+                "status": OutboxStatus.SENT,
+                "sent_at": utcnow(),
+                "last_error": "",
+                "claimed_until": None,
+                **FORGOTTEN_BODY,
+            }
             counts["sent"] += 1
+        # recorded at once: a worker killed later sends nothing of this batch twice
+        db.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values),
+            execution_options={"synchronize_session": False},
+        )
         db.session.commit()
+    db.session.expire_all()  # the rows changed behind the session's back
     return counts
 
 
-def _forget_body(message: OutboxMessage) -> None:
-    """Drop the body once it will never be sent again.
-
-    An invitation's body holds its signing link, a credential that the rest of the database
-    keeps only as a hash. Once a message is sent (or given up on: the coordinator resends,
-    which issues a new link) nothing needs the body, so a database dump or backup taken later
-    holds no working link. Recipient, subject and status stay for the record.
-    """
-    message.body_text = BODY_FORGOTTEN
-    message.body_html = ""
-
-
-def _claim(message_id: int, now: datetime, claim: timedelta) -> bool:
+def _renew_claim(message_ids: list[int], held_until: datetime, new_until: datetime) -> bool:
+    """Extend this worker's claim on the messages it has not sent yet: those still claimed until
+    ``held_until``, a time only this worker wrote. False if it no longer holds all of them."""
     result: CursorResult = db.session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.QUEUED)
-        .where(or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now))
-        .values(claimed_until=now + claim)
+        .where(OutboxMessage.id.in_(message_ids), OutboxMessage.claimed_until == held_until)
+        .values(claimed_until=new_until),
+        execution_options={"synchronize_session": False},
     )
     db.session.commit()
-    return result.rowcount == 1
+    return result.rowcount == len(message_ids)
+
+
+# What is left of a message's body once it will never be sent again. An invitation's body
+# holds its signing link, a credential that the rest of the database keeps only as a hash.
+# Once a message is sent (or given up on: the coordinator resends, which issues a new link)
+# nothing needs the body, so a database dump or backup taken later holds no working link.
+# Recipient, subject and status stay for the record.
+FORGOTTEN_BODY = {"body_text": BODY_FORGOTTEN, "body_html": ""}

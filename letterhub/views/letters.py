@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import deadlines, drafting, finalizing, inviting, publishing, reminding
+from ..services import campaign, deadlines, drafting, finalizing, inviting, publishing, reminding
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -62,8 +62,15 @@ def show(letter_id: int):
 
 
 def _render_show(letter: Letter, organization_form: OrganizationForm, status: int = 200, options_form=None):
+    """The letter page: its state, the campaign's counts and one page of the invitation list.
+
+    The list is filtered (``state``), searched (``q``) and paged (``page``) by GET parameters.
+    """
     revision = letter.current_revision
     documents = publishing.documents_of(letter)
+    shown = campaign.InvitationFilter.parse(request.args.get("state"))
+    search = request.args.get("q", "")[:200]
+    page = request.args.get("page", 1, type=int) or 1
     return render_template(
         "letters/show.html",
         documents=documents,
@@ -73,8 +80,11 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         revision=revision,
         organization_form=organization_form,
         action_form=ActionForm(),
-        invitations=sorted(letter.invitations, key=lambda i: i.id),
-        confirmed=finalizing.confirmed_signatures(letter),
+        counts=campaign.campaign_counts(letter),
+        invitations=campaign.invitation_page(letter, shown=shown, search=search, page=page),
+        filters=campaign.InvitationFilter,
+        shown=shown,
+        search=search,
         next_reminder=reminding.next_reminder(letter),
         reminder_history=reminding.reminder_history(letter),
     ), status

@@ -165,7 +165,7 @@ def test_upgrade_carries_open_dismissed_and_merged_duplicates_over_from_audit_ev
         db.session.rollback()
         db.session.remove()
 
-        downgrade(revision="0003_login_sessions")  # this migration (and any later one) only
+        downgrade(revision="0003_login_sessions")  # back to before this migration (and any later one)
         inspector = sa.inspect(db.engine)
         assert {"import_possible_duplicates", "import_created_organizations"}.isdisjoint(
             inspector.get_table_names()
