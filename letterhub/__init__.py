@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import database
+from . import database, input_hygiene
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -31,6 +31,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     load_config(app, test_config)
     register_proxy_fix(app)
     register_extensions(app)
+    input_hygiene.init_app(app)  # the `id` converter must exist before the blueprints' routes
     register_blueprints(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -227,7 +228,8 @@ def register_error_pages(app: Flask) -> None:
         if request_ctx.url_adapter is None:  # the Host is not trusted: build the page's links for BASE_URL
             base = urlsplit(app.config["BASE_URL"])
             request_ctx.url_adapter = app.url_map.bind(base.netloc, url_scheme=base.scheme)
-        return render_template("errors/error.html", code=code, error=error), code
+        malformed = isinstance(error, input_hygiene.MalformedAddress)
+        return render_template("errors/error.html", code=code, error=error, malformed=malformed), code
 
     for code in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(code, error_page)

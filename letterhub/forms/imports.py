@@ -4,7 +4,6 @@ import re
 from collections.abc import Sequence
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileSize
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
@@ -13,6 +12,7 @@ from wtforms.widgets import HiddenInput
 from ..models import ImportedSignatory
 from ..services.imports.folding import name_key
 from ..services.names import clean_name
+from .base import Form
 
 MAX_TEXT = 400_000  # characters of one pasted language text
 MAX_FILE_BYTES = 1024 * 1024  # one uploaded text file; the request limit is MAX_CONTENT_LENGTH
@@ -25,7 +25,7 @@ def file_too_large():
     )
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """Up to two texts of one letter, pasted or uploaded. The language is recognised from each text."""
 
     text_en = TextAreaField(
@@ -50,7 +50,7 @@ class ImportForm(FlaskForm):
     file_ar = FileField(_l("…or upload it as a text file (UTF-8)"), validators=[Optional(), file_too_large()])
 
 
-class PairForm(FlaskForm):
+class PairForm(Form):
     """Pair one English list entry with an Arabic one.
 
     The review page is one form: ``en_row`` is the value of the row's button that was pressed,
@@ -98,7 +98,7 @@ def chosen_arabic_row(text: str, rows: Sequence[ImportedSignatory]) -> ImportedS
     raise UnknownChoice(text)
 
 
-class DuplicateForm(FlaskForm):
+class DuplicateForm(Form):
     """Resolve a possible duplicate of one imported list: keep the first or the second name, or both.
 
     The two rows are hidden fields; ``choice`` is the value of the button pressed.

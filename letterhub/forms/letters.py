@@ -1,5 +1,4 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateField,
@@ -13,9 +12,11 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.widgets import HiddenInput
 
 from ..services import deadlines, reminding
 from ..services.names import has_forbidden_characters
+from .base import CONTROL_CHARACTERS_MESSAGE, Form
 
 MAX_LINE = 500
 MAX_BLOCK = 5_000
@@ -26,7 +27,7 @@ def printable(form, field):
     if field.data and has_forbidden_characters(
         field.data.replace("\n", "").replace("\r", "").replace("\t", "")
     ):
-        raise ValidationError(_l("Remove the invisible control characters from this field."))
+        raise ValidationError(CONTROL_CHARACTERS_MESSAGE)
 
 
 def required(message):
@@ -37,10 +38,10 @@ def too_long(limit):
     return Length(max=limit, message=_l("This field is too long (at most %(max)d characters).", max=limit))
 
 
-class LetterForm(FlaskForm):
+class LetterForm(Form):
     """Both languages of the letter side by side. ``base_revision`` is the revision the editor opened."""
 
-    base_revision = IntegerField(validators=[Optional()])
+    base_revision = IntegerField(widget=HiddenInput(), validators=[Optional()])
     coalition = StringField(
         _l("Coalition (author of the letter)"), validators=[Optional(), too_long(200), printable]
     )
@@ -147,7 +148,7 @@ class LetterForm(FlaskForm):
         }
 
 
-class OrganizationForm(FlaskForm):
+class OrganizationForm(Form):
     name_en = StringField(_l("Name in English"), validators=[Optional(), too_long(300), printable])
     name_ar = StringField(_l("Name in Arabic"), validators=[Optional(), too_long(300), printable])
     email = EmailField(
@@ -174,11 +175,11 @@ class OrganizationForm(FlaskForm):
         return valid
 
 
-class PreviewOnly(FlaskForm):
+class PreviewOnly(Form):
     revision = HiddenField()
 
 
-class ListOptionsForm(FlaskForm):
+class ListOptionsForm(Form):
     """How the final PDF prints the signatory list (see services.rendering.RenderOptions)."""
 
     numbering_style = SelectField(

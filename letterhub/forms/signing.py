@@ -1,15 +1,16 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
+from .base import Form
 from .letters import printable, too_long
 
 
-class SigningForm(FlaskForm):
+class SigningForm(Form):
     """What the focal point confirms. ``revision_id`` is the text the page showed."""
 
-    revision_id = IntegerField(validators=[DataRequired()])
+    revision_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
     name_en = StringField(
         _l("Organisation's name in English"), validators=[Optional(), too_long(300), printable]
     )

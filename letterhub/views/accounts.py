@@ -109,7 +109,7 @@ def end_all_sessions():
     return redirect(url_for("accounts.login"))
 
 
-@bp.post("/account/sessions/<int:session_id>/end")
+@bp.post("/account/sessions/<id:session_id>/end")
 @login_required
 def end_session(session_id: int):
     """Sign out one other device of this account."""

@@ -95,12 +95,12 @@ def _import_error_message(error: LetterImportError) -> str:
     return _("The letter could not be imported: %(reason)s", reason=reason)
 
 
-@bp.get("/<int:letter_id>/pairs")
+@bp.get("/<id:letter_id>/pairs")
 def pairs(letter_id: int):
     return _render_pairs(get_imported_letter(letter_id), page=request.args.get("page", 1, type=int))
 
 
-@bp.post("/<int:letter_id>/pairs")
+@bp.post("/<id:letter_id>/pairs")
 def pair(letter_id: int):
     letter = get_imported_letter(letter_id)
     form = PairForm()
@@ -160,7 +160,7 @@ DUPLICATE_ERRORS = {
 }
 
 
-@bp.post("/<int:letter_id>/duplicates")
+@bp.post("/<id:letter_id>/duplicates")
 def resolve_duplicate(letter_id: int):
     """Keep one of two possibly duplicate names (the other leaves the list), or keep both."""
     letter = get_imported_letter(letter_id)

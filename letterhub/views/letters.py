@@ -55,7 +55,7 @@ def _new_letter_defaults() -> dict:
     }
 
 
-@bp.get("/<int:letter_id>")
+@bp.get("/<id:letter_id>")
 def show(letter_id: int):
     letter = get_letter(letter_id)
     return _render_show(letter, OrganizationForm())
@@ -90,7 +90,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
     ), status
 
 
-@bp.route("/<int:letter_id>/edit", methods=["GET", "POST"])
+@bp.route("/<id:letter_id>/edit", methods=["GET", "POST"])
 def edit(letter_id: int):
     letter = get_letter(letter_id)
     revision = letter.current_revision
@@ -161,7 +161,7 @@ def _preview(form: LetterForm) -> dict | None:
     return form.text_fields()
 
 
-@bp.post("/<int:letter_id>/organizations")
+@bp.post("/<id:letter_id>/organizations")
 def add_organization(letter_id: int):
     letter = get_letter(letter_id)
     form = OrganizationForm()
@@ -191,7 +191,7 @@ def add_organization(letter_id: int):
     return _render_show(letter, form, 422)
 
 
-@bp.post("/<int:letter_id>/send")
+@bp.post("/<id:letter_id>/send")
 def send_invitations(letter_id: int):
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit():
@@ -214,7 +214,7 @@ def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
     return invitation
 
 
-@bp.post("/<int:letter_id>/invitations/<int:invitation_id>/resend")
+@bp.post("/<id:letter_id>/invitations/<id:invitation_id>/resend")
 def resend_invitation(letter_id: int, invitation_id: int):
     letter = get_letter(letter_id)
     invitation = _get_invitation(letter, invitation_id)
@@ -230,7 +230,7 @@ def resend_invitation(letter_id: int, invitation_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
-@bp.post("/<int:letter_id>/invitations/<int:invitation_id>/revoke")
+@bp.post("/<id:letter_id>/invitations/<id:invitation_id>/revoke")
 def revoke_invitation(letter_id: int, invitation_id: int):
     letter = get_letter(letter_id)
     invitation = _get_invitation(letter, invitation_id)
@@ -241,7 +241,7 @@ def revoke_invitation(letter_id: int, invitation_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
-@bp.post("/<int:letter_id>/invitations/<int:invitation_id>/reminders")
+@bp.post("/<id:letter_id>/invitations/<id:invitation_id>/reminders")
 def toggle_reminders(letter_id: int, invitation_id: int):
     """Turn reminders off (or on again) for one organisation."""
     letter = get_letter(letter_id)
@@ -256,7 +256,7 @@ def toggle_reminders(letter_id: int, invitation_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
-@bp.post("/<int:letter_id>/remind")
+@bp.post("/<id:letter_id>/remind")
 def remind_now(letter_id: int):
     """Remind the selected unanswered organisations at once."""
     letter = get_letter(letter_id)
@@ -272,7 +272,7 @@ def remind_now(letter_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
-@bp.post("/<int:letter_id>/close")
+@bp.post("/<id:letter_id>/close")
 def close(letter_id: int):
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit() and letter.status != LetterStatus.CLOSED:
@@ -282,7 +282,7 @@ def close(letter_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id))
 
 
-@bp.post("/<int:letter_id>/reopen")
+@bp.post("/<id:letter_id>/reopen")
 def reopen(letter_id: int):
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit() and letter.status == LetterStatus.CLOSED:
@@ -292,7 +292,7 @@ def reopen(letter_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id))
 
 
-@bp.get("/<int:letter_id>/final.pdf")
+@bp.get("/<id:letter_id>/final.pdf")
 def final_pdf(letter_id: int):
     """Serve a stored final document; it was rendered once, in the background, at closing."""
     letter = get_letter(letter_id)
@@ -319,7 +319,7 @@ def final_pdf(letter_id: int):
     )
 
 
-@bp.get("/<int:letter_id>/signatories.csv")
+@bp.get("/<id:letter_id>/signatories.csv")
 def signatories_csv(letter_id: int):
     letter = get_letter(letter_id)
     return Response(
@@ -329,7 +329,7 @@ def signatories_csv(letter_id: int):
     )
 
 
-@bp.post("/<int:letter_id>/documents/retry")
+@bp.post("/<id:letter_id>/documents/retry")
 def retry_documents(letter_id: int):
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit():
@@ -338,7 +338,7 @@ def retry_documents(letter_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id))
 
 
-@bp.post("/<int:letter_id>/list-options")
+@bp.post("/<id:letter_id>/list-options")
 def list_options(letter_id: int):
     letter = get_letter(letter_id)
     form = ListOptionsForm()

@@ -1,0 +1,140 @@
+"""Fixtures for the security suite: every route of the app, with arguments that reach real data.
+
+``routes`` walks ``app.url_map`` (as the CSRF test does), so a route added later is attacked
+without anyone remembering to list it. ``route_values`` holds a real letter, an imported
+letter, an invitation and its working signing token, a verification code and a development
+mailbox message, so each route's happy path is reachable and the attacks start from a URL
+that works.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pytest
+from werkzeug.routing import Rule
+
+from letterhub.extensions import db
+from letterhub.services import drafting, finalizing, letter_import
+
+from ..conftest import LETTER_TEXT, csrf_token
+
+IMPORTED_TEXT = (
+    "Joint statement\n\nWe ask for the release of the detainees.\n\nSignatories:\n1. Alpha\n2. Beta\n"
+)
+
+# A value for every form field any form of the app has (the ids are filled in by ``form_fields``).
+# Fields no validator looked at before the base form came first: a valid POST without them
+# changes state (a decline is recorded) and later POSTs stop before storing anything.
+FORM_FIELDS = {
+    "decline_reason": "Not now",
+    "text_en": IMPORTED_TEXT,
+    **LETTER_TEXT,
+    "action": "save",
+    "base_revision": "1",
+    "coalition": "Coalition",
+    "name_en": "Organisation",
+    "name_ar": "منظمة",
+    "email": "focal@example.org",
+    "password": "not the password",
+    "language": "en",
+    "signer_name": "Signer",
+    "signer_role": "Director",
+    "decline": "1",
+    "numbering_style": "dot",
+    "list_order": "alphabetical",
+    "late_signatories": "merge",
+    "first_language": "en",
+    "en_row": "1",
+    "ar_row": "0",
+    "first_row": "1",
+    "second_row": "2",
+    "choice": "not_duplicate",
+}
+
+
+# <converter(args):name> or <name> in a rule's text.
+ARGUMENT = re.compile(r"<(?:(?P<converter>\w+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
+
+
+@dataclass
+class Route:
+    """One URL rule and the arguments that make it point at real data."""
+
+    rule: Rule
+    arguments: dict = field(repr=False)
+
+    @property
+    def methods(self) -> set[str]:
+        return set(self.rule.methods or ()) - {"HEAD", "OPTIONS"}
+
+    @property
+    def integer_arguments(self) -> list[str]:
+        return [
+            match["name"]
+            for match in ARGUMENT.finditer(self.rule.rule)
+            if match["converter"] in ("int", "id")
+        ]
+
+    @property
+    def text_arguments(self) -> list[str]:
+        return [name for name in self.arguments if name not in self.integer_arguments]
+
+    def path(self, **overrides) -> str:
+        """The URL with real arguments; ``overrides`` go in as given (percent-encode them yourself)."""
+        return ARGUMENT.sub(
+            lambda match: str(overrides.get(match["name"], self.arguments[match["name"]])), self.rule.rule
+        )
+
+    def __str__(self) -> str:
+        return f"{'/'.join(sorted(self.methods))} {self.rule.rule}"
+
+
+@pytest.fixture
+def real_values(app, coordinator, letter, invite):
+    """Names of URL arguments → values pointing at real rows (an imported letter for imports.*)."""
+    invitation, link = invite()
+    closed = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Closed coalition")
+    db.session.flush()
+    finalizing.close_signing(closed, by=coordinator)
+    imported = letter_import.import_letter([IMPORTED_TEXT], author=coordinator)
+    db.session.commit()
+    return {
+        "letter_id": letter.id,
+        "imported_letter_id": imported.letter_id,
+        "invitation_id": invitation.id,
+        "token": link.rsplit("/", 1)[1],
+        "code": closed.verification_code,
+        "message_id": "20260101-000000-000001",
+        "revision_id": letter.current_revision.id,
+    }
+
+
+@pytest.fixture
+def form_fields(real_values) -> dict[str, str]:
+    """A valid value for every field of every form, so that a POST reaches its view's logic."""
+    return {**FORM_FIELDS, "revision_id": str(real_values["revision_id"])}
+
+
+@pytest.fixture
+def routes(app, real_values) -> list[Route]:
+    """Every rule of the URL map except static files, with real arguments."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        arguments = {}
+        for name in sorted(rule.arguments):
+            if name == "letter_id" and rule.endpoint.startswith("imports."):
+                arguments[name] = real_values["imported_letter_id"]
+            else:
+                arguments[name] = real_values[name]
+        found.append(Route(rule, arguments))
+    return found
+
+
+@pytest.fixture
+def session_csrf_token(signed_in) -> str:
+    """A CSRF token valid for ``signed_in``'s session (any form's token serves every form)."""
+    return csrf_token(signed_in, "/letters/new")

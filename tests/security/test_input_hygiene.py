@@ -1,0 +1,272 @@
+"""Bad input in the address or a form never reaches a database: 400, 404 or 422, never a 5xx.
+
+Every route of the URL map is attacked (``routes`` in conftest), signed in, on SQLite and on
+PostgreSQL (which refuses NUL in text where SQLite takes it).
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from letterhub.forms.base import Form
+from letterhub.input_hygiene import MAX_ID, disallowed_in_text
+from letterhub.models import Letter, LetterRevision, Signature
+
+from ..conftest import LETTER_TEXT, csrf_token
+
+# Percent-encoded as a browser or a script would send them.
+CONTROL_CHARACTERS = ["%00", "%01", "%09", "%0A", "%0D%0A", "%1B", "%7F", "%C2%85", "%EF%BF%BF"]
+BAD_ENCODINGS = ["%", "%zz", "%4", "%FF", "%C3%28", "%ED%A0%80"]  # %ED%A0%80: a UTF-8 encoded surrogate
+OVERSIZED_IDS = [str(MAX_ID + 1), str(2**63), "99999999999999999999999", "9" * 400]
+NOT_IDS = ["0", "-1", "abc", "1.5", "1e3", "0x10", "%C2%B9"]
+
+
+def sends(client, route, path: str, *, data: dict | None = None) -> dict[str, int]:
+    """``path`` requested with each of the route's methods: {method: status}."""
+    return {method: client.open(path, method=method, data=data).status_code for method in route.methods}
+
+
+def test_every_route_is_walked(routes):
+    rules = {route.rule.rule for route in routes}
+    assert {"/sign/<token>", "/verify/<code>", "/letters/<id:letter_id>", "/login", "/healthz"} <= rules
+    assert len(routes) >= 25
+
+
+def test_control_characters_and_bad_encoding_in_a_path_answer_400(signed_in, routes):
+    wrong = {}
+    for route in routes:
+        for payload in CONTROL_CHARACTERS + BAD_ENCODINGS:
+            paths = [route.path() + payload] + [
+                route.path(**{name: f"x{payload}y"}) for name in route.text_arguments
+            ]
+            for path in paths:
+                for method, status in sends(signed_in, route, path).items():
+                    if status != 400:
+                        wrong[f"{method} {path}"] = status
+    assert wrong == {}
+
+
+def test_the_400_for_a_malformed_address_is_the_normal_error_page_in_the_readers_language(client):
+    response = client.get("/verify/AB%00CD?lang=ar")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert 'lang="ar"' in page
+    assert "هذا العنوان غير صالح" in page
+    assert (
+        client.get("/verify/AB%00CD?lang=en").get_data(as_text=True).count("This address is not valid") == 1
+    )
+
+
+def test_control_characters_and_bad_encoding_in_a_query_answer_400(signed_in, routes):
+    queries = [f"next=/letters/{payload}" for payload in CONTROL_CHARACTERS + BAD_ENCODINGS]
+    queries += [
+        "next=/%0D%0ASet-Cookie:%20a=b",
+        "next=//%09/evil.example",
+        "lang=ar%00",
+        "code=AB%00CD",
+        "languages=en%00",
+        "x%00=1",
+        "q=%",
+    ]
+    wrong = {}
+    for route in routes:
+        for query in queries:
+            path = f"{route.path()}?{query}"
+            for method, status in sends(signed_in, route, path).items():
+                if status != 400:
+                    wrong[f"{method} {path}"] = status
+    assert wrong == {}
+
+
+def test_oversized_and_non_numeric_ids_are_not_found(signed_in, routes):
+    wrong = {}
+    for route in routes:
+        for name in route.integer_arguments:
+            for value in [*OVERSIZED_IDS, *NOT_IDS, str(MAX_ID), "00001"]:
+                path = route.path(**{name: value})
+                for method, status in sends(signed_in, route, path).items():
+                    if status != 404:
+                        wrong[f"{method} {path}"] = status
+    assert wrong == {}
+
+
+def test_no_route_gives_a_5xx_for_bad_text_in_any_path_segment(signed_in, routes):
+    """Beyond control characters: long, non-numeric and odd text where the routes take text."""
+    odd = ["9" * 400, "a" * 5000, "%E2%80%AE", "..%2F..%2Fetc%2Fpasswd", "%F0%9F%98%80", "'%20OR%201=1--"]
+    wrong = {}
+    for route in routes:
+        for name in route.text_arguments:
+            for value in odd:
+                path = route.path(**{name: value})
+                for method, status in sends(signed_in, route, path).items():
+                    if status >= 500:
+                        wrong[f"{method} {path}"] = status
+    assert wrong == {}
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f", "\x85", "\ufffe", "\uffff", "\U0010ffff"],
+    ids=repr,
+)
+def test_no_post_route_gives_a_5xx_for_a_disallowed_character_in_any_form_field(
+    signed_in, routes, form_fields, session_csrf_token, value
+):
+    wrong = {}
+    for route in routes:
+        if "POST" not in route.methods:
+            continue
+        for name in form_fields:
+            data = {**form_fields, "csrf_token": session_csrf_token, name: form_fields[name] + value}
+            status = signed_in.post(route.path(), data=data).status_code
+            if status >= 500:
+                wrong[f"{route.path()} {name}"] = status
+    assert wrong == {}
+
+
+@pytest.mark.parametrize("value", [str(MAX_ID + 1), "99999999999999999999999", "-" + "9" * 30, "abc", "\x00"])
+def test_no_post_route_gives_a_5xx_for_an_oversized_or_non_numeric_id_in_a_form(
+    signed_in, routes, form_fields, session_csrf_token, value
+):
+    wrong = {}
+    for route in routes:
+        if "POST" not in route.methods:
+            continue
+        for name in ("base_revision", "revision_id", "en_row", "ar_row", "first_row", "second_row"):
+            data = {**form_fields, "csrf_token": session_csrf_token, name: value}
+            status = signed_in.post(route.path(), data=data).status_code
+            if status >= 500:
+                wrong[f"{route.path()} {name}={value!r}"] = status
+    assert wrong == {}
+
+
+def test_a_nul_in_a_letter_field_brings_the_form_back_with_the_rest_of_the_input(app, signed_in):
+    data = {
+        **LETTER_TEXT,
+        "title_en": "Detainees\x00",
+        "action": "save",
+        "csrf_token": csrf_token(signed_in, "/letters/new"),
+    }
+    response = signed_in.post("/letters/new", data=data)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Remove the invisible control characters from this field." in page
+    assert LETTER_TEXT["title_ar"] in page and "Release the detainees." in page
+    from letterhub.extensions import db
+
+    assert db.session.query(Letter).count() == 0
+
+
+def test_a_nul_in_the_signing_form_is_refused_in_the_focal_points_language(app, client, invite):
+    from letterhub.extensions import db
+
+    invitation, link = invite(language="ar")
+    path = link.removeprefix("http://localhost")
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "revision_id": invitation.letter.current_revision.id,
+            "name_en": "Syrian Archive",
+            "name_ar": "الأرشيف السوري",
+            "signer_name": "Rima",
+            "signer_role": "المديرة",
+            "decline_reason": "لا\x00",
+            "decline": "1",
+        },
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "احذف محارف التحكم غير المرئية من هذا الحقل." in page
+    assert "المديرة" in page
+    assert db.session.query(Signature).count() == 0
+
+
+def test_a_nul_in_the_sign_in_form_is_refused_not_looked_up(client, coordinator):
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token(client, "/login"),
+            "email": "coordinator@example.org\x00",
+            "password": "x",
+        },
+    )
+    assert response.status_code == 422
+    assert "Remove the invisible control characters from this field." in response.get_data(as_text=True)
+
+
+def test_an_oversized_base_revision_is_refused_on_the_field(app, signed_in, letter):
+    from letterhub.extensions import db
+
+    path = f"/letters/{letter.id}/edit"
+    data = {**LETTER_TEXT, "action": "save", "csrf_token": csrf_token(signed_in, path)}
+    response = signed_in.post(path, data={**data, "base_revision": str(MAX_ID + 1)})
+    assert response.status_code == 422
+    assert "This number is too large." in response.get_data(as_text=True)
+    assert db.session.query(LetterRevision).count() == 1
+
+
+def test_every_form_derives_from_the_checking_base():
+    from flask_wtf import FlaskForm
+
+    import letterhub.forms.accounts
+    import letterhub.forms.imports
+    import letterhub.forms.letters
+    import letterhub.forms.signing  # noqa: F401
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    forms = [cls for cls in subclasses(FlaskForm) if cls.__module__.startswith("letterhub.")]
+    assert len(forms) >= 9
+    assert [cls.__name__ for cls in forms if not issubclass(cls, Form)] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "disallowed"),
+    [
+        ("Syrian Archive", False),
+        ("الأرشيف السوري", False),
+        ("line one\r\nline two\ttabbed", False),
+        ("zero\u200cwidth non-joiner", False),
+        ("\U0001f600", False),
+        ("\x00", True),
+        ("\x08", True),
+        ("\x7f", True),
+        ("\x9b", True),
+        ("\ud83d", True),
+        ("\ufffe", True),
+        ("\ufdd0", True),
+        ("\U0001ffff", True),
+    ],
+)
+def test_disallowed_characters_in_text(text, disallowed):
+    assert disallowed_in_text(text) is disallowed
+
+
+def test_tab_and_line_breaks_are_disallowed_in_an_address_only():
+    assert disallowed_in_text("a\tb\r\n") is False
+    assert disallowed_in_text("a\tb", allowed=frozenset()) is True
+
+
+def test_the_path_check_does_not_refuse_ordinary_addresses(client):
+    assert client.get("/verify/" + quote("رمز")).status_code == 404
+    assert client.get("/login?next=/letters/%D8%B1%D8%B3%D8%A7%D9%84%D8%A9&lang=ar").status_code == 200
+
+
+@pytest.mark.parametrize("limit", [1, 9, 10, 99, 100, 2019, 2**31 - 1, 2**63 - 1])
+def test_the_id_pattern_matches_exactly_1_to_its_limit(limit):
+    import re
+
+    from letterhub.input_hygiene import digits_up_to
+
+    pattern = re.compile(digits_up_to(limit) + r"\Z")
+    samples = {1, 2, 9, 10, 11, 99, 100, 101, limit - 1, limit, limit + 1, limit * 10, 0}
+    samples |= {int(str(limit)[:k] + "9" * (len(str(limit)) - k)) for k in range(len(str(limit)))}
+    for number in samples:
+        assert bool(pattern.match(str(number))) == (1 <= number <= limit), number
+    assert not pattern.match("01")
