@@ -9,9 +9,7 @@ URL; the public page for the code shows the numbered lists and the SHA-256 of ea
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import logging
 import secrets
 from dataclasses import replace
@@ -23,7 +21,7 @@ from .. import database
 from ..extensions import db
 from ..models import FinalDocument, Letter, RenderStatus
 from ..models.types import utcnow
-from . import finalizing
+from . import finalizing, spreadsheet
 from .render_limits import RenderLimitExceeded, render_within_limits
 from .rendering import DEFAULT_PDF_VARIANT, LetterDocument, ordered_signatories
 
@@ -217,16 +215,17 @@ def numbered_lists(letter: Letter) -> dict[str, list[tuple[int, str]]]:
 
 
 def signatories_csv(letter: Letter) -> str:
-    """One row per name and language: language, number (as printed), name, English and Arabic names."""
+    """One row per name and language: language, number (as printed), name, English and Arabic names.
+
+    Names were typed by focal points: every cell is neutralised against spreadsheet formulas.
+    """
     rows = finalizing.signatory_rows(letter)
-    output = io.StringIO()
-    writer = csv.writer(output)
-    writer.writerow(["language", "number", "name", "name_en", "name_ar"])
+    table: list[list[object]] = [["language", "number", "name", "name_en", "name_ar"]]
     for language, entries in numbered_lists(letter).items():
         for number, name in entries:
             pair = rows.get((language, name), ("", ""))
-            writer.writerow([language, number, name, *pair])
-    return output.getvalue()
+            table.append([language, number, name, *pair])
+    return spreadsheet.write_csv(table)
 
 
 def letter_for_code(code: str) -> Letter | None:
