@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import database, input_hygiene
+from . import database, input_hygiene, logs
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -30,6 +30,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     load_config(app, test_config)
     register_proxy_fix(app)
+    logs.init_app(app)
     register_extensions(app)
     input_hygiene.init_app(app)  # the `id` converter must exist before the blueprints' routes
     register_blueprints(app)

@@ -6,7 +6,6 @@ Each command is a transaction boundary: it calls services and commits once.
 from __future__ import annotations
 
 import getpass
-import logging
 import sys
 
 import click
@@ -121,7 +120,6 @@ def sign_out_everywhere(email: str) -> None:
 )
 def worker_command(once: bool, interval: float, only: str | None) -> None:
     """Deliver queued email and render final documents (run beside the web processes)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s worker %(levelname)s %(message)s")
     jobs = (worker.Job(only),) if only else tuple(worker.Job)
     worker.run(current_app._get_current_object(), jobs=jobs, interval=interval, once=once)  # type: ignore[attr-defined]
 

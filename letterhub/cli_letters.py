@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -20,6 +21,8 @@ from .services.imports.decoding import decode_letter_file
 from .services.imports.messages import english
 from .services.imports.notes import LetterImportError
 from .services.render_limits import RenderFailed, RenderLimitExceeded, render_within_limits
+
+log = logging.getLogger(__name__)
 
 letters_cli = AppGroup("letters", help="Import published letters; render any letter to PDF.")
 
@@ -59,7 +62,8 @@ def import_command(files: tuple[Path, ...], author_email: str | None) -> None:
         names = ", ".join(str(path) for path in files)
         raise click.ClickException(f"{names}: {english(error)} Nothing was imported.") from None
     db.session.commit()
-    click.echo(json.dumps(result.as_json(), ensure_ascii=False))
+    log.info("imported letter %s from %d file(s)", result.letter_id, len(files))
+    click.echo(json.dumps(result.as_json(), ensure_ascii=False))  # stdout holds the report only
 
 
 @letters_cli.command("pdf")

@@ -104,6 +104,14 @@ class Defaults:
     REMEMBER_COOKIE_SAMESITE = "Lax"
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024
 
+    # Logs go to stderr, one line per event. "json" (one object per line) or "text"; empty:
+    # json, except in debug mode and tests, which write text. Signing tokens are always masked.
+    LOG_FORMAT = ""
+    LOG_LEVEL = "INFO"
+    # Take the request id from the X-Request-ID header when it is well-formed (the proxy in
+    # front sets it); otherwise every request gets a new one. Returned in the response.
+    REQUEST_ID_FROM_HEADER = True
+
     # Stored final PDFs are archival PDF/A-2b ("pdf/a-3b" also allowed); empty: plain PDF.
     # See letterhub.services.rendering.DEFAULT_PDF_VARIANT for what was checked.
     PDF_VARIANT = "pdf/a-2b"

@@ -1,9 +1,15 @@
+import logging
+
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_login import current_user
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
-from ..extensions import db, talisman
+from ..extensions import db, limiter, talisman
 from ..forms.accounts import ActionForm
 from ..services.urls import safe_redirect_target
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("public", __name__)
 
@@ -61,5 +67,16 @@ def verify(code: str | None = None):
 
 @bp.get("/healthz")
 @talisman(force_https=False)  # the proxy's or load balancer's own check may come over plain http
+@limiter.exempt
 def health():
+    """For the load balancer and the supervisor: 200 when the database answers, 503 when it does not.
+
+    Not rate limited, and it sets no cookie.
+    """
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.warning("health check: the database does not answer", exc_info=True)
+        return {"status": "unavailable"}, 503
     return {"status": "ok"}
