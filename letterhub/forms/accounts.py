@@ -24,7 +24,7 @@ class ActionForm(Form):
     """A button that changes something: no fields, only the CSRF token."""
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)],

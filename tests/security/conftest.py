@@ -13,12 +13,14 @@ import re
 from dataclasses import dataclass, field
 
 import pytest
+from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from letterhub.extensions import db
+from letterhub.models import LoginSession
 from letterhub.services import drafting, finalizing, letter_import
 
-from ..conftest import LETTER_TEXT, csrf_token
+from ..conftest import LETTER_TEXT, AuthActions, csrf_token
 
 IMPORTED_TEXT = (
     "Joint statement\n\nWe ask for the release of the detainees.\n\nSignatories:\n1. Alpha\n2. Beta\n"
@@ -93,8 +95,16 @@ class Route:
 
 @pytest.fixture
 def real_values(app, coordinator, letter, invite):
-    """Names of URL arguments → values pointing at real rows (an imported letter for imports.*)."""
+    """Names of URL arguments → values pointing at real rows (an imported letter for imports.*).
+
+    ``session_id`` is a sign-in of the coordinator on another device, so that ending it does
+    not sign out the client a test walks with.
+    """
     invitation, link = invite()
+    AuthActions(app.test_client()).login()
+    other_device = db.session.scalars(
+        select(LoginSession.id).where(LoginSession.user_id == coordinator.id).order_by(LoginSession.id.desc())
+    ).first()
     closed = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Closed coalition")
     db.session.flush()
     finalizing.close_signing(closed, by=coordinator)
@@ -108,6 +118,7 @@ def real_values(app, coordinator, letter, invite):
         "code": closed.verification_code,
         "message_id": "20260101-000000-000001",
         "revision_id": letter.current_revision.id,
+        "session_id": other_device,
     }
 
 
@@ -117,9 +128,13 @@ def form_fields(real_values) -> dict[str, str]:
     return {**FORM_FIELDS, "revision_id": str(real_values["revision_id"])}
 
 
+# Routes that sign the walking client out: walked last, so the others are reached signed in.
+SIGNING_OUT = ("accounts.logout", "accounts.end_all_sessions")
+
+
 @pytest.fixture
 def routes(app, real_values) -> list[Route]:
-    """Every rule of the URL map except static files, with real arguments."""
+    """Every rule of the URL map except static files, with real arguments; sign-outs last."""
     found = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
@@ -131,7 +146,7 @@ def routes(app, real_values) -> list[Route]:
             else:
                 arguments[name] = real_values[name]
         found.append(Route(rule, arguments))
-    return found
+    return sorted(found, key=lambda route: route.rule.endpoint in SIGNING_OUT)
 
 
 @pytest.fixture
