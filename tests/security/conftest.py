@@ -18,7 +18,8 @@ from werkzeug.routing import Rule
 
 from letterhub.extensions import db
 from letterhub.models import LoginSession
-from letterhub.services import drafting, finalizing, letter_import
+from letterhub.services import drafting, finalizing
+from letterhub.services.imports import storage
 
 from ..conftest import LETTER_TEXT, AuthActions, csrf_token
 
@@ -49,6 +50,7 @@ FORM_FIELDS = {
     "late_signatories": "merge",
     "first_language": "en",
     "en_row": "1",
+    "ar-1": "2. Beta",  # the import review's picker for English row 1, read outside the form
     "ar_row": "0",
     "first_row": "1",
     "second_row": "2",
@@ -108,7 +110,7 @@ def real_values(app, coordinator, letter, invite):
     closed = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Closed coalition")
     db.session.flush()
     finalizing.close_signing(closed, by=coordinator)
-    imported = letter_import.import_letter([IMPORTED_TEXT], author=coordinator)
+    imported = storage.import_letter([IMPORTED_TEXT], author=coordinator)
     db.session.commit()
     return {
         "letter_id": letter.id,
