@@ -150,12 +150,13 @@ def current_app_languages() -> tuple[str, ...]:
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import accounts, imports, letters, public, signing
+    from .views import accounts, directory, imports, letters, public, signing
 
     app.register_blueprint(public.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(letters.bp)
     app.register_blueprint(imports.bp)
+    app.register_blueprint(directory.bp)
     app.register_blueprint(signing.bp)
     if app.config["MAIL_TRANSPORT"] == "mailbox" and (app.debug or app.testing):
         from .views import mailbox

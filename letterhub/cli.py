@@ -152,8 +152,10 @@ def demo_command(password: str) -> None:
 
 def init_app(app) -> None:
     from .cli_letters import letters_cli
+    from .cli_organizations import organizations_cli
 
     app.cli.add_command(letters_cli)
+    app.cli.add_command(organizations_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(mail_cli)
     app.cli.add_command(demo_command)

@@ -30,6 +30,13 @@ INVITATION_FILTER = {
     InvitationFilter.REVOKED: _l("Revoked"),
 }
 
+# An organisation's answer to a letter, in the directory's history: an invitation's state, or
+# "published" for a letter signed elsewhere and imported, whose list names the organisation.
+HISTORY_ANSWER = {
+    **{state.value: label for state, label in INVITATION_STATE.items()},
+    "published": _l("On the published list"),
+}
+
 MAIL_STATUS = {
     None: _l("Not sent yet"),
     OutboxStatus.QUEUED: _l("Queued"),
@@ -83,6 +90,7 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         letter_status_label=LETTER_STATUS.__getitem__,
         invitation_state_label=INVITATION_STATE.__getitem__,
+        history_answer_label=HISTORY_ANSWER.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
         invitation_filter_label=INVITATION_FILTER.__getitem__,
         render_status_label=RENDER_STATUS.__getitem__,

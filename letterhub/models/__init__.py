@@ -6,13 +6,14 @@ from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignat
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
 from .login_session import LoginSession, SessionEnd
-from .organization import Organization
+from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
 from .reminder import Reminder, ReminderKind
 from .signature import Decision, Signature
 from .user import User
 
 __all__ = [
+    "AliasSource",
     "AuditEvent",
     "Decision",
     "DuplicateStatus",
@@ -29,6 +30,8 @@ __all__ = [
     "LetterStatus",
     "LoginSession",
     "Organization",
+    "OrganizationAlias",
+    "OrganizationTag",
     "OutboxMessage",
     "OutboxStatus",
     "REVISION_FIELDS",

@@ -102,16 +102,7 @@ class Letter(Model):
         revision = self._newest_revision()
         if revision is None:  # between creating the letter and adding its first revision
             return ""
-        other = "ar" if language == "en" else "en"
-        first_addressee = (revision.text(language)["addressees"] or revision.text(other)["addressees"]).split(
-            "\n"
-        )[0]
-        return (
-            revision.text(language)["title"]
-            or revision.text(other)["title"]
-            or first_addressee
-            or f"#{self.id}"
-        )
+        return revision.display_title(language) or f"#{self.id}"
 
 
 class LetterRevision(Model):
@@ -145,6 +136,12 @@ class LetterRevision(Model):
 
     letter = relationship("Letter", back_populates="revisions", foreign_keys=[letter_id])
     created_by = relationship("User")
+
+    def display_title(self, language: str = "en") -> str:
+        """The title in ``language``, else in the other language, else the first addressee."""
+        other = "ar" if language == "en" else "en"
+        first_addressee = (self.text(language)["addressees"] or self.text(other)["addressees"]).split("\n")[0]
+        return self.text(language)["title"] or self.text(other)["title"] or first_addressee
 
     def text(self, language: str) -> dict[str, str]:
         """The fields of one language, keyed by their short names (title, body, ...)."""

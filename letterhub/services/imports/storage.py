@@ -13,7 +13,8 @@ caller's transaction (services never commit):
   languages it has (:func:`imported_languages`).
 - one :class:`ImportedSignatory` row per published list entry, in published order
   (``position`` 1..N, ``published_number`` as printed, ``None`` for a bullet).
-- directory entries (:class:`Organization`): every name is found in, or added to, the
+- directory entries (:class:`Organization`), each published spelling kept as an alias of its
+  entry (:func:`..directory.remember_spellings`) where it differs from the entry's names: every name is found in, or added to, the
   directory and its row linked to it. Where :func:`.pairing.propose_pairs` pairs an English
   and an Arabic name (a known directory pair, a shared acronym, or one name written in the other's
   script, see :mod:`.transliteration`) both rows are linked to
@@ -43,6 +44,7 @@ from ...extensions import db
 from ...models import (
     LANGUAGES,
     REVISION_FIELDS,
+    AliasSource,
     ImportCreatedOrganization,
     ImportedSignatory,
     ImportPossibleDuplicate,
@@ -53,7 +55,7 @@ from ...models import (
     User,
 )
 from ...models.types import utcnow
-from .. import audit, drafting, inviting, publishing
+from .. import audit, directory, drafting, inviting, publishing
 from .messages import english
 from .notes import ImportNote, LetterImportError
 from .pairing import ProposedPair, propose_pairs
@@ -153,6 +155,15 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
     revision = _add_imported_revision(letter, parsed, author)
 
     organizations = _directory_entries(names, pairs)
+    # The directory keeps each published spelling, so that a search finds the entry under it.
+    directory.remember_spellings(
+        (
+            (organization, language, name)
+            for language, by_name in organizations.items()
+            for name, organization in by_name.items()
+        ),
+        AliasSource.IMPORT,
+    )
     signatory_ids: dict[str, list[int]] = {}
     for language, letter_text in parsed.items():
         rows = [

@@ -1,0 +1,49 @@
+"""Forms of the organisation directory."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField
+from wtforms.validators import DataRequired, Email, NumberRange, Optional
+
+from .letters import printable, too_long
+
+
+class DirectoryOrganizationForm(FlaskForm):
+    """A new directory entry. ``add_anyway`` is set by the second submit, after the warning."""
+
+    name_en = StringField(_l("Name in English"), validators=[Optional(), too_long(300), printable])
+    name_ar = StringField(_l("Name in Arabic"), validators=[Optional(), too_long(300), printable])
+    email = EmailField(
+        _l("Focal point's email"),
+        validators=[
+            Optional(),
+            Email(message=_l("This is not a valid email address."), check_deliverability=False),
+            too_long(254),
+        ],
+    )
+    country = StringField(_l("Country"), validators=[Optional(), too_long(100), printable])
+    tags = StringField(_l("Tags, separated by commas"), validators=[Optional(), too_long(500), printable])
+    add_anyway = HiddenField()
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.name_en.data or "").strip() and not (self.name_ar.data or "").strip():
+            self.name_en.errors = list(self.name_en.errors) + [
+                _l("Give the organisation's name in at least one language.")
+            ]
+            return False
+        return valid
+
+
+class MergeForm(FlaskForm):
+    """Merge entry ``other`` into entry ``keep``; ``confirm`` is the second step's tick."""
+
+    keep = IntegerField(
+        _l("Entry to keep (number)"),
+        validators=[DataRequired(message=_l("Give the entry's number.")), NumberRange(min=1)],
+    )
+    other = IntegerField(
+        _l("Entry to merge into it (number)"),
+        validators=[DataRequired(message=_l("Give the entry's number.")), NumberRange(min=1)],
+    )
+    confirm = BooleanField(_l("Yes, merge these two entries"))

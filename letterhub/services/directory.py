@@ -1,0 +1,410 @@
+"""The organisation directory: every organisation the installation knows, reused across letters.
+
+An organisation has its two names, other spellings (:class:`OrganizationAlias`: what an import
+or a coordinator wrote), one focal-point email (the primary; an invitation carries its own
+address), an optional country and tags. Names, aliases and tags are compared through the one
+folding of :mod:`.imports.folding` (Arabic letter variants and diacritics; English case,
+punctuation and "the"), stored as indexed keys: a search is an indexed equality on the keys
+for exact folded matches and a ``LIKE`` on them for partial ones.
+
+Adding an organisation that looks like an existing one warns (:func:`similar_organizations`)
+but never refuses. Merging moves invitations, answers, published-list entries, aliases and tags
+to the entry kept and deletes the other; it is refused when both entries are on one letter's
+list (:class:`MergeConflict`), since a letter cannot list one organisation twice.
+Services never commit.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    AliasSource,
+    ImportCreatedOrganization,
+    ImportedSignatory,
+    Invitation,
+    LetterRevision,
+    Organization,
+    OrganizationAlias,
+    OrganizationTag,
+    Signature,
+    User,
+)
+from . import audit
+from .imports import folding
+
+PER_PAGE = 50
+TAG_MAX_LENGTH = 100
+_TAG_SEPARATORS = re.compile(r"[,،;\n]")
+
+
+def search_key(text: str) -> str:
+    """The folded form a query is matched with; a query of ignored words only ("the") folds whole."""
+    return folding.name_key(text) or folding.fold(text)
+
+
+def parse_tags(text: str) -> list[str]:
+    """Tags as typed, separated by commas (Latin or Arabic) or semicolons; each once, up to folding."""
+    seen: dict[str, str] = {}
+    for raw in _TAG_SEPARATORS.split(text or ""):
+        name = " ".join(raw.split())[:TAG_MAX_LENGTH]
+        key = folding.fold(name)
+        if key and key not in seen:
+            seen[key] = name
+    return list(seen.values())
+
+
+# --------------------------------------------------------------------------- the page
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    letter_id: int
+    title: str
+    answer: str  # an InvitationState value, or "published" for a list signed elsewhere
+
+
+@dataclass
+class DirectoryPage:
+    organizations: list[Organization]
+    history: dict[int, list[HistoryEntry]]
+    total: int
+    number: int
+    per_page: int
+    pages: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pages = max(1, math.ceil(self.total / self.per_page))
+
+
+def _search_condition(key: str):
+    """Organisations whose names or aliases fold to ``key`` or contain it."""
+    pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    alias_ids = select(OrganizationAlias.organization_id).where(
+        or_(OrganizationAlias.key == key, OrganizationAlias.key.like(pattern, escape="\\"))
+    )
+    return or_(
+        Organization.name_en_folded == key,
+        Organization.name_ar_folded == key,
+        Organization.name_en_folded.like(pattern, escape="\\"),
+        Organization.name_ar_folded.like(pattern, escape="\\"),
+        Organization.id.in_(alias_ids),
+    )
+
+
+def directory_query(search: str = "", tag: str = "") -> Select:
+    query = select(Organization)
+    key = search_key(search)
+    if key:
+        query = query.where(_search_condition(key))
+    tag_key = folding.fold(tag)
+    if tag_key:
+        query = query.where(
+            Organization.id.in_(select(OrganizationTag.organization_id).where(OrganizationTag.key == tag_key))
+        )
+    return query
+
+
+def _ordered(query: Select, search: str) -> Select:
+    """Exact folded matches first, then by name."""
+    key = search_key(search)
+    order = []
+    if key:
+        exact = or_(Organization.name_en_folded == key, Organization.name_ar_folded == key)
+        order.append(exact.desc())
+    sort_name = func.coalesce(func.nullif(Organization.name_en_folded, ""), Organization.name_ar_folded)
+    return query.order_by(*order, sort_name, Organization.id)
+
+
+def directory_page(
+    *, search: str = "", tag: str = "", page: int = 1, per_page: int = PER_PAGE, language: str = "en"
+) -> DirectoryPage:
+    """One page of the directory, with each entry's aliases, tags and history loaded.
+
+    A constant number of queries whatever the directory's size: the count, the page (aliases and
+    tags by ``selectinload``), and the history of the page's entries (:func:`history_of`).
+    """
+    query = directory_query(search, tag)
+    total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
+    pages = max(1, math.ceil(total / per_page))
+    number = min(max(1, page), pages)
+    organizations = list(
+        db.session.scalars(
+            _ordered(query, search)
+            .options(selectinload(Organization.aliases), selectinload(Organization.tags))
+            .limit(per_page)
+            .offset((number - 1) * per_page)
+        )
+    )
+    history = history_of([o.id for o in organizations], language)
+    return DirectoryPage(organizations, history, total, number, per_page)
+
+
+def history_of(organization_ids: list[int], language: str = "en") -> dict[int, list[HistoryEntry]]:
+    """The letters each organisation was invited to (with its answer) or is listed on as published."""
+    history: dict[int, list[HistoryEntry]] = defaultdict(list)
+    if not organization_ids:
+        return history
+    invited = db.session.execute(
+        select(Invitation.organization_id, Invitation.letter_id, Invitation.state)
+        .where(Invitation.organization_id.in_(organization_ids))
+        .order_by(Invitation.letter_id)
+    ).all()
+    published = db.session.execute(
+        select(ImportedSignatory.organization_id, ImportedSignatory.letter_id)
+        .where(ImportedSignatory.organization_id.in_(organization_ids))
+        .distinct()
+        .order_by(ImportedSignatory.letter_id)
+    ).all()
+    titles = letter_titles({row.letter_id for row in [*invited, *published]}, language)
+    for organization_id, letter_id, state in invited:
+        history[organization_id].append(HistoryEntry(letter_id, titles.get(letter_id, ""), state.value))
+    for listed_id, letter_id in published:
+        if listed_id is not None:
+            history[listed_id].append(HistoryEntry(letter_id, titles.get(letter_id, ""), "published"))
+    return history
+
+
+def letter_titles(letter_ids: Iterable[int], language: str) -> dict[int, str]:
+    """Each letter's title from its newest revision, in one query."""
+    letter_ids = list(letter_ids)
+    if not letter_ids:
+        return {}
+    newest = (
+        select(LetterRevision.letter_id, func.max(LetterRevision.number).label("number"))
+        .where(LetterRevision.letter_id.in_(letter_ids))
+        .group_by(LetterRevision.letter_id)
+        .subquery()
+    )
+    revisions = db.session.scalars(
+        select(LetterRevision).join(
+            newest,
+            (newest.c.letter_id == LetterRevision.letter_id) & (newest.c.number == LetterRevision.number),
+        )
+    )
+    return {r.letter_id: r.display_title(language) or f"#{r.letter_id}" for r in revisions}
+
+
+def all_tags() -> list[str]:
+    """Every tag in use, once each (the spelling of its first use), for the filter."""
+    rows = db.session.execute(
+        select(OrganizationTag.key, func.min(OrganizationTag.name)).group_by(OrganizationTag.key)
+    ).all()
+    return sorted(name for _key, name in rows)
+
+
+# --------------------------------------------------------------------------- adding
+
+
+def similar_organizations(name_en: str, name_ar: str, *, exclude_id: int | None = None) -> list[Organization]:
+    """Entries whose names or aliases fold like either name: one indexed query."""
+    keys = {k for k in (folding.name_key(name_en or ""), folding.name_key(name_ar or "")) if k}
+    if not keys:
+        return []
+    alias_ids = select(OrganizationAlias.organization_id).where(OrganizationAlias.key.in_(keys))
+    query = select(Organization).where(
+        or_(
+            Organization.name_en_folded.in_(keys),
+            Organization.name_ar_folded.in_(keys),
+            Organization.id.in_(alias_ids),
+        )
+    )
+    if exclude_id is not None:
+        query = query.where(Organization.id != exclude_id)
+    return list(db.session.scalars(query.order_by(Organization.id)))
+
+
+def add_organization(
+    *,
+    name_en: str,
+    name_ar: str,
+    email: str = "",
+    country: str = "",
+    tags: Iterable[str] = (),
+    by: User | None,
+) -> Organization:
+    """A new directory entry, even if it looks like an existing one (the caller warned first)."""
+    organization = Organization(
+        name_en=name_en.strip(), name_ar=name_ar.strip(), email=(email or "").strip(), country=country.strip()
+    )
+    db.session.add(organization)
+    set_tags(organization, tags)
+    db.session.flush()
+    audit.record(
+        "organization.added",
+        user=by,
+        organization=organization.id,
+        name_en=organization.name_en,
+        name_ar=organization.name_ar,
+    )
+    return organization
+
+
+def set_tags(organization: Organization, tags: Iterable[str]) -> None:
+    wanted = {folding.fold(name): name for name in tags if folding.fold(name)}
+    for tag in list(organization.tags):
+        if tag.key not in wanted:
+            organization.tags.remove(tag)
+    have = {tag.key for tag in organization.tags}
+    for key, name in wanted.items():
+        if key not in have:
+            organization.tags.append(OrganizationTag(name=name[:TAG_MAX_LENGTH], key=key))
+
+
+def remember_spellings(spellings: Iterable[tuple[Organization, str, str]], source: AliasSource) -> int:
+    """Keep each (organisation, language, spelling) as an alias unless the entry already has it.
+
+    A spelling that folds like one of the entry's names or aliases adds nothing. Returns how
+    many aliases were added. One query for the existing aliases, whatever the number.
+    """
+    spellings = [(o, language, " ".join(s.split())) for o, language, s in spellings if s and s.strip()]
+    if not spellings:
+        return 0
+    db.session.flush()
+    ids = {o.id for o, _language, _spelling in spellings}
+    known: set[tuple[int, str]] = {
+        (organization_id, key)
+        for organization_id, key in db.session.execute(
+            select(OrganizationAlias.organization_id, OrganizationAlias.key).where(
+                OrganizationAlias.organization_id.in_(ids)
+            )
+        )
+    }
+    added = 0
+    for organization, language, spelling in spellings:
+        key = folding.name_key(spelling)
+        if not key or key in (organization.name_en_folded, organization.name_ar_folded):
+            continue
+        if (organization.id, key) in known:
+            continue
+        known.add((organization.id, key))
+        db.session.add(
+            OrganizationAlias(
+                organization_id=organization.id,
+                language=language,
+                spelling=spelling[:300],
+                key=key,
+                source=source,
+            )
+        )
+        added += 1
+    db.session.flush()
+    return added
+
+
+# --------------------------------------------------------------------------- merging
+
+
+class MergeConflict(ValueError):
+    """Both entries are on the same letters' lists: merging would list one organisation twice."""
+
+    def __init__(self, letter_ids: list[int]):
+        super().__init__(f"both organisations are invited to letters {letter_ids}")
+        self.letter_ids = letter_ids
+
+
+class SameOrganization(ValueError):
+    """An entry cannot be merged into itself."""
+
+
+def shared_letters(keep: Organization, other: Organization) -> list[int]:
+    """Letters whose list (invitations or a published list) holds both entries."""
+    both = (
+        select(Invitation.letter_id)
+        .where(Invitation.organization_id.in_([keep.id, other.id]))
+        .group_by(Invitation.letter_id)
+        .having(func.count(func.distinct(Invitation.organization_id)) > 1)
+    )
+    return sorted(db.session.scalars(both))
+
+
+def merge_organizations(
+    keep: Organization, other: Organization, *, by: User | None, ip_address: str = ""
+) -> None:
+    """Move everything of ``other`` to ``keep`` and delete ``other``; refuse (MergeConflict) when
+    both are invited to one letter.
+
+    ``other``'s names become aliases of ``keep`` (source "merge"), as do its aliases; its tags
+    are added; its email and country fill ``keep``'s where those are empty. Published-list
+    entries move too: a published list that named both keeps both rows, which now point to one
+    organisation (the published text is not ours to change).
+    """
+    if keep.id == other.id:
+        raise SameOrganization(keep.id)
+    conflicts = shared_letters(keep, other)
+    if conflicts:
+        raise MergeConflict(conflicts)
+    moved_invitations = int(
+        db.session.scalar(select(func.count()).where(Invitation.organization_id == other.id)) or 0
+    )
+    db.session.execute(
+        update(Invitation).where(Invitation.organization_id == other.id).values(organization_id=keep.id)
+    )
+    db.session.execute(
+        update(Signature).where(Signature.organization_id == other.id).values(organization_id=keep.id)
+    )
+    db.session.execute(
+        update(ImportedSignatory)
+        .where(ImportedSignatory.organization_id == other.id)
+        .values(organization_id=keep.id)
+    )
+    # The record of which import created an entry follows the entry, unless keep has it already.
+    created = set(
+        db.session.scalars(
+            select(ImportCreatedOrganization.letter_id).where(
+                ImportCreatedOrganization.organization_id == keep.id
+            )
+        )
+    )
+    for record in db.session.scalars(
+        select(ImportCreatedOrganization).where(ImportCreatedOrganization.organization_id == other.id)
+    ):
+        if record.letter_id not in created:
+            db.session.add(ImportCreatedOrganization(organization_id=keep.id, letter_id=record.letter_id))
+        db.session.delete(record)
+
+    spellings = [(keep, "en", other.name_en), (keep, "ar", other.name_ar)]
+    spellings += [(keep, alias.language, alias.spelling) for alias in other.aliases]
+    set_tags(keep, [tag.name for tag in keep.tags] + [tag.name for tag in other.tags])
+    keep.email = keep.email or other.email
+    keep.country = keep.country or other.country
+    details = {
+        "kept": keep.id,
+        "merged": other.id,
+        "merged_name_en": other.name_en,
+        "merged_name_ar": other.name_ar,
+        "invitations_moved": moved_invitations,
+    }
+    db.session.delete(other)
+    db.session.flush()
+    remember_spellings(spellings, AliasSource.MERGE)
+    audit.record("organization.merged", user=by, ip_address=ip_address, **details)
+
+
+def get_organization(organization_id: int) -> Organization | None:
+    return db.session.get(Organization, organization_id)
+
+
+def as_json(organization: Organization, history: list[HistoryEntry]) -> dict:
+    """One directory entry as the CLI prints it."""
+    return {
+        "id": organization.id,
+        "name_en": organization.name_en,
+        "name_ar": organization.name_ar,
+        "email": organization.email,
+        "country": organization.country,
+        "tags": [tag.name for tag in organization.tags],
+        "aliases": [
+            {"language": a.language, "spelling": a.spelling, "source": a.source.value}
+            for a in organization.aliases
+        ],
+        "letters": [{"letter": h.letter_id, "title": h.title, "answer": h.answer} for h in history],
+    }

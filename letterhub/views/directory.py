@@ -1,0 +1,111 @@
+"""The organisation directory (coordinators): the list, adding an entry, merging two."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..forms.directory import DirectoryOrganizationForm, MergeForm
+from ..services import directory
+
+bp = Blueprint("directory", __name__, url_prefix="/organizations")
+
+
+@bp.before_request
+@login_required
+def require_login():
+    """Every page here is for signed-in coordinators."""
+
+
+@bp.get("/")
+def index():
+    search = request.args.get("q", "")[:200]
+    tag = request.args.get("tag", "")[:100]
+    page = request.args.get("page", 1, type=int) or 1
+    return render_template(
+        "directory/index.html",
+        listing=directory.directory_page(search=search, tag=tag, page=page, language=current_user.locale),
+        search=search,
+        tag=tag,
+        tags=directory.all_tags(),
+    )
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    form = DirectoryOrganizationForm()
+    similar = []
+    if form.validate_on_submit():
+        name_en, name_ar = form.name_en.data or "", form.name_ar.data or ""
+        similar = [] if form.add_anyway.data else directory.similar_organizations(name_en, name_ar)
+        if not similar:
+            organization = directory.add_organization(
+                name_en=name_en,
+                name_ar=name_ar,
+                email=form.email.data or "",
+                country=form.country.data or "",
+                tags=directory.parse_tags(form.tags.data or ""),
+                by=current_user,
+            )
+            db.session.commit()
+            flash(_("Organisation added to the directory."), "success")
+            return redirect(url_for("directory.index", q=organization.display_name(current_user.locale)))
+    status = 422 if form.errors else 200
+    return render_template("directory/new.html", form=form, similar=similar), status
+
+
+def _entries(keep_id: int | None, other_id: int | None):
+    keep = directory.get_organization(keep_id) if keep_id else None
+    other = directory.get_organization(other_id) if other_id else None
+    return keep, other
+
+
+@bp.get("/merge")
+def merge_confirmation():
+    keep, other = _entries(request.args.get("keep", type=int), request.args.get("other", type=int))
+    if keep is None:
+        abort(404)
+    form = MergeForm(data={"keep": keep.id, "other": other.id if other else None})
+    return _render_merge(form, keep, other)
+
+
+@bp.post("/merge")
+def merge():
+    form = MergeForm()
+    if not form.validate_on_submit():
+        keep, other = _entries(form.keep.data, form.other.data)
+        if keep is None:
+            abort(404)
+        return _render_merge(form, keep, other, 422)
+    keep, other = _entries(form.keep.data, form.other.data)
+    if keep is None:
+        abort(404)
+    if other is None or other.id == keep.id:
+        form.other.errors = list(form.other.errors) + [_("Choose another entry of the directory.")]
+        return _render_merge(form, keep, other if other and other.id != keep.id else None, 422)
+    if not form.confirm.data:
+        form.confirm.errors = list(form.confirm.errors) + [_("Tick the box to confirm the merge.")]
+        return _render_merge(form, keep, other, 422)
+    try:
+        directory.merge_organizations(keep, other, by=current_user, ip_address=request.remote_addr or "")
+    except directory.MergeConflict:
+        db.session.rollback()
+        return _render_merge(form, keep, other, 409)
+    db.session.commit()
+    flash(_("The two entries are one now."), "success")
+    return redirect(url_for("directory.index", q=keep.display_name(current_user.locale)))
+
+
+def _render_merge(form: MergeForm, keep, other, status: int = 200):
+    conflicts = directory.shared_letters(keep, other) if other is not None and other.id != keep.id else []
+    history = directory.history_of([o.id for o in (keep, other) if o is not None], current_user.locale)
+    return render_template(
+        "directory/merge.html",
+        form=form,
+        keep=keep,
+        other=other,
+        conflicts=directory.letter_titles(conflicts, current_user.locale),
+        history=history,
+    ), status
