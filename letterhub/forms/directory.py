@@ -1,14 +1,14 @@
 """Forms of the organisation directory."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringField
 from wtforms.validators import DataRequired, Email, NumberRange, Optional
 
+from .base import Form
 from .letters import printable, too_long
 
 
-class DirectoryOrganizationForm(FlaskForm):
+class DirectoryOrganizationForm(Form):
     """A new directory entry. ``add_anyway`` is set by the second submit, after the warning."""
 
     name_en = StringField(_l("Name in English"), validators=[Optional(), too_long(300), printable])
@@ -35,7 +35,7 @@ class DirectoryOrganizationForm(FlaskForm):
         return valid
 
 
-class MergeForm(FlaskForm):
+class MergeForm(Form):
     """Merge entry ``other`` into entry ``keep``; ``confirm`` is the second step's tick."""
 
     keep = IntegerField(

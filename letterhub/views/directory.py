@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ..extensions import db
 from ..forms.directory import DirectoryOrganizationForm, MergeForm
+from ..input_hygiene import MAX_ID
 from ..services import directory
 
 bp = Blueprint("directory", __name__, url_prefix="/organizations")
@@ -57,8 +58,9 @@ def new():
 
 
 def _entries(keep_id: int | None, other_id: int | None):
-    keep = directory.get_organization(keep_id) if keep_id else None
-    other = directory.get_organization(other_id) if other_id else None
+    """The two entries named by id; an id no row can have (0, negative, beyond the column) is none."""
+    keep = directory.get_organization(keep_id) if keep_id and 0 < keep_id <= MAX_ID else None
+    other = directory.get_organization(other_id) if other_id and 0 < other_id <= MAX_ID else None
     return keep, other
 
 
