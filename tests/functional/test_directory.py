@@ -412,7 +412,7 @@ def test_migration_fills_folded_keys_and_import_aliases_and_reverts(empty_databa
                 ),
                 {"now": now},
             )
-        upgrade(revision="0008_organization_directory")
+        upgrade(revision="0007_organization_directory")
         organization = db.session.get(Organization, 1)
         assert organization.name_en_folded == "syrian archive"
         assert organization.name_ar_folded == "الارشيف السوري"

@@ -6,7 +6,7 @@ warns on; they are filled in for existing organisations here. Existing imported 
 published spellings become aliases of the entries they are linked to (one pass over the
 published lists), as a new import's do. The downgrade drops all of it.
 
-Revision ID: 0008_organization_directory
+Revision ID: 0007_organization_directory
 Revises: 0006_organization_name_keys
 Create Date: 2026-11-30 23:40:00.000000
 
@@ -20,7 +20,7 @@ from alembic import op
 from letterhub.services.imports.folding import name_key
 
 # revision identifiers, used by Alembic.
-revision = "0008_organization_directory"
+revision = "0007_organization_directory"
 down_revision = "0006_organization_name_keys"
 branch_labels = None
 depends_on = None
