@@ -342,11 +342,15 @@ def invite(letter, coordinator):
     def invite_organization(
         name_en="Syrian Archive", name_ar="الأرشيف السوري", email="focal@archive.example", language="ar"
     ):
-        invitation = inviting.add_organization(
-            letter, name_en=name_en, name_ar=name_ar, email=email, language=language, by=coordinator
-        )
-        link = inviting.send_invitation(invitation, by=coordinator)
+        # A writing transaction from its first read: a worker thread may write at the same time,
+        # and on SQLite a transaction that began as a reader cannot then wait for the write lock.
         db.session.commit()
+        with letterhub_database.writing():
+            invitation = inviting.add_organization(
+                letter, name_en=name_en, name_ar=name_ar, email=email, language=language, by=coordinator
+            )
+            link = inviting.send_invitation(invitation, by=coordinator)
+            db.session.commit()
         return invitation, link
 
     return invite_organization
