@@ -1,15 +1,17 @@
 """Configuration: defaults here, then ``instance/config.py``, then ``LETTERHUB_*`` variables.
 
 Every setting can be given as an environment variable with the ``LETTERHUB_`` prefix
-(``LETTERHUB_DATABASE_URL``, ``LETTERHUB_SECRET_KEY``, ``LETTERHUB_SMTP_HOST`` ...). Values
-that look like integers or booleans are converted. See the README for the full list.
+(``LETTERHUB_DATABASE_URL``, ``LETTERHUB_SECRET_KEY``, ``LETTERHUB_SMTP_HOST`` ...). Each
+value is read as the type of its default below (:func:`from_environment`). See the README for
+the full list.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
+from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -160,26 +162,61 @@ def derive_from_base_url(config: MutableMapping[str, Any]) -> None:
             config["SESSION_COOKIE_NAME"] = "__Host-session"
 
 
-def from_environment(environ: os._Environ | dict | None = None) -> dict:
-    """Settings found in ``LETTERHUB_*`` environment variables, with simple type conversion."""
+class ConfigError(ValueError):
+    """A ``LETTERHUB_*`` variable whose value does not fit its setting's type."""
+
+
+ENVIRONMENT_PREFIX = "LETTERHUB_"
+TRUE_WORDS = frozenset({"true", "1", "yes", "on"})
+FALSE_WORDS = frozenset({"false", "0", "no", "off"})
+
+
+def from_environment(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Settings found in ``LETTERHUB_*`` environment variables, each of its default's type.
+
+    A value is converted to the type of the setting's default in :class:`Defaults`, never
+    guessed from its look: a password of digits stays text, ``SMTP_PORT=587`` is an int.
+    Variables that name no setting (``LETTERHUB_INSTANCE_PATH``, a test's own) are kept as
+    text. A value that cannot be read as its type raises :class:`ConfigError` naming the
+    variable, so a typo stops the start rather than a request later.
+    """
     environ = os.environ if environ is None else environ
-    settings = {}
+    settings: dict[str, Any] = {}
     for key, raw in environ.items():
-        if not key.startswith("LETTERHUB_"):
+        if not key.startswith(ENVIRONMENT_PREFIX):
             continue
-        name = key.removeprefix("LETTERHUB_")
-        settings[name] = _convert(raw)
+        name = key.removeprefix(ENVIRONMENT_PREFIX)
+        default = getattr(Defaults, name, "")
+        if default is None and "bool" in str(Defaults.__annotations__.get(name, "")):
+            default = None if not raw.strip() else False  # ``bool | None``: unset, or true/false
+        settings[name] = convert(key, raw, default)
     return settings
 
 
-def _convert(raw: str):
-    lowered = raw.strip().lower()
-    if lowered in {"true", "yes", "on"}:
-        return True
-    if lowered in {"false", "no", "off"}:
-        return False
-    if lowered.isdigit():
-        return int(lowered)
+def convert(variable: str, raw: str, default: Any) -> Any:
+    """``raw`` read as the type of ``default``; :class:`ConfigError` names ``variable`` if it cannot be."""
+    value = raw.strip()
+    try:
+        if isinstance(default, bool):  # before int: bool is an int
+            return _boolean(value)
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+        if isinstance(default, timedelta):
+            return timedelta(seconds=float(value))
+        if isinstance(default, list | tuple):
+            return type(default)(_sequence(value))
+        if isinstance(default, dict):
+            decoded = json.loads(value)
+            if not isinstance(decoded, dict):
+                raise ValueError("not a JSON object")
+            return decoded
+        if default is None:  # e.g. WTF_CSRF_TIME_LIMIT: empty for None, else a JSON value or text
+            return _json_or_text(value) if value else None
+    except ValueError as error:
+        kind = _TYPE_NAMES.get(type(default), type(default).__name__)
+        raise ConfigError(f"{variable}={raw!r} is not {kind} ({error})") from None
     return raw
 
 
@@ -196,3 +233,39 @@ def key_list(value) -> list[str]:
     if not isinstance(value, list | tuple):
         raise ValueError("SECRET_KEY_FALLBACKS must be a list of keys")
     return [str(key).strip() for key in value if str(key).strip()]
+
+
+_TYPE_NAMES = {
+    bool: "true or false (also 1/0, yes/no, on/off)",
+    int: "a whole number",
+    float: "a number",
+    timedelta: "a number of seconds",
+    list: "a list (JSON, or values separated by commas)",
+    tuple: "a list (JSON, or values separated by commas)",
+    dict: "a JSON object",
+}
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered in TRUE_WORDS:
+        return True
+    if lowered in FALSE_WORDS:
+        return False
+    raise ValueError("not a yes/no word")
+
+
+def _sequence(value: str) -> list:
+    if value.startswith("["):
+        decoded = json.loads(value)
+        if not isinstance(decoded, list):
+            raise ValueError("not a JSON list")
+        return decoded
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _json_or_text(value: str) -> Any:
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
