@@ -37,7 +37,7 @@ def main(requests: int = 200) -> None:
     from letterhub import create_app
     from letterhub.extensions import db
     from letterhub.models import ImportedSignatory
-    from letterhub.services import accounts, drafting, finalizing, publishing
+    from letterhub.services import accounts, drafting, publishing
 
     workdir = Path(tempfile.mkdtemp())
     app = create_app(
@@ -69,7 +69,7 @@ def main(requests: int = 200) -> None:
                 db.session.add(
                     ImportedSignatory(letter_id=letter.id, language=language, position=position, name=name)
                 )
-        finalizing.close_signing(letter, by=user)
+        publishing.close_signing(letter, by=user)
         db.session.commit()
         started = time.perf_counter()
         publishing.render_queued_documents(app.config)

@@ -5,15 +5,29 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, g, request, session
+from flask import Flask, current_app, g, render_template, request, session
+from flask.globals import request_ctx
+from flask_babel import get_locale
+from flask_login import current_user
 from flask_talisman import Talisman
 from sqlalchemy.exc import OperationalError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import (
+    cli,
+    database,
+    input_hygiene,
+    labels,
+    logs,
+    models,  # noqa: F401  (registers the tables with the metadata)
+)
 from . import config as config_module
-from . import database, input_hygiene, logs
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .services.login_sessions import user_for_token
+from .services.markdown import render_markdown
+from .views import accounts, directory, imports, letters, mailbox, public, signing
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_DIR = PACKAGE_DIR.parent
@@ -111,9 +125,6 @@ def register_proxy_fix(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from . import models  # noqa: F401  (registers the tables with the metadata)
-    from .services.login_sessions import user_for_token
-
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
     csrf.init_app(app)
@@ -136,22 +147,16 @@ def select_locale() -> str:
         return g.page_locale
     if session.get("locale") in languages:
         return session["locale"]
-    from flask_login import current_user
-
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     return request.accept_languages.best_match(languages) or languages[0]
 
 
 def current_app_languages() -> tuple[str, ...]:
-    from flask import current_app
-
     return tuple(current_app.config["LANGUAGES"])
 
 
 def register_blueprints(app: Flask) -> None:
-    from .views import accounts, directory, imports, letters, public, signing
-
     app.register_blueprint(public.bp)
     app.register_blueprint(accounts.bp)
     app.register_blueprint(letters.bp)
@@ -159,17 +164,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(directory.bp)
     app.register_blueprint(signing.bp)
     if app.config["MAIL_TRANSPORT"] == "mailbox" and (app.debug or app.testing):
-        from .views import mailbox
-
         app.register_blueprint(mailbox.bp)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from flask_babel import get_locale
-
-    from . import labels
-    from .services.markdown import render_markdown
-
     @app.context_processor
     def locale_context() -> dict:
         locale = get_locale()
@@ -220,11 +218,6 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_error_pages(app: Flask) -> None:
-    from urllib.parse import urlsplit
-
-    from flask import render_template
-    from flask.globals import request_ctx
-
     def error_page(error):
         code = getattr(error, "code", 500)
         if request_ctx.url_adapter is None:  # the Host is not trusted: build the page's links for BASE_URL
@@ -249,6 +242,4 @@ def register_error_pages(app: Flask) -> None:
 
 
 def register_cli(app: Flask) -> None:
-    from . import cli
-
     cli.init_app(app)

@@ -11,10 +11,13 @@ import sys
 import click
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
 from . import worker
+from .cli_letters import letters_cli
+from .cli_organizations import organizations_cli
 from .extensions import db
-from .models import SessionEnd
+from .models import OutboxMessage, SessionEnd
 from .services import accounts, demo, login_sessions
 
 users_cli = AppGroup("users", help="Coordinator accounts.")
@@ -127,10 +130,6 @@ def worker_command(once: bool, interval: float, only: str | None) -> None:
 @mail_cli.command("status")
 def mail_status() -> None:
     """How many messages are queued, sent and failed."""
-    from sqlalchemy import func, select
-
-    from .models import OutboxMessage
-
     rows = db.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)).all()
     for status, count in rows:
         click.echo(f"{status.value}: {count}")
@@ -151,9 +150,6 @@ def demo_command(password: str) -> None:
 
 
 def init_app(app) -> None:
-    from .cli_letters import letters_cli
-    from .cli_organizations import organizations_cli
-
     app.cli.add_command(letters_cli)
     app.cli.add_command(organizations_cli)
     app.cli.add_command(users_cli)

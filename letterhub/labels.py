@@ -1,9 +1,13 @@
 """Translated names of states, for templates."""
 
+from flask_babel import format_date, format_datetime
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from .models import InvitationState, LetterStatus, OutboxStatus, RenderStatus
+from .services import deadlines
 from .services.campaign import InvitationFilter
+from .services.publishing import render_limit_hit
 
 LETTER_STATUS = {
     LetterStatus.DRAFT: _l("Draft"),
@@ -61,10 +65,6 @@ DOCUMENT_LABELS = {
 
 def render_error(document) -> str:
     """Why a final document failed, for the coordinator: a stopped render in their language."""
-    from flask_babel import gettext as _
-
-    from .services.publishing import render_limit_hit
-
     hit = render_limit_hit(document)
     if hit is None:
         return document.error
@@ -83,10 +83,6 @@ def render_error(document) -> str:
 
 
 def register(app) -> None:
-    from flask_babel import format_date, format_datetime
-
-    from .services import deadlines
-
     app.jinja_env.globals.update(
         letter_status_label=LETTER_STATUS.__getitem__,
         invitation_state_label=INVITATION_STATE.__getitem__,

@@ -24,7 +24,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Flask, g, has_request_context, request
+from flask import Flask, current_app, g, has_request_context, request
 from flask.logging import default_handler
 
 REQUEST_ID_HEADER = "X-Request-ID"
@@ -50,8 +50,6 @@ def current_request_id() -> str | None:
     if not has_request_context():
         return None
     if "request_id" not in g:
-        from flask import current_app
-
         offered = request.headers.get(REQUEST_ID_HEADER, "")
         trusted = current_app.config.get("REQUEST_ID_FROM_HEADER", True)
         g.request_id = offered if trusted and WELL_FORMED_REQUEST_ID.match(offered) else uuid.uuid4().hex

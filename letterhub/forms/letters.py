@@ -14,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
+from ..models import LANGUAGES, REVISION_FIELDS
 from ..services import deadlines, reminding
 from ..services.names import has_forbidden_characters
 from .base import CONTROL_CHARACTERS_MESSAGE, Form
@@ -139,8 +140,6 @@ class LetterForm(Form):
         )
 
     def text_fields(self) -> dict[str, str]:
-        from ..models import LANGUAGES, REVISION_FIELDS
-
         return {
             f"{f}_{lang}": getattr(self, f"{f}_{lang}").data or ""
             for f in REVISION_FIELDS

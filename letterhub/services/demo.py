@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from ..extensions import db
 from ..models import Letter
 from . import accounts, drafting, inviting
 
@@ -60,8 +61,6 @@ class DemoResult:
 
 
 def ensure_demo(password: str = DEMO_PASSWORD) -> DemoResult:
-    from ..extensions import db
-
     found_user = accounts.find_user_by_email(DEMO_EMAIL)
     created_user = found_user is None
     user = found_user or accounts.create_user(DEMO_EMAIL, "Demo coordinator", password)

@@ -1,4 +1,9 @@
-"""Closing signing and turning a letter into its final documents."""
+"""What a letter's final documents hold: the final text and its confirmed signatories.
+
+Read-only: this module builds the :class:`~letterhub.services.rendering.LetterDocument` and the
+lists; :mod:`letterhub.services.publishing` closes and reopens signing and stores the documents
+it renders from them. Dependencies run one way, publishing → finalizing → rendering.
+"""
 
 from __future__ import annotations
 
@@ -13,39 +18,10 @@ from ..models import (
     InvitationState,
     Letter,
     LetterRevision,
-    LetterStatus,
     Signature,
-    User,
 )
-from ..models.types import utcnow
-from . import audit, deadlines
+from . import deadlines
 from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory
-
-
-def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
-    """Freeze the text (the current revision becomes final) and stop accepting answers."""
-    revision = letter.current_revision
-    letter.status = LetterStatus.CLOSED
-    letter.closed_at = utcnow()
-    letter.finalized_revision_number = revision.number
-    from .publishing import queue_final_documents
-
-    queue_final_documents(letter)
-    audit.record(
-        "letter.closed", letter=letter, user=by, revision=revision.number, sha256=revision.content_sha256
-    )
-    return revision
-
-
-def reopen_signing(letter: Letter, *, by: User | None = None) -> None:
-    """Accept answers again. The stored final documents and their code are discarded."""
-    from .publishing import discard_final_documents
-
-    discard_final_documents(letter)
-    letter.status = LetterStatus.OPEN
-    letter.closed_at = None
-    letter.finalized_revision_number = None
-    audit.record("letter.reopened", letter=letter, user=by)
 
 
 def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None) -> list[Signature]:

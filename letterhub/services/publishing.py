@@ -19,9 +19,9 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 
 from .. import database
 from ..extensions import db
-from ..models import FinalDocument, Letter, RenderStatus
+from ..models import FinalDocument, Letter, LetterRevision, LetterStatus, RenderStatus, User
 from ..models.types import utcnow
-from . import finalizing, spreadsheet
+from . import audit, finalizing, spreadsheet
 from .render_limits import RenderLimitExceeded, render_within_limits
 from .rendering import DEFAULT_PDF_VARIANT, LetterDocument, ordered_signatories
 
@@ -55,6 +55,28 @@ def available_languages(letter: Letter) -> tuple[str, ...]:
         for language in ("en", "ar")
         if any(revision.text(language)[field].strip() for field in ("title", "addressees", "body", "heading"))
     )
+
+
+def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
+    """Freeze the text (the current revision becomes final), stop accepting answers, queue the documents."""
+    revision = letter.current_revision
+    letter.status = LetterStatus.CLOSED
+    letter.closed_at = utcnow()
+    letter.finalized_revision_number = revision.number
+    queue_final_documents(letter)
+    audit.record(
+        "letter.closed", letter=letter, user=by, revision=revision.number, sha256=revision.content_sha256
+    )
+    return revision
+
+
+def reopen_signing(letter: Letter, *, by: User | None = None) -> None:
+    """Accept answers again. The stored final documents and their code are discarded."""
+    discard_final_documents(letter)
+    letter.status = LetterStatus.OPEN
+    letter.closed_at = None
+    letter.finalized_revision_number = None
+    audit.record("letter.reopened", letter=letter, user=by)
 
 
 def queue_final_documents(letter: Letter) -> list[FinalDocument]:

@@ -30,6 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.request import url2pathname
 
 import jinja2
 from weasyprint import CSS, HTML
@@ -375,8 +376,6 @@ class StaticAssetsURLFetcher(URLFetcher):
     def _local_path(self, url: str) -> Path | None:
         if not url.startswith("file:///") or "?" in url or "#" in url:
             return None
-        from urllib.request import url2pathname
-
         path = Path(url2pathname(url.removeprefix("file://"))).resolve()
         if not path.is_relative_to(self._root) or not path.is_file():
             return None

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import campaign, deadlines, drafting, finalizing, inviting, publishing, reminding
+from ..services import campaign, deadlines, drafting, inviting, publishing, reminding
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -276,7 +276,7 @@ def remind_now(letter_id: int):
 def close(letter_id: int):
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit() and letter.status != LetterStatus.CLOSED:
-        finalizing.close_signing(letter, by=current_user)
+        publishing.close_signing(letter, by=current_user)
         db.session.commit()
         flash(_("Signing is closed. The final PDF is ready."), "success")
     return redirect(url_for("letters.show", letter_id=letter.id))
@@ -286,7 +286,7 @@ def close(letter_id: int):
 def reopen(letter_id: int):
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit() and letter.status == LetterStatus.CLOSED:
-        finalizing.reopen_signing(letter, by=current_user)
+        publishing.reopen_signing(letter, by=current_user)
         db.session.commit()
         flash(_("Signing is open again."), "success")
     return redirect(url_for("letters.show", letter_id=letter.id))

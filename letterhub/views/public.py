@@ -1,12 +1,13 @@
 import logging
 
-from flask import Blueprint, current_app, redirect, request, session, url_for
+from flask import Blueprint, current_app, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter, talisman
 from ..forms.accounts import ActionForm
+from ..services import publishing
 from ..services.urls import safe_redirect_target
 
 log = logging.getLogger(__name__)
@@ -46,10 +47,6 @@ def switch_language(code: str):
 @bp.get("/verify/<code>")
 def verify(code: str | None = None):
     """Public: check that an organisation signed and that a PDF is the one that was issued."""
-    from flask import render_template
-
-    from ..services import publishing
-
     code = code or request.args.get("code", "")
     letter = publishing.letter_for_code(code) if code else None
     if letter is None:

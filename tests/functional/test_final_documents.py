@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from letterhub.extensions import db
 from letterhub.models import Decision, FinalDocument, RenderStatus
-from letterhub.services import finalizing, publishing, signing
+from letterhub.services import publishing, signing
 
 from ..conftest import csrf_token, pdf_text
 
@@ -48,13 +48,13 @@ def signed_letter(letter, invite):
 
 
 def close_and_render(app, letter, coordinator):
-    finalizing.close_signing(letter, by=coordinator)
+    publishing.close_signing(letter, by=coordinator)
     db.session.commit()
     return publishing.render_queued_documents(app.config)
 
 
 def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_letter, coordinator):
-    finalizing.close_signing(signed_letter, by=coordinator)
+    publishing.close_signing(signed_letter, by=coordinator)
     db.session.commit()
     documents = publishing.documents_of(signed_letter)
     assert [d.languages for d in documents] == ["en,ar", "en", "ar"]
@@ -157,7 +157,7 @@ def test_list_options_change_numbering_and_late_signatories_are_appended(
 def test_reopening_discards_stored_documents_and_their_code(app, signed_letter, coordinator):
     close_and_render(app, signed_letter, coordinator)
     code = signed_letter.verification_code
-    finalizing.reopen_signing(signed_letter, by=coordinator)
+    publishing.reopen_signing(signed_letter, by=coordinator)
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(FinalDocument)) == 0
     assert publishing.letter_for_code(code) is None

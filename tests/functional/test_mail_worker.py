@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from letterhub import worker
 from letterhub.extensions import db
 from letterhub.models import FinalDocument, OutboxMessage, OutboxStatus, RenderStatus
-from letterhub.services import finalizing, mailing, publishing
+from letterhub.services import mailing, publishing
 
 from ..conftest import RecordingHandler, free_port
 
@@ -200,7 +200,7 @@ def test_worker_only_mail_or_only_documents_does_just_that(
 ):
     handler = start_smtp(CountingHandler())
     invite()
-    finalizing.close_signing(letter, by=coordinator)
+    publishing.close_signing(letter, by=coordinator)
     db.session.commit()
 
     def queued_documents() -> int:

@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 
 from letterhub.extensions import db
 from letterhub.models import LoginSession
-from letterhub.services import drafting, finalizing
+from letterhub.services import drafting, publishing
 from letterhub.services.imports import storage
 
 from ..conftest import LETTER_TEXT, AuthActions, csrf_token
@@ -109,7 +109,7 @@ def real_values(app, coordinator, letter, invite):
     ).first()
     closed = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Closed coalition")
     db.session.flush()
-    finalizing.close_signing(closed, by=coordinator)
+    publishing.close_signing(closed, by=coordinator)
     imported = storage.import_letter([IMPORTED_TEXT], author=coordinator)
     db.session.commit()
     return {

@@ -8,7 +8,7 @@ import io
 import pytest
 
 from letterhub.extensions import db
-from letterhub.services import finalizing
+from letterhub.services import publishing
 from letterhub.services.spreadsheet import FORMULA_TRIGGERS, neutralise_cell, read_csv_rows, write_csv
 
 from ..conftest import csrf_token
@@ -50,7 +50,7 @@ def test_the_csv_export_neutralises_every_cell_a_focal_point_typed(
         confirm_through_the_link(client, invitation, link, name, f"{name} {ARABIC_NAME}")
     invitation, link = invite("Syrian Network", ARABIC_NAME, "snhr@example.org")
     confirm_through_the_link(client, invitation, link, "Syrian Network", ARABIC_NAME)
-    finalizing.close_signing(letter, by=coordinator)
+    publishing.close_signing(letter, by=coordinator)
     db.session.commit()
 
     text = signed_in.get(f"/letters/{letter.id}/signatories.csv").get_data(as_text=True)

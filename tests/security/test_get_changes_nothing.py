@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from letterhub.extensions import db
 from letterhub.models import Decision, Invitation, InvitationState, User
-from letterhub.services import drafting, finalizing, inviting, mailing, publishing, signing
+from letterhub.services import drafting, inviting, mailing, publishing, signing
 from letterhub.services.imports import storage
 
 from ..conftest import csrf_token
@@ -71,7 +71,7 @@ def world(app, coordinator, letter, invite, seed_text):
     closed_link = inviting.send_invitation(signer, by=coordinator)
     db.session.commit()
     confirm(signer, closed)
-    finalizing.close_signing(closed, by=coordinator)
+    publishing.close_signing(closed, by=coordinator)
     db.session.commit()
     assert publishing.render_queued_documents(app.config)["rendered"] == 3
     imported = storage.import_letter([seed_text(0), seed_text(1)], author=coordinator).letter_id
