@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, g, render_template, request, session
+from flask import Flask, current_app, g, has_request_context, render_template, request, session
 from flask.globals import request_ctx
 from flask_babel import get_locale
 from flask_login import current_user
@@ -137,8 +137,13 @@ def register_extensions(app: Flask) -> None:
 
 
 def select_locale() -> str:
-    """The locale for this request: explicit choice, the page's own (a signing link), the account, the browser."""
+    """The locale for this request: explicit choice, the page's own (a signing link), the account, the browser.
+
+    Outside a request (the worker, the CLI) it is the default locale.
+    """
     languages = current_app_languages()
+    if not has_request_context():
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = request.args.get("lang")
     if chosen in languages:
         session["locale"] = chosen

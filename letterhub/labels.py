@@ -4,10 +4,9 @@ from flask_babel import format_date, format_datetime
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .models import InvitationState, LetterStatus, OutboxStatus, RenderStatus
+from .models import InvitationState, LetterStatus, OutboxStatus, RenderErrorKind, RenderStatus
 from .services import deadlines
 from .services.campaign import InvitationFilter
-from .services.publishing import render_limit_hit
 
 LETTER_STATUS = {
     LetterStatus.DRAFT: _l("Draft"),
@@ -64,21 +63,25 @@ DOCUMENT_LABELS = {
 
 
 def render_error(document) -> str:
-    """Why a final document failed, for the coordinator: a stopped render in their language."""
-    hit = render_limit_hit(document)
-    if hit is None:
-        return document.error
-    reason, limit = hit
-    if reason == "time":
+    """Why a final document failed, for the coordinator, in their language."""
+    if document.error_kind is None:
+        return ""
+    if document.error_kind is RenderErrorKind.FAILED:
+        return _(
+            "The PDF could not be rendered (%(detail)s). Try again; if it fails again, tell the administrator.",
+            detail=document.error,
+        )
+    limit = f"{document.error_limit or 0:g}"
+    if document.error_kind is RenderErrorKind.TIME_LIMIT:
         return _(
             "Rendering took longer than %(seconds)s seconds and was stopped. Shorten the letter, or ask "
             "the administrator to raise PDF_RENDER_SECONDS.",
-            seconds=f"{limit:g}",
+            seconds=limit,
         )
     return _(
         "Rendering needed more than %(megabytes)s MB of memory and was stopped. Shorten the letter, or "
         "ask the administrator to raise PDF_RENDER_MEMORY_MB.",
-        megabytes=f"{limit:g}",
+        megabytes=limit,
     )
 
 

@@ -1,7 +1,7 @@
 """The data model, one module per noun. Importing this package registers every table."""
 
 from .audit import AuditEvent
-from .final_document import FinalDocument, RenderStatus
+from .final_document import FinalDocument, RenderErrorKind, RenderStatus
 from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignatory, ImportPossibleDuplicate
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
@@ -21,6 +21,7 @@ __all__ = [
     "ImportCreatedOrganization",
     "ImportedSignatory",
     "ImportPossibleDuplicate",
+    "RenderErrorKind",
     "RenderStatus",
     "Invitation",
     "InvitationState",

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import Model
@@ -14,7 +14,15 @@ class RenderStatus(enum.Enum):
     QUEUED = "queued"  # waiting for a worker
     RENDERING = "rendering"
     READY = "ready"  # pdf and sha256 are set
-    FAILED = "failed"  # error says why; the coordinator can queue it again
+    FAILED = "failed"  # error_kind says why; the coordinator can queue it again
+
+
+class RenderErrorKind(enum.Enum):
+    """Why a render failed. The coordinator's message is worded from this, in their language."""
+
+    TIME_LIMIT = "time"  # stopped at PDF_RENDER_SECONDS (error_limit: the seconds)
+    MEMORY_LIMIT = "memory"  # stopped at PDF_RENDER_MEMORY_MB (error_limit: the megabytes)
+    FAILED = "failed"  # the renderer raised; ``error`` keeps its type and message
 
 
 class FinalDocument(Model):
@@ -39,7 +47,9 @@ class FinalDocument(Model):
     sha256: Mapped[str | None] = mapped_column(String(64))
     size: Mapped[int | None] = mapped_column(Integer)
     pages: Mapped[int | None] = mapped_column(Integer)
-    error: Mapped[str] = mapped_column(Text, default="")
+    error_kind: Mapped[RenderErrorKind | None] = mapped_column(enum_column(RenderErrorKind))
+    error_limit: Mapped[float | None] = mapped_column(Float)  # the ceiling a stopped render hit
+    error: Mapped[str] = mapped_column(Text, default="")  # technical detail of a FAILED render
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

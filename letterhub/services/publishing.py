@@ -19,7 +19,7 @@ from sqlalchemy import CursorResult, delete, or_, select, update
 
 from .. import database
 from ..extensions import db
-from ..models import FinalDocument, Letter, LetterRevision, LetterStatus, RenderStatus, User
+from ..models import FinalDocument, Letter, LetterRevision, LetterStatus, RenderErrorKind, RenderStatus, User
 from ..models.types import utcnow
 from . import audit, finalizing, spreadsheet
 from .render_limits import RenderLimitExceeded, render_within_limits
@@ -148,7 +148,7 @@ def store_rendered(document: FinalDocument, pdf: bytes) -> None:
     document.pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     document.status = RenderStatus.READY
     document.rendered_at = utcnow()
-    document.error = ""
+    forget_failure(document)
 
 
 def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
@@ -200,8 +200,12 @@ def _render_queued_documents(config, limit: int) -> dict[str, int]:
             document = db.session.get_one(FinalDocument, document_id)
             document.status = RenderStatus.FAILED
             if isinstance(error, RenderLimitExceeded):
-                document.error = f"{LIMIT_ERROR_PREFIX}{error.reason} {error.limit:g}: {error}"
+                document.error_kind = RenderErrorKind(error.reason)
+                document.error_limit = error.limit
+                document.error = ""
             else:
+                document.error_kind = RenderErrorKind.FAILED
+                document.error_limit = None
                 document.error = f"{type(error).__name__}: {error}"[:2000]
             counts["failed"] += 1
             log.exception("rendering final document %s failed", document_id)
@@ -211,22 +215,17 @@ def _render_queued_documents(config, limit: int) -> dict[str, int]:
     return counts
 
 
-LIMIT_ERROR_PREFIX = "limit "  # FinalDocument.error of a render stopped at its ceiling: "limit time 300: ..."
-
-
-def render_limit_hit(document: FinalDocument) -> tuple[str, float] | None:
-    """("time" or "memory", the ceiling) if the document's render was stopped at a ceiling."""
-    if not document.error.startswith(LIMIT_ERROR_PREFIX):
-        return None
-    reason, _, rest = document.error.removeprefix(LIMIT_ERROR_PREFIX).partition(" ")
-    return reason, float(rest.partition(":")[0])
+def forget_failure(document: FinalDocument) -> None:
+    document.error_kind = None
+    document.error_limit = None
+    document.error = ""
 
 
 def retry_failed(letter: Letter) -> int:
     failed = [d for d in documents_of(letter) if d.status == RenderStatus.FAILED]
     for document in failed:
         document.status = RenderStatus.QUEUED
-        document.error = ""
+        forget_failure(document)
     return len(failed)
 
 

@@ -24,7 +24,11 @@ RENDERER_MODULE = "letterhub.services.rendering"
 
 
 class RenderLimitExceeded(Exception):
-    """The render went past its time or memory ceiling; ``reason`` is "time" or "memory"."""
+    """The render went past its time or memory ceiling; ``reason`` is "time" or "memory".
+
+    ``reason`` is the value of :class:`letterhub.models.RenderErrorKind` the worker stores; the
+    message is for the operator (CLI, log). Coordinators read :func:`letterhub.labels.render_error`.
+    """
 
     def __init__(self, reason: str, limit: float):
         self.reason, self.limit = reason, limit

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from letterhub.extensions import db
-from letterhub.models import Decision, FinalDocument, RenderStatus
+from letterhub.models import Decision, FinalDocument, RenderErrorKind, RenderStatus
 from letterhub.services import publishing, signing
 
 from ..conftest import csrf_token, pdf_text
@@ -173,7 +173,34 @@ def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(
     signed_in.get("/language/ar")
     page = signed_in.get(f"/letters/{signed_letter.id}").get_data(as_text=True)
     assert "100 ميغابايت" in page
+    stored = db.session.scalars(select(FinalDocument)).all()
+    assert {(d.error_kind, d.error_limit, d.error) for d in stored} == {
+        (RenderErrorKind.MEMORY_LIMIT, 100, "")
+    }
     app.config["PDF_RENDER_MEMORY_MB"] = 2048
     show = f"/letters/{signed_letter.id}"
     signed_in.post(f"{show}/documents/retry", data={"csrf_token": csrf_token(signed_in, show)})
     assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+
+
+def test_a_render_that_fails_is_stored_as_failed_with_its_detail_and_worded_for_the_reader(
+    app, signed_in, signed_letter, coordinator, monkeypatch
+):
+    def broken_render(document, config):
+        raise ValueError("no font for this")
+
+    monkeypatch.setattr(publishing, "render_within_limits", broken_render)
+    assert close_and_render(app, signed_letter, coordinator) == {"rendered": 0, "failed": 3}
+    stored = db.session.scalars(select(FinalDocument)).all()
+    assert {(d.error_kind, d.error_limit, d.error) for d in stored} == {
+        (RenderErrorKind.FAILED, None, "ValueError: no font for this")
+    }
+    page = signed_in.get(f"/letters/{signed_letter.id}").get_data(as_text=True)
+    assert "The PDF could not be rendered (ValueError: no font for this)" in page
+    monkeypatch.undo()
+    show = f"/letters/{signed_letter.id}"
+    signed_in.post(f"{show}/documents/retry", data={"csrf_token": csrf_token(signed_in, show)})
+    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+    assert {(d.error_kind, d.error_limit, d.error) for d in db.session.scalars(select(FinalDocument))} == {
+        (None, None, "")
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -244,3 +245,86 @@ def test_interface_stylesheet_serves_the_vendored_arabic_font(client):
     for font in fonts:
         with client.get(f"/static/{font}") as response:
             assert response.status_code == 200 and response.data[:4] == b"\x00\x01\x00\x00"
+
+
+def test_render_outcome_migration_carries_old_error_texts_over_and_back(empty_database, tmp_path):
+    app = make_app(empty_database, tmp_path)
+    now = "2026-11-30 12:00:00+00:00"
+    fields = ("title", "addressees", "date_place", "body", "heading")
+    with app.app_context():
+        upgrade(revision="0002_final_documents")
+        with db.engine.begin() as connection:
+            connection.execute(
+                sa.text(
+                    "INSERT INTO users (id, email, name, password_hash, locale, active, created_at) "
+                    "VALUES (1, 'a@example.org', 'A', 'x', 'en', true, :now)"
+                ),
+                {"now": now},
+            )
+            connection.execute(
+                sa.text(
+                    "INSERT INTO letters (id, status, coalition, created_by_id, created_at) "
+                    "VALUES (1, 'closed', 'C', 1, :now)"
+                ),
+                {"now": now},
+            )
+            revision = sa.table(
+                "letter_revisions",
+                *(sa.column(name) for name in ("id", "letter_id", "number", "content_sha256", "created_at")),
+                *(sa.column(f"{f}_{lang}") for f in fields for lang in ("en", "ar")),
+            )
+            connection.execute(
+                sa.insert(revision).values(
+                    id=1,
+                    letter_id=1,
+                    number=1,
+                    content_sha256="h",
+                    created_at=datetime(2026, 11, 30, tzinfo=UTC),
+                    **{f"{f}_{lang}": "" for f in fields for lang in ("en", "ar")},
+                )
+            )
+            for document_id, languages, error in [
+                (1, "en,ar", "limit time 300: the PDF took longer than 300 seconds to lay out"),
+                (2, "en", "limit memory 2048: the PDF needed more than 2048 MB of memory"),
+                (3, "ar", "ValueError: no font for this"),
+                (4, "ar,en", ""),
+            ]:
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO final_documents (id, letter_id, revision_id, languages, status, error, created_at) "
+                        "VALUES (:id, 1, 1, :languages, :status, :error, :now)"
+                    ),
+                    {
+                        "id": document_id,
+                        "languages": languages,
+                        "status": "failed" if error else "ready",
+                        "error": error,
+                        "now": now,
+                    },
+                )
+
+        upgrade(revision="0008_render_outcome")
+        with db.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT id, error_kind, error_limit, error FROM final_documents ORDER BY id")
+            ).all()
+        assert [tuple(row) for row in rows] == [
+            (1, "time", 300.0, ""),
+            (2, "memory", 2048.0, ""),
+            (3, "failed", None, "ValueError: no font for this"),
+            (4, None, None, ""),
+        ]
+
+        downgrade(revision="0002_final_documents")
+        with db.engine.connect() as connection:
+            errors = (
+                connection.execute(sa.text("SELECT error FROM final_documents ORDER BY id")).scalars().all()
+            )
+            columns = {column["name"] for column in sa.inspect(connection).get_columns("final_documents")}
+        assert errors[0].startswith("limit time 300: ") and "300 seconds" in errors[0]
+        assert errors[1].startswith("limit memory 2048: ") and "PDF_RENDER_MEMORY_MB" in errors[1]
+        assert errors[2:] == ["ValueError: no font for this", ""]
+        assert "error_kind" not in columns and "error_limit" not in columns
+        downgrade(revision="base")
+        db.session.remove()
+        db.engine.dispose()
