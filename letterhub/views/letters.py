@@ -1,6 +1,9 @@
 """The coordinator's side: letters, their text, the invitation list, closing and the PDF."""
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+import hashlib
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,7 +24,7 @@ def require_login():
 
 
 def get_letter(letter_id: int) -> Letter:
-    return db.session.get(Letter, letter_id) or abort(404)
+    return db.get_or_404(Letter, letter_id)
 
 
 @bp.get("/")
@@ -208,10 +211,9 @@ def send_invitations(letter_id: int):
 
 
 def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
-    invitation = db.session.get(Invitation, invitation_id)
-    if invitation is None or invitation.letter_id != letter.id:
-        abort(404)
-    return invitation
+    return db.first_or_404(
+        select(Invitation).where(Invitation.id == invitation_id, Invitation.letter_id == letter.id)
+    )
 
 
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/resend")
@@ -307,26 +309,42 @@ def final_pdf(letter_id: int):
     if document is None:
         flash(_("The final PDF is still being prepared. This page updates by itself."), "info")
         return redirect(url_for("letters.show", letter_id=letter.id))
-    filename = f"letter-{letter.id}-{languages.replace(',', '-')}.pdf"
-    return Response(
-        document.pdf,
+    return _download(
+        document.pdf or b"",
         mimetype="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="{filename}"',
-            "ETag": f'"{document.sha256}"',
-            "Cache-Control": "private, max-age=3600",
-        },
+        filename=f"letter-{letter.id}-{languages.replace(',', '-')}.pdf",
+        sha256=document.sha256,
+        modified=document.rendered_at,
     )
 
 
 @bp.get("/<id:letter_id>/signatories.csv")
 def signatories_csv(letter_id: int):
     letter = get_letter(letter_id)
-    return Response(
-        publishing.signatories_csv(letter),
+    data = publishing.signatories_csv(letter).encode("utf-8")
+    return _download(
+        data,
         mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="letter-{letter.id}-signatories.csv"'},
+        filename=f"letter-{letter.id}-signatories.csv",
+        sha256=hashlib.sha256(data).hexdigest(),
+        modified=letter.closed_at,
     )
+
+
+def _download(data: bytes, *, mimetype: str, filename: str, sha256: str | None, modified) -> Response:
+    """An attachment that answers conditional requests (ETag: the SHA-256; Last-Modified) with 304."""
+    response = send_file(
+        io.BytesIO(data),
+        mimetype=mimetype,
+        as_attachment=True,
+        download_name=filename,
+        etag=sha256 or False,
+        last_modified=modified,
+        max_age=3600,
+    )
+    response.cache_control.public = False
+    response.cache_control.private = True  # a coordinator's file: no shared cache keeps it
+    return response
 
 
 @bp.post("/<id:letter_id>/documents/retry")

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from letterhub.extensions import db
 from letterhub.models import Decision, FinalDocument, RenderErrorKind, RenderStatus
-from letterhub.services import publishing, signing
+from letterhub.services import drafting, publishing, signing
 
 from ..conftest import csrf_token, pdf_text
 
@@ -204,3 +204,43 @@ def test_a_render_that_fails_is_stored_as_failed_with_its_detail_and_worded_for_
     assert {(d.error_kind, d.error_limit, d.error) for d in db.session.scalars(select(FinalDocument))} == {
         (None, None, "")
     }
+
+
+def test_a_conditional_download_of_the_final_pdf_gets_304(app, signed_in, signed_letter, coordinator):
+    close_and_render(app, signed_letter, coordinator)
+    url = f"/letters/{signed_letter.id}/final.pdf"
+    document = publishing.ready_document(signed_letter, "en,ar")
+    first = signed_in.get(url)
+    assert first.status_code == 200 and first.data == document.pdf
+    assert first.headers["ETag"] == f'"{document.sha256}"'
+    assert first.headers["Content-Disposition"] == f"attachment; filename=letter-{signed_letter.id}-en-ar.pdf"
+    assert first.last_modified == document.rendered_at.replace(microsecond=0)
+    assert "private" in first.headers["Cache-Control"] and "public" not in first.headers["Cache-Control"]
+    by_tag = signed_in.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert by_tag.status_code == 304 and by_tag.data == b""
+    by_date = signed_in.get(url, headers={"If-Modified-Since": first.headers["Last-Modified"]})
+    assert by_date.status_code == 304
+    stale = signed_in.get(url, headers={"If-None-Match": '"' + "0" * 64 + '"'})
+    assert stale.status_code == 200 and stale.data == document.pdf
+
+
+def test_a_conditional_download_of_the_csv_gets_304_until_the_list_changes(
+    app, signed_in, signed_letter, coordinator
+):
+    close_and_render(app, signed_letter, coordinator)
+    url = f"/letters/{signed_letter.id}/signatories.csv"
+    first = signed_in.get(url)
+    assert first.status_code == 200 and first.mimetype == "text/csv"
+    assert first.headers["ETag"] == f'"{hashlib.sha256(first.data).hexdigest()}"'
+    assert signed_in.get(url, headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+
+
+def test_a_missing_letter_or_another_letters_invitation_is_404(app, signed_in, signed_letter, coordinator):
+    assert signed_in.get("/letters/999999").status_code == 404
+    fields = {**drafting.empty_fields(), "title_en": "T", "body_en": "B", "title_ar": "ع", "body_ar": "ب"}
+    other = drafting.create_letter(coordinator, fields)
+    db.session.commit()
+    invitation = signed_letter.invitations[0]
+    url = f"/letters/{other.id}/invitations/{invitation.id}/revoke"
+    response = signed_in.post(url, data={"csrf_token": csrf_token(signed_in, f"/letters/{other.id}")})
+    assert response.status_code == 404
