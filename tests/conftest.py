@@ -28,7 +28,9 @@ from letterhub.extensions import db
 from letterhub.services import accounts, drafting, inviting
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-SEEDS_DIR = REPO_ROOT.parent / "shared" / "seeds"
+# The seed documents live outside the repository, in ../shared/seeds; LETTERHUB_TEST_SEEDS_DIR
+# points elsewhere (a clone without them skips the seed-based tests, saying so).
+SEEDS_DIR = Path(os.environ.get("LETTERHUB_TEST_SEEDS_DIR") or REPO_ROOT.parent / "shared" / "seeds")
 POSTGRES_URL = os.environ.get(
     "LETTERHUB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -41,10 +43,35 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
-    """The seed documents (real letters, kept outside the product)."""
+    """The seed documents (real letters, kept outside the product).
+
+    Without them the tests that need them are skipped with one reason, except under CI
+    (``CI=true``), where that is a failure, as for PostgreSQL.
+    """
     if not SEEDS_DIR.is_dir():
-        pytest.fail(f"seed documents not found next to the repository ({SEEDS_DIR.name})")
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(SEEDS_MISSING + " — under CI this is a failure")
+        pytest.skip(SEEDS_MISSING)
     return SEEDS_DIR
+
+
+SEEDS_MISSING = (
+    f"seed documents not found at {SEEDS_DIR} (../shared/seeds beside the repository, "
+    "or set LETTERHUB_TEST_SEEDS_DIR): seed-based tests skipped"
+)
+
+
+def pytest_report_header(config) -> str | None:
+    return None if SEEDS_DIR.is_dir() else f"seeds: {SEEDS_MISSING}"
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Without seeds, mark the tests that need them as skipped, so the summary folds them per file."""
+    if SEEDS_DIR.is_dir() or os.environ.get("CI", "").lower() == "true":
+        return
+    for item in items:
+        if "seeds_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.skip(reason=SEEDS_MISSING))
 
 
 def read_seed(number: int) -> str:
