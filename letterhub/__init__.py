@@ -25,22 +25,24 @@ from . import (
 )
 from . import config as config_module
 from .extensions import babel, csrf, db, limiter, login_manager, migrate
+from .paths import IN_CHECKOUT, MIGRATIONS_DIR, PACKAGE_DIR, PROJECT_DIR, TEMPLATES_DIR
 from .services.login_sessions import user_for_token
 from .services.markdown import render_markdown
 from .views import accounts, directory, imports, letters, mailbox, public, signing
 
-PACKAGE_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = PACKAGE_DIR.parent
-
 
 def create_app(test_config: dict | None = None) -> Flask:
     """Build the application: configuration, extensions, blueprints, CLI — in that order."""
-    instance_path = os.environ.get("LETTERHUB_INSTANCE_PATH") or str(PROJECT_DIR / "instance")
+    # A checkout keeps instance/ beside the code; an installed package uses Flask's default
+    # (<prefix>/var/letterhub-instance) unless LETTERHUB_INSTANCE_PATH says otherwise.
+    instance_path = os.environ.get("LETTERHUB_INSTANCE_PATH") or (
+        str(PROJECT_DIR / "instance") if IN_CHECKOUT else None
+    )
     app = Flask(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,
-        template_folder=str(PROJECT_DIR / "templates"),
+        template_folder=str(TEMPLATES_DIR),
     )
     load_config(app, test_config)
     register_proxy_fix(app)
@@ -126,7 +128,7 @@ def register_proxy_fix(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)

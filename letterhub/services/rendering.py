@@ -37,13 +37,12 @@ from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
+from letterhub.paths import PACKAGE_DIR, TEMPLATES_DIR
 from letterhub.services.collation import sort_key_function
 from letterhub.services.markdown import render_markdown
 from letterhub.services.names import clean_name
 
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
 STATIC_DIR = PACKAGE_DIR / "static"
-TEMPLATES_DIR = PACKAGE_DIR.parent / "templates"
 STYLESHEET = STATIC_DIR / "pdf" / "letter.css"
 
 logger = logging.getLogger(__name__)
