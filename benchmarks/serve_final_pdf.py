@@ -72,7 +72,7 @@ def main(requests: int = 200) -> None:
         publishing.close_signing(letter, by=user)
         db.session.commit()
         started = time.perf_counter()
-        publishing.render_queued_documents(app.config)
+        publishing.render_queued_documents()
         render_seconds = time.perf_counter() - started
         letter_id = letter.id
 

@@ -9,7 +9,6 @@ import tempfile
 from pathlib import Path
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -92,7 +91,7 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
         letter, languages=languages, verification_code=letter.verification_code
     )
     try:
-        pdf = render_within_limits(document, current_app.config)
+        pdf = render_within_limits(document)
     except (RenderLimitExceeded, RenderFailed) as error:
         raise click.ClickException(f"No PDF written: {error}") from None
     write_atomically(output, pdf)

@@ -31,25 +31,25 @@ class Job(enum.Enum):
     DOCUMENTS = "documents"
 
 
-def mail_round(config) -> dict[str, int]:
+def mail_round() -> dict[str, int]:
     """Queue the reminders that are due, then deliver what the outbox holds."""
     counts = reminding.send_due_reminders()
-    counts.update(mailing.drain_outbox(config))
+    counts.update(mailing.drain_outbox())
     return counts
 
 
-def documents_round(config) -> dict[str, int]:
-    return publishing.render_queued_documents(config)
+def documents_round() -> dict[str, int]:
+    return publishing.render_queued_documents()
 
 
 ROUNDS: dict[Job, Callable[..., dict[str, int]]] = {Job.MAIL: mail_round, Job.DOCUMENTS: documents_round}
 
 
-def run_once(config, jobs: tuple[Job, ...] = tuple(Job)) -> dict[str, int]:
+def run_once(jobs: tuple[Job, ...] = tuple(Job)) -> dict[str, int]:
     """One round of each job, one after the other (``flask worker --once``)."""
     counts: dict[str, int] = {}
     for job in jobs:
-        counts.update(ROUNDS[job](config))
+        counts.update(ROUNDS[job]())
     return counts
 
 
@@ -60,7 +60,7 @@ def loop(app: Flask, job: Job, *, interval: float, stop: threading.Event) -> Non
         busy = False
         with app.app_context():
             try:
-                counts = ROUNDS[job](app.config)
+                counts = ROUNDS[job]()
                 busy = any(counts.values())
                 if busy:
                     log.info("worker %s: %s", job.value, counts)
@@ -85,7 +85,7 @@ def run(
     if once:
         with app.app_context():
             try:
-                run_once(app.config, jobs)
+                run_once(jobs)
             finally:
                 db.session.remove()
         return

@@ -112,7 +112,7 @@ def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:
     """Draw a new nonce for the invitation (every older link stops working); return the link."""
     now = now or utcnow()
     config = current_app.config
-    issued = tokens.issue_invitation_token(invitation.id, tokens.signing_keys(config))
+    issued = tokens.issue_invitation_token(invitation.id, tokens.signing_keys())
     invitation.token_hash = issued.nonce_hash
     invitation.token_issued_at = now
     invitation.expires_at = now + timedelta(days=int(config["INVITATION_MAX_AGE_DAYS"]))

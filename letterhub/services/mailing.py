@@ -25,6 +25,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
+from flask import current_app
 from sqlalchemy import CursorResult, or_, select, update
 
 from .. import database
@@ -190,7 +191,9 @@ class MailboxTransport:
         """Nothing to close."""
 
 
-def transport_from_config(config) -> SMTPTransport | MailboxTransport:
+def configured_transport() -> SMTPTransport | MailboxTransport:
+    """The transport ``MAIL_TRANSPORT`` names, set up from the app's settings."""
+    config = current_app.config
     if config["MAIL_TRANSPORT"] == "mailbox":
         return MailboxTransport(config["MAILBOX_DIR"])
     if config["MAIL_TRANSPORT"] != "smtp":
@@ -265,7 +268,7 @@ def _reply(code: int, text: bytes | str) -> str:
     return f"{code} {' '.join(text.split())}"
 
 
-def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | None = None) -> dict[str, int]:
+def drain_outbox(*, transport=None, limit: int = 100, now: datetime | None = None) -> dict[str, int]:
     """Send a batch of the messages that are due. Returns counts: {"sent": n, "retry": n, "failed": n}.
 
     ``now`` moves the clock (tests); it keeps running while messages are sent. Up to ``limit``
@@ -282,9 +285,9 @@ def drain_outbox(config, *, transport=None, limit: int = 100, now: datetime | No
     """
     with database.writing():
         if transport is not None:
-            return _drain_outbox(config, transport, limit, now)
-        with transport_from_config(config) as own_transport:
-            return _drain_outbox(config, own_transport, limit, now)
+            return _drain_outbox(transport, limit, now)
+        with configured_transport() as own_transport:
+            return _drain_outbox(own_transport, limit, now)
 
 
 def _due(now: datetime):
@@ -295,7 +298,8 @@ def _due(now: datetime):
     )
 
 
-def _drain_outbox(config, transport, limit: int, now: datetime | None) -> dict[str, int]:
+def _drain_outbox(transport, limit: int, now: datetime | None) -> dict[str, int]:
+    config = current_app.config
     offset = (now - utcnow()) if now else timedelta(0)
     claim = timedelta(seconds=int(config["MAIL_CLAIM_SECONDS"]))
     counts = {"sent": 0, "retry": 0, "failed": 0}

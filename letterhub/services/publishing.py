@@ -15,6 +15,7 @@ import secrets
 from dataclasses import replace
 from datetime import timedelta
 
+from flask import current_app
 from sqlalchemy import CursorResult, delete, or_, select, update
 
 from .. import database
@@ -122,13 +123,14 @@ def verification_url(base_url: str, code: str) -> str:
     return f"{base_url.rstrip('/')}/verify/{code}"
 
 
-def document_source(document: FinalDocument, config) -> LetterDocument:
+def document_source(document: FinalDocument) -> LetterDocument:
     """Everything the render of ``document`` needs, read from the database (pure input).
 
     The file is ``PDF_VARIANT`` (PDF/A-2b by default; empty: plain PDF), rendered in a child
     process held to ``PDF_RENDER_SECONDS`` and ``PDF_RENDER_MEMORY_MB``
     (:mod:`letterhub.services.render_limits`).
     """
+    config = current_app.config
     letter = document.letter
     return replace(
         finalizing.letter_document(
@@ -151,13 +153,13 @@ def store_rendered(document: FinalDocument, pdf: bytes) -> None:
     forget_failure(document)
 
 
-def render_queued_documents(config, *, limit: int = 10) -> dict[str, int]:
+def render_queued_documents(*, limit: int = 10) -> dict[str, int]:
     """Worker step: render what is queued (or stuck). A transaction boundary: commits."""
     with database.writing():
-        return _render_queued_documents(config, limit)
+        return _render_queued_documents(limit)
 
 
-def _render_queued_documents(config, limit: int) -> dict[str, int]:
+def _render_queued_documents(limit: int) -> dict[str, int]:
     counts = {"rendered": 0, "failed": 0}
     now = utcnow()
     waiting = db.session.scalars(
@@ -191,9 +193,9 @@ def _render_queued_documents(config, limit: int) -> dict[str, int]:
         if not claimed:
             continue
         try:
-            source = document_source(db.session.get_one(FinalDocument, document_id), config)
+            source = document_source(db.session.get_one(FinalDocument, document_id))
             db.session.commit()  # no transaction (on SQLite: no lock) is held while rendering
-            pdf = render_within_limits(source, config)
+            pdf = render_within_limits(source)
             store_rendered(db.session.get_one(FinalDocument, document_id), pdf)
         except Exception as error:  # a failed render is shown to the coordinator, who can retry
             db.session.rollback()

@@ -18,6 +18,8 @@ import resource
 from contextlib import suppress
 from multiprocessing.connection import Connection
 
+from flask import current_app
+
 from .rendering import LetterDocument, render_letter_pdf
 
 RENDERER_MODULE = "letterhub.services.rendering"
@@ -74,8 +76,9 @@ def _render_child(document: LetterDocument, memory_mb: int, results: Connection)
         results.close()
 
 
-def render_within_limits(document: LetterDocument, config) -> bytes:
-    """:func:`render_letter_pdf_bounded` with the ceilings of the app's configuration."""
+def render_within_limits(document: LetterDocument) -> bytes:
+    """:func:`render_letter_pdf_bounded` with the app's ceilings (``PDF_RENDER_SECONDS``, ``PDF_RENDER_MEMORY_MB``)."""
+    config = current_app.config
     return render_letter_pdf_bounded(
         document, seconds=float(config["PDF_RENDER_SECONDS"]), memory_mb=int(config["PDF_RENDER_MEMORY_MB"])
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -61,9 +60,7 @@ def invitation_for_link(token: str, *, now: datetime | None = None) -> Invitatio
     A link works until ``deadlines.link_expires_at``: its own maximum age, or a grace after
     the letter's deadline if that is later, so moving the deadline moves every link's end.
     """
-    invitation_id, nonce_hash, signed_at = tokens.read_invitation_token(
-        token, tokens.signing_keys(current_app.config)
-    )
+    invitation_id, nonce_hash, signed_at = tokens.read_invitation_token(token, tokens.signing_keys())
     invitation = db.session.get(Invitation, invitation_id)
     if invitation is None:
         raise tokens.LinkError("unknown")

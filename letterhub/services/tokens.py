@@ -15,10 +15,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from flask import current_app
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 INVITATION_SALT = "letterhub.invitation-link.v1"
@@ -45,12 +45,13 @@ class IssuedLink:
     nonce_hash: str
 
 
-def signing_keys(config: Mapping) -> list[str]:
-    """The keys signed data may carry, oldest first: SECRET_KEY_FALLBACKS, then SECRET_KEY.
+def signing_keys() -> list[str]:
+    """The app's keys signed data may carry, oldest first: SECRET_KEY_FALLBACKS, then SECRET_KEY.
 
     itsdangerous signs with the last and accepts any of them, so a key being rotated out
     keeps its links working until it is removed from SECRET_KEY_FALLBACKS.
     """
+    config = current_app.config
     return [*(config.get("SECRET_KEY_FALLBACKS") or ()), config["SECRET_KEY"]]
 
 

@@ -146,7 +146,7 @@ def test_arabic_journey_from_draft_to_final_pdf(live_server, browsing, tmp_path)
             for i in db.session.scalars(select(Invitation).where(Invitation.letter_id == letter_id))
         }
         # What the mail worker does, once.
-        assert mailing.drain_outbox(app.config) == {"sent": 2, "retry": 0, "failed": 0}
+        assert mailing.drain_outbox() == {"sent": 2, "retry": 0, "failed": 0}
     coordinator.reload()
     expect(invitations.locator(".mail-sent")).to_have_count(2)
     expect(invitations.locator(".state-pending")).to_have_count(2)
@@ -213,7 +213,7 @@ def test_arabic_journey_from_draft_to_final_pdf(live_server, browsing, tmp_path)
     # The PDF is rendered by the worker in the background; the page shows its progress.
     expect(coordinator.locator('tr[data-document="en,ar"] .render-queued')).to_have_count(1)
     with app.app_context():
-        assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+        assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
     download_link = coordinator.locator('tr[data-document="en,ar"] a.download')
     expect(download_link).to_be_visible(timeout=10_000)  # the page refreshes itself while rendering
     expect_interface(coordinator, "ar")

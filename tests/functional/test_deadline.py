@@ -77,7 +77,7 @@ def test_invitation_email_states_the_deadline_in_its_language(app, letter, invit
     invite(language="ar")
     port, handler = smtp_server
     app.config["SMTP_PORT"] = port
-    assert mailing.drain_outbox(app.config)["sent"] == 1
+    assert mailing.drain_outbox()["sent"] == 1
     body = handler.messages[0].get_body(("plain",)).get_content()
     assert "١٥ ديسمبر ٢٠٢٦" in body and "٢٣:٥٩" in body and "توقيت سوريا" in body
 

@@ -50,7 +50,7 @@ def signed_letter(letter, invite):
 def close_and_render(app, letter, coordinator):
     publishing.close_signing(letter, by=coordinator)
     db.session.commit()
-    return publishing.render_queued_documents(app.config)
+    return publishing.render_queued_documents()
 
 
 def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_letter, coordinator):
@@ -60,8 +60,8 @@ def test_closing_queues_documents_and_a_worker_renders_them_once(app, signed_let
     assert [d.languages for d in documents] == ["en,ar", "en", "ar"]
     assert {d.status for d in documents} == {RenderStatus.QUEUED}
     assert len(signed_letter.verification_code) == publishing.CODE_LENGTH
-    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
-    assert publishing.render_queued_documents(app.config) == {"rendered": 0, "failed": 0}
+    assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
+    assert publishing.render_queued_documents() == {"rendered": 0, "failed": 0}
     for document in publishing.documents_of(signed_letter):
         assert document.status == RenderStatus.READY
         assert document.sha256 == hashlib.sha256(document.pdf).hexdigest()
@@ -180,13 +180,13 @@ def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(
     app.config["PDF_RENDER_MEMORY_MB"] = 2048
     show = f"/letters/{signed_letter.id}"
     signed_in.post(f"{show}/documents/retry", data={"csrf_token": csrf_token(signed_in, show)})
-    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+    assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
 
 
 def test_a_render_that_fails_is_stored_as_failed_with_its_detail_and_worded_for_the_reader(
     app, signed_in, signed_letter, coordinator, monkeypatch
 ):
-    def broken_render(document, config):
+    def broken_render(document):
         raise ValueError("no font for this")
 
     monkeypatch.setattr(publishing, "render_within_limits", broken_render)
@@ -200,7 +200,7 @@ def test_a_render_that_fails_is_stored_as_failed_with_its_detail_and_worded_for_
     monkeypatch.undo()
     show = f"/letters/{signed_letter.id}"
     signed_in.post(f"{show}/documents/retry", data={"csrf_token": csrf_token(signed_in, show)})
-    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+    assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
     assert {(d.error_kind, d.error_limit, d.error) for d in db.session.scalars(select(FinalDocument))} == {
         (None, None, "")
     }

@@ -58,7 +58,7 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     assert received.messages == []
 
     # 3. The mail worker delivers over real SMTP.
-    assert mailing.drain_outbox(app.config) == {"sent": 3, "retry": 0, "failed": 0}
+    assert mailing.drain_outbox() == {"sent": 3, "retry": 0, "failed": 0}
     assert sorted(message["To"] for message in received.messages) == sorted(o[2] for o in organisations)
 
     def link_for(email):
@@ -120,7 +120,7 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     assert overview.count("state-confirmed") == 1 and overview.count("state-declined") == 1
     client.post(f"{show}/close", data=form_data(client, show))
     assert client.get(f"{show}/final.pdf").status_code == 302  # not rendered yet: back to the letter page
-    assert publishing.render_queued_documents(app.config) == {"rendered": 3, "failed": 0}
+    assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
     response = client.get(f"{show}/final.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
@@ -144,7 +144,7 @@ def test_pdf_is_refused_before_signing_is_closed(app, signed_in, letter):
 
 def test_unreachable_smtp_keeps_the_invitation_queued_and_visible(app, signed_in, letter, invite):
     invitation, _link = invite()
-    counts = mailing.drain_outbox(app.config)  # SMTP_PORT 9: nothing listens
+    counts = mailing.drain_outbox()  # SMTP_PORT 9: nothing listens
     assert counts == {"sent": 0, "retry": 1, "failed": 0}
     message = db.session.scalars(select(OutboxMessage)).one()
     assert message.status == OutboxStatus.QUEUED
@@ -160,11 +160,11 @@ def test_unreachable_smtp_keeps_the_invitation_queued_and_visible(app, signed_in
 
 def test_message_is_sent_later_once_smtp_is_back(app, letter, invite, smtp_server):
     invite()
-    assert mailing.drain_outbox(app.config)["retry"] == 1
+    assert mailing.drain_outbox()["retry"] == 1
     port, received = smtp_server
     app.config["SMTP_PORT"] = port
     message = db.session.scalars(select(OutboxMessage)).one()
-    assert mailing.drain_outbox(app.config, now=message.next_attempt_at) == {
+    assert mailing.drain_outbox(now=message.next_attempt_at) == {
         "sent": 1,
         "retry": 0,
         "failed": 0,
@@ -178,7 +178,7 @@ def test_sent_invitation_keeps_no_signing_link_in_the_outbox(app, letter, invite
     assert "/sign/" in message.body_text  # queued: the worker still needs it
     port, received = smtp_server
     app.config["SMTP_PORT"] = port
-    assert mailing.drain_outbox(app.config)["sent"] == 1
+    assert mailing.drain_outbox()["sent"] == 1
     assert "/sign/" in received.messages[0].get_body(("plain",)).get_content()
     db.session.refresh(message)
     stored = message.body_text + message.body_html

@@ -885,6 +885,6 @@ def test_a_bare_list_without_title_or_body_imports_and_renders(app, signed_in):
     assert response.status_code == 302, response.get_data(as_text=True)
     letter = db.session.scalars(select(Letter)).one()
     assert [row.name for row in rows(letter.id, "en")] == ["Alpha Relief", "Beta Media Centre"]
-    assert publishing.render_queued_documents(app.config) == {"rendered": 1, "failed": 0}
+    assert publishing.render_queued_documents() == {"rendered": 1, "failed": 0}
     text = " ".join(pdf_text(publishing.ready_document(letter, "en").pdf).split())
     assert "Signatories: 1. Alpha Relief 2. Beta Media Centre" in text

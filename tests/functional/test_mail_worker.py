@@ -85,7 +85,7 @@ def received_once_each(handler: RecordingHandler, count: int) -> bool:
 def test_a_batch_of_messages_goes_over_one_smtp_connection(app, start_smtp):
     handler = start_smtp(CountingHandler())
     queue(30)
-    assert mailing.drain_outbox(app.config) == {"sent": 30, "retry": 0, "failed": 0}
+    assert mailing.drain_outbox() == {"sent": 30, "retry": 0, "failed": 0}
     assert handler.connections == 1
     assert received_once_each(handler, 30)
     assert sent_rows() == 30
@@ -97,9 +97,9 @@ def test_a_kept_connection_the_server_closed_is_replaced_and_nothing_fails(app, 
     handler = start_smtp(CountingHandler(hang_up=True))
     queue(3)
     counts = {"sent": 0, "retry": 0, "failed": 0}
-    with mailing.transport_from_config(app.config) as transport:
+    with mailing.configured_transport() as transport:
         for _ in range(3):  # one message per batch, the connection kept between them
-            step = mailing.drain_outbox(app.config, transport=transport, limit=1)
+            step = mailing.drain_outbox(transport=transport, limit=1)
             counts = {key: counts[key] + step[key] for key in counts}
             time.sleep(0.2)  # the server hangs up meanwhile
     assert counts == {"sent": 3, "retry": 0, "failed": 0}
@@ -117,7 +117,7 @@ def test_two_workers_claiming_the_same_batch_deliver_each_message_once(app, star
         with app.app_context():
             both_ready.wait()
             sent = 0
-            while counts := mailing.drain_outbox(app.config, limit=60):
+            while counts := mailing.drain_outbox(limit=60):
                 if not any(counts.values()):
                     break
                 sent += counts["sent"]
@@ -142,7 +142,7 @@ def test_a_slow_batch_keeps_its_claim_so_a_second_worker_sends_nothing_twice(app
 
     def drain_alone():
         with app.app_context():
-            mailing.drain_outbox(app.config)
+            mailing.drain_outbox()
             db.session.remove()
 
     first = threading.Thread(target=drain_alone)
@@ -151,7 +151,7 @@ def test_a_slow_batch_keeps_its_claim_so_a_second_worker_sends_nothing_twice(app
     second_sent = 0
     with app.app_context():
         while first.is_alive():
-            second_sent += mailing.drain_outbox(app.config)["sent"]
+            second_sent += mailing.drain_outbox()["sent"]
             time.sleep(0.2)
         db.session.remove()
     first.join()
@@ -164,7 +164,7 @@ def slow_render(monkeypatch):
     """Renders that last until released, as a long list does."""
     started, release = threading.Event(), threading.Event()
 
-    def render_queued_documents(config, **_options):
+    def render_queued_documents(**_options):
         started.set()
         release.wait(60)
         return {"rendered": 0, "failed": 0}

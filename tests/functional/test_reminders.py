@@ -62,7 +62,7 @@ def test_schedule_reminds_only_the_unanswered_once_per_point_in_their_language(
     port, handler = smtp_server
     app.config["SMTP_PORT"] = port
     handler.messages.clear()
-    assert mailing.drain_outbox(app.config, now=seven_days)["sent"] >= 2
+    assert mailing.drain_outbox(now=seven_days)["sent"] >= 2
     to_waiting = [m for m in handler.messages if m["To"] == "waiting@example.org"]
     assert len(to_waiting) == 2  # the invitation, then one reminder
     reminder = to_waiting[-1]

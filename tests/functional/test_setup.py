@@ -175,7 +175,7 @@ def test_development_mailbox_shows_sent_mail_with_its_link(mailbox_app):
         "focal@example.org", "Invitation", "Open http://localhost/sign/abc to sign.", language="en"
     )
     db.session.commit()
-    assert mailing.drain_outbox(mailbox_app.config)["sent"] == 1
+    assert mailing.drain_outbox()["sent"] == 1
     client = mailbox_app.test_client()
     index = client.get("/dev/mailbox/").get_data(as_text=True)
     assert "focal@example.org" in index and "Invitation" in index
@@ -206,7 +206,7 @@ def test_two_workers_never_send_the_same_message_twice(app, smtp_server):
 
     def worker():
         with app.app_context():
-            totals.append(mailing.drain_outbox(app.config)["sent"])
+            totals.append(mailing.drain_outbox()["sent"])
             db.session.remove()
 
     threads = [threading.Thread(target=worker) for _ in range(2)]
@@ -228,9 +228,9 @@ def test_message_fails_visibly_after_the_last_attempt(app):
     app.config["MAIL_MAX_ATTEMPTS"] = 2
     message = mailing.enqueue("p@example.org", "Subject", "text")
     db.session.commit()
-    mailing.drain_outbox(app.config)
+    mailing.drain_outbox()
     db.session.refresh(message)
-    mailing.drain_outbox(app.config, now=message.next_attempt_at)
+    mailing.drain_outbox(now=message.next_attempt_at)
     db.session.refresh(message)
     assert message.status.value == "failed" and message.attempts == 2 and message.last_error
     assert message.body_text == mailing.BODY_FORGOTTEN  # a resend issues a new link and message

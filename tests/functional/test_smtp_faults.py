@@ -41,7 +41,7 @@ def the_message() -> OutboxMessage:
 
 
 def drain(app, *, at=None) -> dict[str, int]:
-    return mailing.drain_outbox(app.config, now=at)
+    return mailing.drain_outbox(now=at)
 
 
 RETRIED = [
@@ -211,7 +211,7 @@ from letterhub import create_app
 from letterhub.services import mailing
 app = create_app(json.loads(sys.argv[1]))
 with app.app_context():
-    mailing.drain_outbox(app.config)
+    mailing.drain_outbox()
 """
 
 

@@ -73,10 +73,10 @@ def world(app, coordinator, letter, invite, seed_text):
     confirm(signer, closed)
     publishing.close_signing(closed, by=coordinator)
     db.session.commit()
-    assert publishing.render_queued_documents(app.config)["rendered"] == 3
+    assert publishing.render_queued_documents()["rendered"] == 3
     imported = storage.import_letter([seed_text(0), seed_text(1)], author=coordinator).letter_id
     db.session.commit()
-    assert mailing.drain_outbox(app.config)["sent"] >= 2
+    assert mailing.drain_outbox()["sent"] >= 2
     db.session.commit()
     message_id = Path(sorted(Path(app.config["MAILBOX_DIR"]).glob("*.eml"))[0]).stem
     db.session.refresh(closed)

@@ -75,3 +75,21 @@ def test_services_depend_on_each_other_in_one_direction():
 def test_finalizing_does_not_know_publishing():
     graph = imported_modules(PACKAGE / "services" / "finalizing.py")
     assert "letterhub.services.publishing" not in graph
+
+
+@pytest.mark.parametrize(
+    "path",
+    [*sorted((PACKAGE / "services").glob("*.py")), PACKAGE / "worker.py"],
+    ids=lambda path: path.name,
+)
+def test_no_service_is_handed_a_configuration_dict(path):
+    """Services read ``current_app.config`` where they use a setting; nothing hands a dict down."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    handed = [
+        f"{node.name} (line {node.lineno})"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.FunctionDef)
+        for argument in [*node.args.args, *node.args.kwonlyargs]
+        if argument.arg in {"config", "app_config"}
+    ]
+    assert handed == []
