@@ -104,6 +104,7 @@ def run(
     ]
     for thread in threads:
         thread.start()
+    log.info("worker started: %s", ", ".join(job.value for job in jobs))
     try:
         while any(thread.is_alive() for thread in threads):
             for thread in threads:
@@ -112,3 +113,4 @@ def run(
         stop.set()
         for thread in threads:
             thread.join()
+        log.info("worker stopped")
