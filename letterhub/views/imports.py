@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from ..extensions import db
 from ..forms.imports import DuplicateForm, ImportForm, PairForm, UnknownChoice, chosen_arabic_row
@@ -26,10 +27,8 @@ def require_login():
 
 
 def get_imported_letter(letter_id: int) -> Letter:
-    letter = db.session.get(Letter, letter_id)
-    if letter is None or letter.source != storage.IMPORTED:
-        abort(404)
-    return letter
+    """The imported letter ``letter_id``; a drafted letter is not found here."""
+    return db.first_or_404(select(Letter).where(Letter.id == letter_id, Letter.source == storage.IMPORTED))
 
 
 @bp.route("/", methods=["GET", "POST"])
