@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 
 from letterhub.extensions import db
 from letterhub.models import (
@@ -23,21 +22,7 @@ from letterhub.models import (
 from letterhub.services import directory, inviting
 from letterhub.services.imports import folding, storage
 
-from ..conftest import csrf_token, make_app
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from ..conftest import counted_queries, csrf_token, make_app
 
 
 def found_ids(search: str = "", tag: str = "") -> set[int]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
-from sqlalchemy import event
-
 from letterhub.extensions import db
 from letterhub.models import ImportedSignatory, ImportPossibleDuplicate, Letter, LetterStatus, Organization
 from letterhub.models.types import utcnow
 from letterhub.services import audit, drafting
 from letterhub.views.imports import PAGE_SIZE
+
+from ..conftest import counted_queries
 
 SMALL, LARGE = 50, 2000
 MAX_PAGE_BYTES = 1024 * 1024
@@ -106,20 +104,6 @@ def imported_letter(author, size: int) -> Letter:
     )
     db.session.commit()
     return letter
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def fetch(client, path: str) -> tuple[bytes, int]:

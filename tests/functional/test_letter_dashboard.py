@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import re
 import time
-from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import event
 
 from letterhub.extensions import db
 from letterhub.models import (
@@ -26,21 +24,7 @@ from letterhub.models import (
 from letterhub.models.types import utcnow
 from letterhub.services import inviting
 
-from ..conftest import make_app
-
-
-@contextmanager
-def counted_queries():
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
+from ..conftest import counted_queries, make_app
 
 
 def fetch(client, path: str) -> tuple[str, int, float]:
