@@ -16,7 +16,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select, text
 
 from ..extensions import db
-from ..models import AuditEvent, Invitation
+from ..models import AuditEvent, Invitation, Organization, User
 from ..models.audit import GENESIS_HASH, NO_LETTER_CHAIN
 from ..models.types import utcnow
 
@@ -89,6 +89,54 @@ def organization_of(details: dict, organization_of_invitation: Callable[[int], i
         if isinstance(value, int) and not isinstance(value, bool):
             return value if lookup is None else lookup(value)
     return None
+
+
+# --- reading ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    event: AuditEvent
+    user: User | None
+    organization: Organization | None
+
+
+@dataclass(frozen=True)
+class TrailPage:
+    entries: list[TrailEntry]
+    page: int
+    has_next: bool
+
+
+def letter_trail(
+    letter_id: int, *, organization_id: int | None = None, page: int = 1, per_page: int = 100
+) -> TrailPage:
+    """One page of a letter's events, newest first, with who and which organisation: one query."""
+    page = max(page, 1)
+    query = (
+        select(AuditEvent, User, Organization)
+        .outerjoin(User, User.id == AuditEvent.user_id)
+        .outerjoin(Organization, Organization.id == AuditEvent.organization_id)
+        .where(AuditEvent.chain == letter_id)
+        .order_by(AuditEvent.sequence.desc())
+        .limit(per_page + 1)
+        .offset((page - 1) * per_page)
+    )
+    if organization_id is not None:
+        query = query.where(AuditEvent.organization_id == organization_id)
+    rows = db.session.execute(query).all()
+    entries = [TrailEntry(event, user, organization) for event, user, organization in rows[:per_page]]
+    return TrailPage(entries, page, len(rows) > per_page)
+
+
+def organizations_in_trail(letter_id: int) -> list[Organization]:
+    """The organisations the letter's events concern, for filtering its trail."""
+    concerned = select(AuditEvent.organization_id).where(AuditEvent.chain == letter_id)
+    return list(
+        db.session.scalars(
+            select(Organization).where(Organization.id.in_(concerned)).order_by(Organization.id)
+        )
+    )
 
 
 # --- the canonical form ------------------------------------------------------------------
@@ -184,24 +232,22 @@ def verify() -> Verification:
     events = 0
     heads: dict[int, str] = {}
     last_sequence = 0
-    for event in _events_in_chain_order():
-        events += 1
-        if event.chain not in heads:
-            heads[event.chain], last_sequence = GENESIS_HASH, 0
-        problem = _check(event, last_sequence + 1, heads[event.chain])
-        if problem is not None:
-            return Verification(events, len(heads), "", problem)
-        heads[event.chain], last_sequence = event.hash, event.sequence
+    in_chain_order = db.session.scalars(
+        select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.sequence).execution_options(yield_per=1000)
+    )
+    with in_chain_order:  # a server-side cursor on PostgreSQL: closed even when we stop early
+        for event in in_chain_order:
+            events += 1
+            if event.chain not in heads:
+                heads[event.chain], last_sequence = GENESIS_HASH, 0
+            problem = _check(event, last_sequence + 1, heads[event.chain])
+            if problem is not None:
+                return Verification(events, len(heads), "", problem)
+            heads[event.chain], last_sequence = event.hash, event.sequence
     digest = hashlib.sha256(
         canonical_json({str(chain): head for chain, head in heads.items()}).encode()
     ).hexdigest()
     return Verification(events, len(heads), digest, None)
-
-
-def _events_in_chain_order() -> Iterator[AuditEvent]:
-    yield from db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.sequence).execution_options(yield_per=1000)
-    )
 
 
 def _check(event: AuditEvent, expected_sequence: int, expected_previous: str) -> ChainBreak | None:
