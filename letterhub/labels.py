@@ -71,10 +71,14 @@ AUDIT_ACTION = {
     "letter.closed": _l("Signing closed"),
     "letter.reopened": _l("Signing reopened"),
     "letter.imported": _l("Imported from a published letter"),
+    "letter.deadline": _l("Deadline changed"),
+    "letter.deadline_notified": _l("Organisations that had not answered told of the deadline"),
     "invitation.added": _l("Organisation added to the list"),
     "invitation.sent": _l("Invitation link sent"),
     "invitation.opened": _l("Invitation opened by the focal point"),
     "invitation.revoked": _l("Invitation revoked"),
+    "invitation.reminded": _l("Reminder sent"),
+    "invitation.do_not_remind": _l("Reminders for the organisation turned off or on again"),
     "signature.confirmed": _l("Signature confirmed"),
     "signature.declined": _l("Signature declined"),
     "import.paired": _l("English and Arabic names paired"),
@@ -92,6 +96,14 @@ AUDIT_ACTION = {
 
 def audit_action(action: str) -> str:
     return str(AUDIT_ACTION.get(action, action))
+
+
+# Events without an account that the focal point's own link caused (the others are letterhub's).
+FOCAL_POINT_ACTIONS = frozenset({"invitation.opened", "signature.confirmed", "signature.declined"})
+
+
+def audit_by_focal_point(action: str) -> bool:
+    return action in FOCAL_POINT_ACTIONS or action.startswith("signature.")
 
 
 def audit_details(details: dict) -> list[str]:
@@ -158,6 +170,7 @@ def register(app) -> None:
         ),
         audit_action=audit_action,
         audit_details=audit_details,
+        audit_by_focal_point=audit_by_focal_point,
     )
     app.jinja_env.filters["format_date"] = lambda value: format_date(value) if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "short") if value else ""
