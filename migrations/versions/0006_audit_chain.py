@@ -6,7 +6,7 @@ events in id order. The letter's foreign key now restricts instead of cascading.
 a trigger refuses UPDATE and DELETE on audit events.
 
 Revision ID: 0006_audit_chain
-Revises: 0004_import_review_state
+Revises: 0006_organization_name_keys
 Create Date: 2026-11-30 22:40:00
 
 """
@@ -26,7 +26,7 @@ from letterhub.services.audit import event_hash, organization_of
 
 # revision identifiers, used by Alembic.
 revision = "0006_audit_chain"
-down_revision = "0004_import_review_state"
+down_revision = "0006_organization_name_keys"
 branch_labels = None
 depends_on = None
 

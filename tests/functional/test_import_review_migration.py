@@ -15,7 +15,6 @@ from letterhub.services.imports import review
 from ..conftest import make_app
 
 BEFORE = "0002_final_documents"
-THIS = "0004_import_review_state"  # named: later migrations may follow it
 WHEN = datetime(2026, 11, 1, 10, 0, tzinfo=UTC)
 
 # The tables as revision 0002 has them, only the columns written here.
@@ -141,7 +140,7 @@ def test_upgrade_carries_open_dismissed_and_merged_duplicates_over_from_audit_ev
         with db.engine.begin() as connection:
             write_old_import(connection)
 
-        upgrade(revision=THIS)
+        upgrade()
 
         with db.engine.connect() as connection:
             state = review_state(connection)
@@ -174,7 +173,7 @@ def test_upgrade_carries_open_dismissed_and_merged_duplicates_over_from_audit_ev
         with db.engine.connect() as connection:
             assert connection.scalar(sa.text("SELECT count(*) FROM audit_events")) == 3
 
-        upgrade(revision=THIS)  # and back: the events still hold everything
+        upgrade()  # and back: the events still hold everything
         with db.engine.connect() as connection:
             assert review_state(connection) == state
         db.session.remove()
