@@ -4,6 +4,7 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from ..extensions import db
+from ..input_hygiene import MAX_ID
 from ..models import Letter
 from ..services import audit
 
@@ -18,15 +19,12 @@ def require_login():
     """Every page here is for signed-in coordinators."""
 
 
-@bp.get("/<int:letter_id>/audit")
+@bp.get("/<id:letter_id>/audit")
 def letter_trail(letter_id: int):
     letter = db.session.get(Letter, letter_id) or abort(404)
-    organization_id = request.args.get("organization", type=int)
+    organization_id = _id_argument("organization")
     page = audit.letter_trail(
-        letter.id,
-        organization_id=organization_id,
-        page=request.args.get("page", 1, type=int),
-        per_page=PER_PAGE,
+        letter.id, organization_id=organization_id, page=_id_argument("page") or 1, per_page=PER_PAGE
     )
     return render_template(
         "letters/audit.html",
@@ -35,3 +33,9 @@ def letter_trail(letter_id: int):
         organizations=audit.organizations_in_trail(letter.id),
         organization_id=organization_id,
     )
+
+
+def _id_argument(name: str) -> int | None:
+    """A positive integer query argument the database can hold; anything else counts as absent."""
+    value = request.args.get(name, type=int)
+    return value if value is not None and 1 <= value <= MAX_ID else None

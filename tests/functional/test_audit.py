@@ -447,6 +447,17 @@ def test_a_long_audit_trail_is_paginated_and_read_in_one_query(signed_in, letter
     assert "Newer events" in last and "Older events" not in last
 
 
+def test_oversized_filters_and_pages_are_ignored_not_errors(signed_in, letter):
+    for query in (
+        "organization=99999999999999999999",
+        "page=99999999999999999999",
+        "page=-3",
+        "organization=x",
+    ):
+        assert signed_in.get(f"/letters/{letter.id}/audit?{query}").status_code == 200
+    assert signed_in.get("/letters/99999999999999999999/audit").status_code == 404
+
+
 def test_the_audit_trail_is_for_signed_in_coordinators_only(client, letter_with_history):
     response = client.get(f"/letters/{letter_with_history.id}/audit")
     assert response.status_code == 302
