@@ -85,6 +85,8 @@ AUDIT_ACTION = {
     "import.unpaired": _l("English and Arabic names unpaired"),
     "import.duplicate_merged": _l("Duplicate merged: one spelling kept"),
     "import.duplicate_dismissed": _l("Possible duplicate marked as two organisations"),
+    "organization.added": _l("Organisation added to the directory"),
+    "organization.merged": _l("Directory entries merged"),
     "user.login": _l("Coordinator signed in"),
     "user.logout": _l("Coordinator signed out"),
     "user.sessions_ended": _l("Sessions ended"),
