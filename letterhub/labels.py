@@ -1,6 +1,6 @@
 """Translated names of states, for templates."""
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -110,9 +110,6 @@ def audit_by_focal_point(action: str) -> bool:
 
 def audit_details(details: dict) -> list[str]:
     """The details of an audit event a reader needs, in their language (not the import report)."""
-    from flask_babel import gettext as _
-    from flask_babel import ngettext
-
     words = []
     if isinstance(details.get("revision"), int):
         words.append(_("revision %(number)d", number=details["revision"]))

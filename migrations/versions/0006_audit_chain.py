@@ -6,7 +6,7 @@ events in id order. The letter's foreign key now restricts instead of cascading.
 a trigger refuses UPDATE and DELETE on audit events.
 
 Revision ID: 0006_audit_chain
-Revises: 0007_organization_directory
+Revises: 0008_render_outcome
 Create Date: 2026-11-30 22:40:00
 
 """
@@ -26,7 +26,7 @@ from letterhub.services.audit import event_hash, organization_of
 
 # revision identifiers, used by Alembic.
 revision = "0006_audit_chain"
-down_revision = "0007_organization_directory"
+down_revision = "0008_render_outcome"
 branch_labels = None
 depends_on = None
 
