@@ -17,7 +17,7 @@ from letterhub.extensions import db
 from letterhub.models import AuditEvent, Letter
 from letterhub.models.audit import GENESIS_HASH, NO_LETTER_CHAIN
 from letterhub.models.types import UTCDateTime
-from letterhub.services import accounts, audit, drafting, finalizing
+from letterhub.services import accounts, audit, drafting, publishing
 from letterhub.views import audit as audit_views
 
 from ..conftest import LETTER_TEXT, REPO_ROOT, make_app
@@ -59,7 +59,7 @@ def letter_with_history(letter, invite, coordinator):
     for number in range(3):
         invite(f"Organisation {number}", f"منظمة {number}", f"focal{number}@example.org")
     drafting.save_revision(letter, 1, {**LETTER_TEXT, "body_en": "A revised body."}, coordinator)
-    finalizing.close_signing(letter, by=coordinator)
+    publishing.close_signing(letter, by=coordinator)
     db.session.commit()
     return letter
 
