@@ -1,6 +1,6 @@
 """Translated names of states, for templates."""
 
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -62,6 +62,72 @@ DOCUMENT_LABELS = {
 }
 
 
+# What each kind of audit event means, worded once. Kinds not listed show their code.
+AUDIT_ACTION = {
+    "letter.created": _l("Letter created"),
+    "letter.revised": _l("Text revised"),
+    "letter.settings": _l("Coalition or deadline changed"),
+    "letter.opened": _l("Opened for signing"),
+    "letter.closed": _l("Signing closed"),
+    "letter.reopened": _l("Signing reopened"),
+    "letter.imported": _l("Imported from a published letter"),
+    "letter.deadline": _l("Deadline changed"),
+    "letter.deadline_notified": _l("Organisations that had not answered told of the deadline"),
+    "invitation.added": _l("Organisation added to the list"),
+    "invitation.sent": _l("Invitation link sent"),
+    "invitation.opened": _l("Invitation opened by the focal point"),
+    "invitation.revoked": _l("Invitation revoked"),
+    "invitation.reminded": _l("Reminder sent"),
+    "invitation.do_not_remind": _l("Reminders for the organisation turned off or on again"),
+    "signature.confirmed": _l("Signature confirmed"),
+    "signature.declined": _l("Signature declined"),
+    "import.paired": _l("English and Arabic names paired"),
+    "import.unpaired": _l("English and Arabic names unpaired"),
+    "import.duplicate_merged": _l("Duplicate merged: one spelling kept"),
+    "import.duplicate_dismissed": _l("Possible duplicate marked as two organisations"),
+    "organization.added": _l("Organisation added to the directory"),
+    "organization.merged": _l("Directory entries merged"),
+    "user.login": _l("Coordinator signed in"),
+    "user.logout": _l("Coordinator signed out"),
+    "user.sessions_ended": _l("Sessions ended"),
+    "user.password_changed": _l("Password changed"),
+    "user.deactivated": _l("Account deactivated"),
+    "user.reactivated": _l("Account reactivated"),
+}
+
+
+def audit_action(action: str) -> str:
+    return str(AUDIT_ACTION.get(action, action))
+
+
+# Events without an account that the focal point's own link caused (the others are letterhub's).
+FOCAL_POINT_ACTIONS = frozenset({"invitation.opened", "signature.confirmed", "signature.declined"})
+
+
+def audit_by_focal_point(action: str) -> bool:
+    return action in FOCAL_POINT_ACTIONS or action.startswith("signature.")
+
+
+def audit_details(details: dict) -> list[str]:
+    """The details of an audit event a reader needs, in their language (not the import report)."""
+    words = []
+    if isinstance(details.get("revision"), int):
+        words.append(_("revision %(number)d", number=details["revision"]))
+    if isinstance(details.get("sha256"), str):
+        words.append("SHA-256 " + details["sha256"][:12])
+    if details.get("replaced"):
+        words.append(_("replaces an earlier answer"))
+    if isinstance(details.get("sessions_ended"), int):
+        words.append(ngettext("%(num)d session ended", "%(num)d sessions ended", details["sessions_ended"]))
+    if isinstance(details.get("kept"), str) and isinstance(details.get("removed"), str):
+        words.append(
+            _("kept “%(kept)s”, removed “%(removed)s”", kept=details["kept"], removed=details["removed"])
+        )
+    if isinstance(details.get("names"), list):
+        words.append(" / ".join(str(name) for name in details["names"]))
+    return words
+
+
 def render_error(document) -> str:
     """Why a final document failed, for the coordinator, in their language."""
     if document.error_kind is None:
@@ -101,6 +167,9 @@ def register(app) -> None:
         signature_is_late=lambda signature: deadlines.is_late(
             signature.invitation.letter, signature.decided_at
         ),
+        audit_action=audit_action,
+        audit_details=audit_details,
+        audit_by_focal_point=audit_by_focal_point,
     )
     app.jinja_env.filters["format_date"] = lambda value: format_date(value) if value else ""
     app.jinja_env.filters["format_datetime"] = lambda value: format_datetime(value, "short") if value else ""

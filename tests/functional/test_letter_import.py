@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, text
 
 from letterhub.extensions import db
 from letterhub.models import (
@@ -765,6 +765,8 @@ def test_review_state_lives_in_tables_not_in_the_audit_trail(app, coordinator, s
     assert created
 
     # The audit trail is history: losing its review events changes no state.
+    if db.engine.dialect.name == "postgresql":  # losing them past the append-only trigger
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
     db.session.execute(delete(AuditEvent).where(AuditEvent.action.like("import.%")))
     db.session.commit()
     assert [(p.first.id, p.second.id) for p in review.open_duplicates(letter)] == [
@@ -826,6 +828,8 @@ def test_review_page_of_a_letter_imported_before_warning_codes_shows_the_english
     event = db.session.scalars(
         select(AuditEvent).where(AuditEvent.letter_id == letter.id, AuditEvent.action == "letter.imported")
     ).one()
+    if db.engine.dialect.name == "postgresql":  # rewriting history: past the append-only trigger
+        db.session.execute(text("SET LOCAL session_replication_role = replica"))
     event.details = {key: value for key, value in event.details.items() if key != "notes"}
     db.session.commit()
 
