@@ -22,9 +22,9 @@ from letterhub.views import audit as audit_views
 
 from ..conftest import LETTER_TEXT, REPO_ROOT, make_app
 
-# The revision 0006_audit_chain follows, whichever it is once branches are merged.
+# The revision 0009_audit_chain follows, whichever it is once branches are merged.
 BEFORE_AUDIT_CHAIN = (
-    ScriptDirectory(str(REPO_ROOT / "migrations")).get_revision("0006_audit_chain").down_revision
+    ScriptDirectory(str(REPO_ROOT / "migrations")).get_revision("0009_audit_chain").down_revision
 )
 
 
@@ -267,7 +267,7 @@ def test_migration_chains_the_events_already_stored_and_downgrades(empty_databas
         upgrade(revision="0003_login_sessions")
         letter_id, organization_id = _old_schema_rows()
 
-        upgrade(revision="0006_audit_chain")
+        upgrade(revision="0009_audit_chain")
         result = audit.verify()
         assert (result.first_break, result.events, result.chains) == (None, 5, 2)
         rows = db.session.execute(
@@ -296,7 +296,7 @@ def test_migration_chains_the_events_already_stored_and_downgrades(empty_databas
         assert {"chain", "sequence", "previous_hash", "hash", "organization_id"}.isdisjoint(columns)
         with db.engine.begin() as connection:  # no trigger left
             connection.execute(text("UPDATE audit_events SET ip_address = '' WHERE id = 1"))
-        upgrade(revision="0006_audit_chain")
+        upgrade(revision="0009_audit_chain")
         assert audit.verify().first_break is None
         db.session.remove()
         db.engine.dispose()

@@ -5,7 +5,7 @@ hash and own hash, plus the organisation it concerns, and computes the chains of
 events in id order. The letter's foreign key now restricts instead of cascading. On PostgreSQL
 a trigger refuses UPDATE and DELETE on audit events.
 
-Revision ID: 0006_audit_chain
+Revision ID: 0009_audit_chain
 Revises: 0008_render_outcome
 Create Date: 2026-11-30 22:40:00
 
@@ -25,7 +25,7 @@ from letterhub.models.types import UTCDateTime
 from letterhub.services.audit import event_hash, organization_of
 
 # revision identifiers, used by Alembic.
-revision = "0006_audit_chain"
+revision = "0009_audit_chain"
 down_revision = "0008_render_outcome"
 branch_labels = None
 depends_on = None
