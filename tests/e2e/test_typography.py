@@ -258,3 +258,28 @@ def test_editor_on_a_phone_keeps_both_columns_readable(live_server, browsing, si
     english, arabic = page.locator("#body_en").bounding_box(), page.locator("#body_ar").bounding_box()
     assert english["y"] + english["height"] <= arabic["y"]  # one above the other
     assert browsing.problems == []
+
+
+@pytest.mark.parametrize("interface", ["ar", "en"])
+def test_pages_with_tables_fit_a_phone_and_scroll_their_tables_in_place(
+    live_server, browsing, site, tmp_path, interface
+):
+    """A wide table scrolls inside its own box; the page itself is never wider than the screen."""
+    page = signed_in(browsing, interface, PHONE)
+    too_wide = {}
+    for path in (
+        site["letter"],
+        f"{site['letter']}/audit",
+        site["pairs"],
+        "/letters/",
+        "/organizations/",
+        "/account",
+    ):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[path] = width
+    page.goto(site["letter"])
+    page.screenshot(path=tmp_path / f"letter-phone-{interface}.png", full_page=True)
+    assert too_wide == {}
+    assert browsing.problems == []
