@@ -5,14 +5,12 @@ from wtforms import BooleanField, EmailField, HiddenField, IntegerField, StringF
 from wtforms.validators import DataRequired, Email, NumberRange, Optional
 
 from .base import Form
-from .letters import printable, too_long
+from .letters import OrganizationNamesForm, printable, too_long
 
 
-class DirectoryOrganizationForm(Form):
+class DirectoryOrganizationForm(OrganizationNamesForm):
     """A new directory entry. ``add_anyway`` is set by the second submit, after the warning."""
 
-    name_en = StringField(_l("Name in English"), validators=[Optional(), too_long(300), printable])
-    name_ar = StringField(_l("Name in Arabic"), validators=[Optional(), too_long(300), printable])
     email = EmailField(
         _l("Focal point's email"),
         validators=[
@@ -24,15 +22,6 @@ class DirectoryOrganizationForm(Form):
     country = StringField(_l("Country"), validators=[Optional(), too_long(100), printable])
     tags = StringField(_l("Tags, separated by commas"), validators=[Optional(), too_long(500), printable])
     add_anyway = HiddenField()
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if not (self.name_en.data or "").strip() and not (self.name_ar.data or "").strip():
-            self.name_en.errors = list(self.name_en.errors) + [
-                _l("Give the organisation's name in at least one language.")
-            ]
-            return False
-        return valid
 
 
 class MergeForm(Form):

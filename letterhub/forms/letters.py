@@ -147,9 +147,23 @@ class LetterForm(Form):
         }
 
 
-class OrganizationForm(Form):
+class OrganizationNamesForm(Form):
+    """An organisation's names: either may be empty, not both (the directory's form shares them)."""
+
     name_en = StringField(_l("Name in English"), validators=[Optional(), too_long(300), printable])
     name_ar = StringField(_l("Name in Arabic"), validators=[Optional(), too_long(300), printable])
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if not (self.name_en.data or "").strip() and not (self.name_ar.data or "").strip():
+            self.name_en.errors = list(self.name_en.errors) + [
+                _l("Give the organisation's name in at least one language.")
+            ]
+            return False
+        return valid
+
+
+class OrganizationForm(OrganizationNamesForm):
     email = EmailField(
         _l("Focal point's email"),
         validators=[
@@ -163,15 +177,6 @@ class OrganizationForm(Form):
         default="ar",
         choices=[SelectChoice("ar", "العربية"), SelectChoice("en", "English")],
     )
-
-    def validate(self, extra_validators=None) -> bool:
-        valid = super().validate(extra_validators)
-        if not (self.name_en.data or "").strip() and not (self.name_ar.data or "").strip():
-            self.name_en.errors = list(self.name_en.errors) + [
-                _l("Give the organisation's name in at least one language.")
-            ]
-            return False
-        return valid
 
 
 class PreviewOnly(Form):
