@@ -417,19 +417,26 @@ class RecordingHandler:
         return "250 Message accepted for delivery"
 
 
-@pytest.fixture
-def smtp_server():
-    """A real SMTP server on 127.0.0.1 (aiosmtpd), yielding (port, handler)."""
+@contextmanager
+def running_smtp_server(handler):
+    """A real SMTP server (aiosmtpd) on a free port of 127.0.0.1 for the block: its port."""
     from aiosmtpd.controller import Controller
 
-    handler = RecordingHandler()
     port = free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     try:
-        yield port, handler
+        yield port
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), yielding (port, handler)."""
+    handler = RecordingHandler()
+    with running_smtp_server(handler) as port:
+        yield port, handler
 
 
 @dataclass(frozen=True)
@@ -524,13 +531,6 @@ class MisbehavingHandler(RecordingHandler):
 @pytest.fixture
 def misbehaving_smtp_server():
     """A real SMTP server on 127.0.0.1 (aiosmtpd) that misbehaves as told: (port, handler)."""
-    from aiosmtpd.controller import Controller
-
     handler = MisbehavingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
+    with running_smtp_server(handler) as port:
         yield port, handler
-    finally:
-        controller.stop()
