@@ -62,6 +62,10 @@ class Defaults:
     # after this. Keep it above twice the longest send (several SMTP_TIMEOUTs).
     MAIL_CLAIM_SECONDS = 60
     MAILBOX_DIR = ""
+    # Replies to a drafting comment are emailed to the thread's other participants as a digest:
+    # the worker waits until the oldest unsent reply is this old, then sends one email per
+    # person with every reply since (services.commenting).
+    COMMENT_DIGEST_MINUTES = 10
 
     # Invitation links expire after this many days, or DEADLINE_LINK_GRACE_DAYS after the
     # letter's deadline if that is later (moving the deadline moves it: see services.deadlines).

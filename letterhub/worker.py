@@ -21,7 +21,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from .extensions import db
-from .services import mailing, publishing, reminding
+from .services import commenting, mailing, publishing, reminding
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,9 @@ class Job(enum.Enum):
 
 
 def mail_round() -> dict[str, int]:
-    """Queue the reminders that are due, then deliver what the outbox holds."""
+    """Queue the reminders and comment digests that are due, then deliver what the outbox holds."""
     counts = reminding.send_due_reminders()
+    counts.update(commenting.send_comment_digests())
     counts.update(mailing.drain_outbox())
     return counts
 

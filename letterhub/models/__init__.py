@@ -1,6 +1,7 @@
 """The data model, one module per noun. Importing this package registers every table."""
 
 from .audit import AuditEvent
+from .comment import Comment
 from .final_document import FinalDocument, RenderErrorKind, RenderStatus
 from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignatory, ImportPossibleDuplicate
 from .invitation import Invitation, InvitationState
@@ -15,6 +16,7 @@ from .user import User
 __all__ = [
     "AliasSource",
     "AuditEvent",
+    "Comment",
     "Decision",
     "DuplicateStatus",
     "FinalDocument",

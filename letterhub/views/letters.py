@@ -12,7 +12,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import campaign, deadlines, drafting, inviting, publishing, reminding
+from ..services import campaign, commenting, deadlines, drafting, inviting, publishing, reminding
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -90,6 +90,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         search=search,
         next_reminder=reminding.next_reminder(letter),
         reminder_history=reminding.reminder_history(letter),
+        open_threads=commenting.open_thread_count(letter),
     ), status
 
 

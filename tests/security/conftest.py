@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 
 from letterhub.extensions import db
 from letterhub.models import LoginSession
-from letterhub.services import drafting, publishing
+from letterhub.services import commenting, drafting, publishing
 from letterhub.services.imports import storage
 
 from ..conftest import LETTER_TEXT, AuthActions, csrf_token
@@ -55,6 +55,7 @@ FORM_FIELDS = {
     "first_row": "1",
     "second_row": "2",
     "choice": "not_duplicate",
+    "body": "A remark on this paragraph",
 }
 
 
@@ -111,6 +112,8 @@ def real_values(app, coordinator, letter, invite):
     db.session.flush()
     publishing.close_signing(closed, by=coordinator)
     imported = storage.import_letter([IMPORTED_TEXT], author=coordinator)
+    first_paragraph = commenting.paragraphs(letter.current_revision, "en")[0]
+    thread = commenting.start_thread(letter, first_paragraph.key, "A remark", coordinator)
     db.session.commit()
     return {
         "letter_id": letter.id,
@@ -121,13 +124,19 @@ def real_values(app, coordinator, letter, invite):
         "message_id": "20260101-000000-000001",
         "revision_id": letter.current_revision.id,
         "session_id": other_device,
+        "comment_id": thread.id,
+        "paragraph": first_paragraph.key,
     }
 
 
 @pytest.fixture
 def form_fields(real_values) -> dict[str, str]:
     """A valid value for every field of every form, so that a POST reaches its view's logic."""
-    return {**FORM_FIELDS, "revision_id": str(real_values["revision_id"])}
+    return {
+        **FORM_FIELDS,
+        "revision_id": str(real_values["revision_id"]),
+        "paragraph": real_values["paragraph"],
+    }
 
 
 # Routes that sign the walking client out: walked last, so the others are reached signed in.
