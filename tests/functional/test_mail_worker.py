@@ -232,8 +232,21 @@ def test_the_worker_process_stops_cleanly_on_sigterm(app, tmp_path):
     with subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "letterhub", "worker", "--interval", "0.2"],
         env=environment,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     ) as process:
-        time.sleep(3)  # started, looping
+        # Wait for the worker to say it started (its SIGTERM handler is set by then): a fixed
+        # sleep sent the signal before start-up had finished on a loaded machine.
+        started = threading.Event()
+
+        def watch_stderr():
+            for line in process.stderr:
+                if "worker started" in line:
+                    started.set()
+
+        watcher = threading.Thread(target=watch_stderr, daemon=True)
+        watcher.start()
+        assert started.wait(120), "the worker did not start"
+        time.sleep(0.5)  # looping
         process.send_signal(signal.SIGTERM)
         assert process.wait(30) == 0
