@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 
 from .models import InvitationState, LetterStatus, OutboxStatus, RenderErrorKind, RenderStatus
 from .services import deadlines
-from .services.campaign import InvitationFilter
+from .services.campaign import InvitationFilter, InvitationSort
 
 LETTER_STATUS = {
     LetterStatus.DRAFT: _l("Draft"),
@@ -31,6 +31,14 @@ INVITATION_FILTER = {
     InvitationFilter.FAILED: _l("Email not delivered"),
     InvitationFilter.NOT_SENT: _l("Not sent yet"),
     InvitationFilter.REVOKED: _l("Revoked"),
+}
+
+INVITATION_SORT = {
+    InvitationSort.ADDED: _l("As added"),
+    InvitationSort.NAME: _l("Name"),
+    InvitationSort.STATE: _l("Answer"),
+    InvitationSort.ANSWERED: _l("Latest answers first"),
+    InvitationSort.OPENED: _l("Latest opened first"),
 }
 
 # An organisation's answer to a letter, in the directory's history: an invitation's state, or
@@ -158,6 +166,7 @@ def register(app) -> None:
         history_answer_label=HISTORY_ANSWER.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
         invitation_filter_label=INVITATION_FILTER.__getitem__,
+        invitation_sort_label=INVITATION_SORT.__getitem__,
         render_status_label=RENDER_STATUS.__getitem__,
         document_label=DOCUMENT_LABELS.__getitem__,
         render_error=render_error,

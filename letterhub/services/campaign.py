@@ -17,6 +17,7 @@ from sqlalchemy.orm import aliased, contains_eager, load_only
 
 from ..extensions import db
 from ..models import Invitation, InvitationState, Letter, Organization, OutboxMessage, OutboxStatus, Signature
+from . import directory
 
 PER_PAGE = 100
 
@@ -39,6 +40,23 @@ class InvitationFilter(enum.Enum):
             return cls(value or "all")
         except ValueError:
             return cls.ALL
+
+
+class InvitationSort(enum.Enum):
+    """How the list is ordered (the ``sort`` GET parameter)."""
+
+    ADDED = "added"  # as added to the list
+    NAME = "name"  # by the organisation's name in the reader's language
+    STATE = "state"  # answered and opened ones first
+    ANSWERED = "answered"  # latest answer first
+    OPENED = "opened"  # latest opened first
+
+    @classmethod
+    def parse(cls, value: str | None) -> InvitationSort:
+        try:
+            return cls(value or "added")
+        except ValueError:
+            return cls.ADDED
 
 
 @dataclass(frozen=True)
@@ -140,13 +158,19 @@ def invitation_page(
     *,
     shown: InvitationFilter = InvitationFilter.ALL,
     search: str = "",
+    language: str = "",
+    tag: str = "",
+    sort: InvitationSort = InvitationSort.ADDED,
+    reader_language: str = "en",
     page: int = 1,
     per_page: int = PER_PAGE,
 ) -> InvitationPage:
-    """One page of the letter's invitations, oldest first, with what each row shows loaded.
+    """One page of the letter's invitations, with what each row shows loaded, in two queries.
 
-    ``search`` matches part of either name of the organisation or of the focal point's email,
-    ignoring case. A page past the end shows the last one.
+    ``search`` matches part of the focal point's email, or either name of the organisation or
+    one of its other spellings across spelling variants (the directory's folding: hamza forms,
+    taa marbuta, case, "the"...). ``language`` keeps the invitations in that language, ``tag``
+    the organisations carrying that tag. A page past the end shows the last one.
     """
     message = aliased(OutboxMessage)
     latest = _latest_message_ids()
@@ -181,8 +205,12 @@ def invitation_page(
                 Organization.name_en.icontains(search, autoescape=True),
                 Organization.name_ar.icontains(search, autoescape=True),
                 Invitation.email.icontains(search, autoescape=True),
+                *directory.organization_conditions(search=search),
             )
         )
+    if language in ("ar", "en"):
+        query = query.where(Invitation.language == language)
+    query = query.where(*directory.organization_conditions(tag=tag))
     total = db.session.scalar(
         select(func.count()).select_from(query.with_only_columns(Invitation.id).subquery())
     )
@@ -200,10 +228,11 @@ def invitation_page(
                 message.last_error,
                 message.attempts,
                 message.sent_at,
+                message.created_at,
                 raiseload=True,
             ),
         )
-        .order_by(Invitation.id)
+        .order_by(*_order(sort, reader_language, message))
         .limit(per_page)
         .offset((number - 1) * per_page)
     ).all()
@@ -213,3 +242,67 @@ def invitation_page(
         number=number,
         per_page=per_page,
     )
+
+
+_STATE_ORDER = {
+    InvitationState.CONFIRMED: 0,
+    InvitationState.DECLINED: 1,
+    InvitationState.OPENED: 2,
+    InvitationState.PENDING: 3,
+    InvitationState.REVOKED: 4,
+}
+
+
+def _order(sort: InvitationSort, reader_language: str, message) -> list:
+    """ORDER BY for ``sort``; ties (and the default) in the order the list was made. Empty
+    values (never answered, never opened) go last on both databases."""
+    if sort == InvitationSort.NAME:
+        first, second = (
+            (Organization.name_ar_key, Organization.name_en_key)
+            if reader_language == "ar"
+            else (Organization.name_en_key, Organization.name_ar_key)
+        )
+        return [func.coalesce(func.nullif(first, ""), second), Invitation.id]
+    if sort == InvitationSort.STATE:
+        return [
+            case(*((Invitation.state == state, rank) for state, rank in _STATE_ORDER.items())),
+            Invitation.id,
+        ]
+    if sort == InvitationSort.ANSWERED:
+        return [Signature.decided_at.is_(None), Signature.decided_at.desc(), Invitation.id]
+    if sort == InvitationSort.OPENED:
+        return [Invitation.opened_at.is_(None), Invitation.opened_at.desc(), Invitation.id]
+    return [Invitation.id]
+
+
+@dataclass(frozen=True)
+class LetterSummary:
+    """A line of the letters list: the campaign's main counts."""
+
+    invited: int = 0
+    confirmed: int = 0
+    declined: int = 0
+    not_answered: int = 0
+
+
+def letter_summaries(letter_ids: list[int]) -> dict[int, LetterSummary]:
+    """The counts of each letter of the list, in one aggregate query."""
+    if not letter_ids:
+        return {}
+    rows = db.session.execute(
+        select(Invitation.letter_id, Invitation.state, func.count(Invitation.id))
+        .where(Invitation.letter_id.in_(letter_ids))
+        .group_by(Invitation.letter_id, Invitation.state)
+    ).all()
+    states: dict[int, dict[InvitationState, int]] = {}
+    for letter_id, state, count in rows:
+        states.setdefault(letter_id, {})[state] = count
+    summaries = {}
+    for letter_id, by_state in states.items():
+        summaries[letter_id] = LetterSummary(
+            invited=sum(count for state, count in by_state.items() if state != InvitationState.REVOKED),
+            confirmed=by_state.get(InvitationState.CONFIRMED, 0),
+            declined=by_state.get(InvitationState.DECLINED, 0),
+            not_answered=by_state.get(InvitationState.PENDING, 0) + by_state.get(InvitationState.OPENED, 0),
+        )
+    return summaries

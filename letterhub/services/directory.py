@@ -100,17 +100,23 @@ def _search_condition(key: str):
     )
 
 
-def directory_query(search: str = "", tag: str = "") -> Select:
-    query = select(Organization)
+def organization_conditions(search: str = "", tag: str = "") -> list:
+    """WHERE conditions on Organization: names or aliases matching ``search`` across spelling
+    variants, and carrying ``tag``. Shared by the directory and the letter page's list."""
+    conditions = []
     key = search_key(search)
     if key:
-        query = query.where(_search_condition(key))
+        conditions.append(_search_condition(key))
     tag_key = folding.fold(tag)
     if tag_key:
-        query = query.where(
+        conditions.append(
             Organization.id.in_(select(OrganizationTag.organization_id).where(OrganizationTag.key == tag_key))
         )
-    return query
+    return conditions
+
+
+def directory_query(search: str = "", tag: str = "") -> Select:
+    return select(Organization).where(*organization_conditions(search, tag))
 
 
 def _ordered(query: Select, search: str) -> Select:

@@ -85,7 +85,7 @@ def next_reminder(letter: Letter, now: datetime | None = None) -> datetime | Non
 def due_point(invitation: Invitation, now: datetime) -> tuple[int, datetime] | None:
     """The point of the schedule this invitation should be reminded for now, if any."""
     letter = invitation.letter
-    if not _remindable(invitation) or letter.deadline is None or now >= letter.deadline:
+    if not remindable(invitation) or letter.deadline is None or now >= letter.deadline:
         return None
     last_emailed = invitation.token_issued_at
     due = [
@@ -96,7 +96,7 @@ def due_point(invitation: Invitation, now: datetime) -> tuple[int, datetime] | N
     return due[-1] if due else None
 
 
-def _remindable(invitation: Invitation) -> bool:
+def remindable(invitation: Invitation) -> bool:
     return (
         invitation.letter.status == LetterStatus.OPEN
         and invitation.state in UNANSWERED
@@ -157,7 +157,7 @@ def remind_now(
     now = now or utcnow()
     count = 0
     for invitation in invitations:
-        if not _remindable(invitation):
+        if not remindable(invitation):
             continue
         _remind(invitation, ReminderKind.MANUAL, now, now=now, by=by)
         count += 1

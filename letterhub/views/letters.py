@@ -4,6 +4,7 @@ import hashlib
 import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,7 +13,18 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
 from ..models import Invitation, Letter, LetterStatus
-from ..services import campaign, commenting, deadlines, drafting, inviting, publishing, reminding
+from ..services import (
+    campaign,
+    commenting,
+    deadlines,
+    directory,
+    drafting,
+    inviting,
+    publishing,
+    reminding,
+    selection,
+    urls,
+)
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -30,7 +42,10 @@ def get_letter(letter_id: int) -> Letter:
 @bp.get("/")
 def index():
     letters = db.session.scalars(select(Letter).order_by(Letter.created_at.desc())).all()
-    return render_template("letters/index.html", letters=letters)
+    summaries = campaign.letter_summaries([letter.id for letter in letters])
+    return render_template(
+        "letters/index.html", letters=letters, summaries=summaries, no_summary=campaign.LetterSummary()
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -72,8 +87,33 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
     revision = letter.current_revision
     documents = publishing.documents_of(letter)
     shown = campaign.InvitationFilter.parse(request.args.get("state"))
+    sort = campaign.InvitationSort.parse(request.args.get("sort"))
     search = request.args.get("q", "")[:200]
+    language = request.args.get("language", "") if request.args.get("language") in ("ar", "en") else ""
+    tag = request.args.get("tag", "")[:100]
     page = request.args.get("page", 1, type=int) or 1
+    # the list's GET parameters, for the page links and for coming back after a bulk action
+    list_query = {
+        key: value
+        for key, value in {
+            "state": shown.value if shown != campaign.InvitationFilter.ALL else "",
+            "q": search,
+            "language": language,
+            "tag": tag,
+            "sort": sort.value if sort != campaign.InvitationSort.ADDED else "",
+        }.items()
+        if value
+    }
+    invitations = campaign.invitation_page(
+        letter,
+        shown=shown,
+        search=search,
+        language=language,
+        tag=tag,
+        sort=sort,
+        reader_language=str(get_locale() or "en"),
+        page=page,
+    )
     return render_template(
         "letters/show.html",
         documents=documents,
@@ -84,10 +124,16 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         organization_form=organization_form,
         action_form=ActionForm(),
         counts=campaign.campaign_counts(letter),
-        invitations=campaign.invitation_page(letter, shown=shown, search=search, page=page),
+        invitations=invitations,
         filters=campaign.InvitationFilter,
+        sorts=campaign.InvitationSort,
+        tags=directory.all_tags(),
         shown=shown,
+        sort=sort,
         search=search,
+        language=language,
+        tag=tag,
+        list_query=list_query,
         next_reminder=reminding.next_reminder(letter),
         reminder_history=reminding.reminder_history(letter),
         open_threads=commenting.open_thread_count(letter),
@@ -259,20 +305,67 @@ def toggle_reminders(letter_id: int, invitation_id: int):
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
-@bp.post("/<id:letter_id>/remind")
-def remind_now(letter_id: int):
-    """Remind the selected unanswered organisations at once."""
+@bp.post("/<id:letter_id>/invitations/selection")
+def act_on_selection(letter_id: int):
+    """Send, send new links, remind or revoke the selected invitations (revoking asks first)."""
     letter = get_letter(letter_id)
-    if ActionForm().validate_on_submit():
-        selected = {int(value) for value in request.form.getlist("invitation_ids") if value.isdigit()}
-        invitations = [i for i in letter.invitations if i.id in selected]
-        count = reminding.remind_now(invitations, by=current_user)
-        db.session.commit()
-        if count:
-            flash(_("%(count)d reminders queued for sending.", count=count), "success")
-        else:
-            flash(_("No reminder was sent: select organisations that have not answered."), "info")
-    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    # back to the page of the list the coordinator was on (its filters kept), never elsewhere
+    letter_page = url_for("letters.show", letter_id=letter.id)
+    target = urls.safe_redirect_target(request.form.get("back"))
+    if target is None or not target.startswith(letter_page):
+        target = letter_page + "#invitations"
+    back = redirect(target)
+    if not ActionForm().validate_on_submit():
+        return back
+    action = selection.BulkAction.parse(request.form.get("action"))
+    ids = [
+        int(value) for value in request.form.getlist("invitation_ids") if value.isdigit() and len(value) < 10
+    ]
+    invitations = selection.selected_invitations(letter, ids)
+    if action is None or not invitations:
+        flash(_("Select at least one organisation, then choose what to do."), "info")
+        return back
+    if action == selection.BulkAction.REVOKE and request.form.get("confirmed") != "1":
+        return render_template(
+            "letters/confirm_revoke.html",
+            letter=letter,
+            invitations=invitations,
+            action_form=ActionForm(),
+            back=target,
+        )
+    result = selection.apply(action, invitations, by=current_user)
+    db.session.commit()
+    flash(BULK_DONE[action](result.done), "success" if result.done else "info")
+    if result.skipped:
+        flash(
+            ngettext(
+                "%(num)d selected organisation was left alone: the action does not apply to it.",
+                "%(num)d selected organisations were left alone: the action does not apply to them.",
+                result.skipped,
+            ),
+            "info",
+        )
+    return back
+
+
+BULK_DONE = {
+    selection.BulkAction.SEND: lambda n: ngettext(
+        "%(num)d invitation queued for sending.", "%(num)d invitations queued for sending.", n
+    ),
+    selection.BulkAction.RESEND: lambda n: ngettext(
+        "%(num)d new link queued; the previous link no longer works.",
+        "%(num)d new links queued; the previous links no longer work.",
+        n,
+    ),
+    selection.BulkAction.REMIND: lambda n: ngettext(
+        "%(num)d reminder queued for sending.", "%(num)d reminders queued for sending.", n
+    ),
+    selection.BulkAction.REVOKE: lambda n: ngettext(
+        "%(num)d invitation revoked; its link no longer works.",
+        "%(num)d invitations revoked; their links no longer work.",
+        n,
+    ),
+}
 
 
 @bp.post("/<id:letter_id>/close")

@@ -22,9 +22,9 @@ from letterhub.models import (
     Signature,
 )
 from letterhub.models.types import utcnow
-from letterhub.services import inviting
+from letterhub.services import directory, drafting, inviting
 
-from ..conftest import counted_queries, make_app
+from ..conftest import LETTER_TEXT, counted_queries, csrf_token, make_app
 
 
 def fetch(client, path: str) -> tuple[str, int, float]:
@@ -176,7 +176,7 @@ def test_search_and_filter_combine_and_pages_keep_them(signed_in, letter):
     assert shown_rows(first) == [str(i.id) for i in invitations[:100]]
     assert shown_rows(second) == [str(i.id) for i in invitations[100:200]]
     assert shown_rows(last) == [str(i.id) for i in invitations[200:]]
-    assert f'href="/letters/{letter.id}?state=all&amp;page=2#invitations"' in first
+    assert f'href="/letters/{letter.id}?page=2#invitations"' in first
     filtered, _q, _s = fetch(signed_in, f"{show}?state=not-answered&q=organisation")
     assert f"/letters/{letter.id}?state=not-answered&amp;q=organisation&amp;page=2#invitations" in filtered
 
@@ -257,3 +257,166 @@ def test_migration_fills_in_the_name_keys_of_existing_organisations(empty_databa
         downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_language_and_tag_filters_keep_only_those_invitations(signed_in, letter):
+    invitations = fill_list(letter, 20)
+    for invitation in invitations[:5]:
+        invitation.language = "en"
+    directory.set_tags(invitations[7].organization, ["Idlib partners"])
+    directory.set_tags(invitations[9].organization, ["idlib partners", "media"])
+    db.session.commit()
+    show = f"/letters/{letter.id}"
+    page, _q, _s = fetch(signed_in, f"{show}?language=en")
+    assert shown_rows(page) == [str(i.id) for i in invitations[:5]]
+    page, _q, _s = fetch(signed_in, f"{show}?tag=Idlib+partners")
+    assert shown_rows(page) == [str(invitations[7].id), str(invitations[9].id)]
+    assert '<option value="media">media</option>' in page
+    page, _q, _s = fetch(signed_in, f"{show}?tag=media&language=en")
+    assert shown_rows(page) == []
+
+
+def test_search_matches_arabic_spelling_variants_as_the_directory_does(signed_in, letter):
+    invitations = fill_list(letter, 3)
+    invitations[1].organization.name_ar = "شبكة الإغاثة"
+    db.session.commit()
+    page, _q, _s = fetch(signed_in, f"/letters/{letter.id}?q=شبكه الاغاثه")
+    assert shown_rows(page) == [str(invitations[1].id)]
+
+
+@pytest.mark.parametrize("sort", ["name", "state", "answered", "opened"])
+def test_sorting_orders_the_whole_list_not_just_the_page(signed_in, letter, sort):
+    invitations = fill_list(letter, 150)
+    page, _q, _s = fetch(signed_in, f"/letters/{letter.id}?sort={sort}")
+    rows = [int(row) for row in shown_rows(page)]
+    by_id = {i.id: i for i in invitations}
+    if sort == "name":
+        names = [by_id[row].organization.name_en for row in rows]
+        assert names == sorted(names) and len(rows) == 100
+    elif sort == "state":
+        # confirmed (kind 1) first, then declined (2), opened (3), then the rest
+        kinds = [invitations.index(by_id[row]) % 5 for row in rows]
+        assert kinds[:30] == [1] * 30 and kinds[30:60] == [2] * 30 and kinds[60:90] == [3] * 30
+    else:
+        # the rows that were answered (or opened) come first, the others after
+        flagged = {1, 2} if sort == "answered" else {1, 2, 3}
+        kinds = [invitations.index(by_id[row]) % 5 for row in rows]
+        first_other = next(n for n, kind in enumerate(kinds) if kind not in flagged)
+        assert all(kind not in flagged for kind in kinds[first_other:])
+        assert first_other == 30 * len(flagged)
+
+
+def test_each_row_shows_when_it_was_sent_opened_and_answered_and_by_whom(signed_in, letter):
+    invitations = fill_list(letter, 5)
+    signature = invitations[2].signature  # kind 2: declined
+    signature.signer_name, signature.signer_role = "Hadi", "Director"
+    signature.decline_reason = "Our board has not met."
+    invitations[2].messages[-1].sent_at = utcnow()
+    db.session.commit()
+    page, _q, _s = fetch(signed_in, f"/letters/{letter.id}")
+    row = re.search(rf'<tr data-invitation="{invitations[2].id}">.*?</tr>', page, re.S).group(0)
+    assert "Hadi" in row and "Director" in row and "Our board has not met." in row
+    assert 'class="muted answered-at"' in row and 'class="muted sent-at"' in row and "Opened" in row
+
+
+def selection_post(client, letter, action: str, invitations, **extra):
+    show = f"/letters/{letter.id}"
+    data = {
+        "csrf_token": csrf_token(client, show),
+        "action": action,
+        "invitation_ids": [str(i.id) for i in invitations],
+        **extra,
+    }
+    return client.post(f"{show}/invitations/selection", data=data)
+
+
+def test_bulk_send_sends_only_the_unsent_and_says_what_it_skipped(signed_in, letter, coordinator):
+    unsent = [
+        inviting.add_organization(
+            letter,
+            name_en=f"New {n}",
+            name_ar=f"جديدة {n}",
+            email=f"new{n}@example.org",
+            language="ar",
+            by=coordinator,
+        )
+        for n in range(3)
+    ]
+    sent = fill_list(letter, 2)  # already sent
+    db.session.commit()
+    response = selection_post(
+        signed_in, letter, "send", [*unsent, *sent], back=f"/letters/{letter.id}?state=not-sent"
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/letters/{letter.id}?state=not-sent"
+    page = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "3 invitations queued for sending." in page and "2 selected organisations were left alone" in page
+    db.session.expire_all()
+    assert all(i.token_hash is not None for i in unsent)
+    assert (
+        db.session.scalar(
+            sa.select(sa.func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.invitation_id.in_([i.id for i in unsent]))
+        )
+        == 3
+    )
+
+
+def test_bulk_revoke_asks_first_then_revokes_only_the_selection(signed_in, letter):
+    invitations = fill_list(letter, 6)
+    chosen = invitations[:2]
+    response = selection_post(signed_in, letter, "revoke", chosen)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Revoke 2 invitations" in page and chosen[0].organization.name_en in page
+    db.session.expire_all()
+    assert all(i.state != InvitationState.REVOKED for i in invitations)  # nothing yet
+
+    response = selection_post(signed_in, letter, "revoke", chosen, confirmed="1")
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert [i.state == InvitationState.REVOKED for i in invitations] == [
+        True,
+        True,
+        False,
+        False,
+        False,
+        False,
+    ]
+
+
+def test_a_selection_cannot_reach_another_letters_invitations_or_leave_the_site(
+    signed_in, letter, coordinator
+):
+    other = drafting.create_letter(coordinator, dict(LETTER_TEXT))
+    db.session.commit()
+    theirs = fill_list(other, 2)
+    response = selection_post(
+        signed_in, letter, "revoke", theirs, confirmed="1", back="https://evil.example/"
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == f"/letters/{letter.id}#invitations"
+    db.session.expire_all()
+    assert all(i.state != InvitationState.REVOKED for i in theirs)
+
+
+def test_the_letters_list_shows_each_letters_counts_and_deadline_in_few_queries(
+    signed_in, letter, coordinator
+):
+    fill_list(letter, 10)  # 2 of each kind
+    letter.deadline = datetime(2026, 12, 15, 21, 59, tzinfo=UTC)
+    letter.deadline_timezone = "Asia/Damascus"
+    for _n in range(5):
+        drafting.create_letter(coordinator, dict(LETTER_TEXT))
+    db.session.commit()
+    page, queries_6, _s = fetch(signed_in, "/letters/")
+    row = re.search(rf'<tr data-letter="{letter.id}">.*?</tr>', page, re.S).group(0)
+    assert re.search(r'data-count="invited">10<', row) and re.search(r'data-count="confirmed">2<', row)
+    assert re.search(r'data-count="declined">2<', row) and re.search(r'data-count="not-answered">6<', row)
+    assert "December" in row and "2026" in row
+    for _n in range(20):
+        drafting.create_letter(coordinator, dict(LETTER_TEXT))
+    db.session.commit()
+    _page, queries_26, _s = fetch(signed_in, "/letters/")
+    assert queries_26 - queries_6 <= 20  # one title query per letter at most, no list per letter

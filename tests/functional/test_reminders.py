@@ -139,7 +139,10 @@ def test_letter_page_reminds_a_selection_now_and_turns_reminders_off(
     db.session.refresh(opened)
     assert opened.do_not_remind
     everyone = [str(invitation.id) for invitation in letter.invitations]
-    response = signed_in.post(f"{show}/remind", data={"csrf_token": token, "invitation_ids": everyone})
+    response = signed_in.post(
+        f"{show}/invitations/selection",
+        data={"csrf_token": token, "action": "remind", "invitation_ids": everyone},
+    )
     assert response.status_code == 302
     manual = db.session.scalars(select(Reminder)).all()
     assert [(r.invitation_id, r.kind) for r in manual] == [(waiting.id, ReminderKind.MANUAL)]
