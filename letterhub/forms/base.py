@@ -9,6 +9,7 @@ never see such input, so no database is asked to store it.
 
 from __future__ import annotations
 
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import IntegerField
@@ -29,6 +30,8 @@ class Form(FlaskForm):
             if problem is not None:
                 field.errors = [problem]  # this one message replaces what other validators said
                 valid = False
+        if not valid and has_request_context():
+            g.form_has_errors = True  # base.html says so in the page's title
         return valid
 
 

@@ -308,3 +308,25 @@ def test_every_post_route_refuses_a_missing_csrf_token(app, signed_in, letter, i
     assert letter.status.value == "open" and invitation.state.value == "pending"
     assert letter.numbering_style == "dot" and not letter.two_columns
     assert signed_in.get("/letters/").status_code == 200  # still signed in: logout was refused too
+
+
+def test_a_form_with_errors_opens_with_a_focused_summary_linking_each_field(signed_in, letter):
+    show = f"/letters/{letter.id}"
+    response = post_form(
+        signed_in,
+        f"{show}/organizations",
+        name_en="Kept Name",
+        name_ar="",
+        email="not-an-email",
+        language="ar",
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    summary = re.search(r'<div class="error-summary"[^>]*>.*?</div>', page, re.S)
+    assert summary, "no error summary"
+    opening = summary.group(0).split(">", 1)[0]
+    assert 'role="alert"' in opening and 'tabindex="-1"' in opening and "autofocus" in opening
+    assert 'href="#email"' in summary.group(0)
+    assert re.search(r"<title>Error: ", page)
+    assert 'value="Kept Name"' in page
+    assert "<title>Error" not in signed_in.get(show).get_data(as_text=True)  # a page without errors
