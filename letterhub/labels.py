@@ -183,7 +183,7 @@ def documents_summary(documents) -> str:
     ready = sum(1 for d in documents if d.status is RenderStatus.READY)
     failed = sum(1 for d in documents if d.status is RenderStatus.FAILED)
     if ready == total:
-        return ngettext("The final document is ready.", "All %(num)d final documents are ready.", total)
+        return ngettext("%(num)d final document is ready.", "All %(num)d final documents are ready.", total)
     if failed:
         return ngettext(
             "%(num)d final document could not be rendered.",

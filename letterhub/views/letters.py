@@ -393,15 +393,24 @@ def final_pdf(letter_id: int):
     )
 
 
-@bp.get("/<id:letter_id>/evidence.<any(json, pdf):format>")
-def evidence_report(letter_id: int, format: str):
-    """The evidence report of a closed letter (JSON for machines, PDF in the reader's language)."""
-    letter = get_letter(letter_id)
+@bp.get("/<id:letter_id>/evidence.json")
+def evidence_json(letter_id: int):
+    """The evidence report of a closed letter, for machines."""
+    return _evidence(get_letter(letter_id), "json")
+
+
+@bp.get("/<id:letter_id>/evidence.pdf")
+def evidence_pdf(letter_id: int):
+    """The evidence report of a closed letter, worded in the reader's language."""
+    return _evidence(get_letter(letter_id), "pdf")
+
+
+def _evidence(letter: Letter, format: str) -> Response:
     try:
         report = evidence.build(letter)
     except evidence.NotClosed:
         flash(_("The evidence report is issued once signing is closed."), "warning")
-        return redirect(url_for("letters.show", letter_id=letter.id))
+        return redirect(url_for("letters.show", letter_id=letter.id))  # type: ignore[return-value]
     if format == "json":
         data = evidence.as_json(report).encode("utf-8")
         mimetype = "application/json"
