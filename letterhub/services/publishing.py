@@ -146,10 +146,18 @@ def supersede_final_documents(letter: Letter) -> int:
 
     The letter loses its current code; the old code keeps resolving on the verification page.
     A document still waiting to be rendered is superseded too, and the worker leaves it alone.
-    Returns how many documents were superseded.
+    Call it before the list changes. Returns how many documents were superseded.
     """
     now = utcnow()
     documents = documents_of(letter)
+    if any(document.printed_lists is None for document in documents):
+        # Issued before documents stored their lists: the frozen state is still what they print.
+        lists = numbered_lists(letter)
+        for document in documents:
+            if document.printed_lists is None:
+                document.printed_lists = {
+                    language: lists.get(language, []) for language in document.languages.split(",")
+                }
     for document in documents:
         document.superseded_at = now
     if letter.verification_code is not None:

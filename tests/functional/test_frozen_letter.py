@@ -534,3 +534,18 @@ def test_documents_under_a_new_code_render_and_count_pages(app, answered_letter,
         assert document.status == RenderStatus.READY
         assert document.pages == count_pages(document.pdf)
         assert answered_letter.verification_code in pdf_text(document.pdf)
+
+
+def test_documents_issued_before_lists_were_stored_keep_their_list_when_superseded(
+    app, client, answered_letter, coordinator
+):
+    publishing.close_signing(answered_letter, by=coordinator)
+    for document in publishing.documents_of(answered_letter):
+        document.printed_lists = None  # as migration 0011 leaves documents issued before it
+    db.session.commit()
+    code = answered_letter.verification_code
+    before = verification_lists(client.get(f"/verify/{code}").get_data(as_text=True))
+    assert [name for _, name in before["en"]] == ["Baytna Syria", "Women Now for Development"]
+    publishing.reopen_signing(answered_letter, by=coordinator)
+    db.session.commit()
+    assert verification_lists(client.get(f"/verify/{code}").get_data(as_text=True)) == before

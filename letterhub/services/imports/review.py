@@ -348,6 +348,7 @@ def merge_duplicate(
         "removed_published_number": removed.published_number,
         "organization_deleted": None,
     }
+    publishing.supersede_final_documents(letter)  # kept; the old code will point to the new one
     _record_merge(letter, kept, removed, by)
     db.session.delete(removed)
     db.session.flush()
@@ -359,7 +360,6 @@ def merge_duplicate(
     ):
         details["organization_deleted"] = organization.id
         db.session.delete(organization)
-    publishing.supersede_final_documents(letter)  # kept; the old code points to the new one
     publishing.queue_final_documents(letter)
     audit.record("import.duplicate_merged", letter=letter, user=by, **details)
     db.session.flush()
