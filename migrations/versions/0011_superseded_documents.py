@@ -11,8 +11,8 @@ are recomputed from the stored files. ``signatures`` gains ``consent_version``.
 The downgrade deletes superseded documents (the old schema cannot hold two issues of one
 revision) and drops the new columns.
 
-Revision ID: 0010_superseded_documents
-Revises: 0009_audit_chain
+Revision ID: 0011_superseded_documents
+Revises: 0010_comments
 Create Date: 2026-12-01 01:00:00
 
 """
@@ -24,8 +24,8 @@ from letterhub.models.types import UTCDateTime
 from letterhub.services.pdf_pages import PageCountError, count_pages
 
 # revision identifiers, used by Alembic.
-revision = "0010_superseded_documents"
-down_revision = "0009_audit_chain"
+revision = "0011_superseded_documents"
+down_revision = "0010_comments"
 branch_labels = None
 depends_on = None
 
