@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from .extensions import db
 from .models import Letter, User
-from .services import finalizing, publishing
+from .services import evidence, finalizing, publishing
 from .services.imports import storage
 from .services.imports.decoding import decode_letter_file
 from .services.imports.messages import english
@@ -96,6 +96,43 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
         raise click.ClickException(f"No PDF written: {error}") from None
     write_atomically(output, pdf)
     click.echo(f"wrote {output} ({len(pdf)} bytes)")
+
+
+@letters_cli.command("evidence")
+@click.argument("letter_id", type=int)
+@click.option(
+    "--format", "output_format", type=click.Choice(("json", "pdf")), default="json", show_default=True
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the report (written whole or not at all); default: standard output (JSON only).",
+)
+@click.option(
+    "--language", type=click.Choice(("en", "ar")), default="en", show_default=True, help="The PDF's wording."
+)
+def evidence_command(letter_id: int, output_format: str, output: Path | None, language: str) -> None:
+    """The evidence report of a closed letter: invitations, every decision, files' hashes, audit trail."""
+    letter = db.session.get(Letter, letter_id)
+    if letter is None:
+        raise click.ClickException(f"There is no letter {letter_id}.")
+    try:
+        report = evidence.build(letter)
+    except evidence.NotClosed:
+        raise click.ClickException("Signing is not closed for this letter: close it first.") from None
+    if output_format == "json":
+        data = evidence.as_json(report).encode("utf-8")
+    else:
+        if output is None:
+            raise click.ClickException("A PDF needs --output FILE.")
+        data = evidence.as_pdf(report, language)
+    if output is None:
+        click.echo(data.decode("utf-8"), nl=False)
+        return
+    write_atomically(output, data)
+    click.echo(f"wrote {output} ({len(data)} bytes)", err=True)
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -43,6 +43,11 @@ def merge_command(keep_id: int, other_id: int) -> None:
         directory.merge_organizations(keep, other, by=None)
     except directory.SameOrganization:
         raise click.ClickException("an entry cannot be merged into itself") from None
+    except directory.MergeOnClosedLetter as error:
+        db.session.rollback()
+        raise click.ClickException(
+            f"an entry is on the list of closed letters {error.letter_ids}: reopen signing first"
+        ) from None
     except directory.MergeConflict as error:
         db.session.rollback()
         raise click.ClickException(

@@ -78,6 +78,7 @@ AUDIT_ACTION = {
     "letter.opened": _l("Opened for signing"),
     "letter.closed": _l("Signing closed"),
     "letter.reopened": _l("Signing reopened"),
+    "documents.superseded": _l("Final documents superseded (their code now points to the newer version)"),
     "letter.imported": _l("Imported from a published letter"),
     "letter.deadline": _l("Deadline changed"),
     "letter.deadline_notified": _l("Organisations that had not answered told of the deadline"),
@@ -159,10 +160,57 @@ def render_error(document) -> str:
     )
 
 
+# A decision's kind (the audit event's after "signature."), for the evidence report.
+DECISION = {
+    "confirmed": _l("Confirmed"),
+    "declined": _l("Declined"),
+    "withdrawn": _l("Confirmation withdrawn"),
+}
+
+
+def decision_label(kind: str) -> str:
+    return str(DECISION.get(kind, kind))
+
+
+def invitation_state_label_of(value: str) -> str:
+    try:
+        return str(INVITATION_STATE[InvitationState(value)])
+    except (ValueError, KeyError):
+        return value
+
+
+def render_status(status: RenderStatus) -> str:
+    return str(RENDER_STATUS[status])
+
+
+def documents_summary(documents) -> str:
+    """One sentence on the final documents' progress, for the letter page's live region."""
+    if not documents:
+        return ""
+    total = len(documents)
+    ready = sum(1 for d in documents if d.status is RenderStatus.READY)
+    failed = sum(1 for d in documents if d.status is RenderStatus.FAILED)
+    if ready == total:
+        return ngettext("%(num)d final document is ready.", "All %(num)d final documents are ready.", total)
+    if failed:
+        return ngettext(
+            "%(num)d final document could not be rendered.",
+            "%(num)d final documents could not be rendered.",
+            failed,
+        )
+    return _(
+        "%(ready)d of %(total)d final documents ready; the others are being rendered.",
+        ready=ready,
+        total=total,
+    )
+
+
 def register(app) -> None:
     app.jinja_env.globals.update(
         letter_status_label=LETTER_STATUS.__getitem__,
         invitation_state_label=INVITATION_STATE.__getitem__,
+        invitation_state_label_of=invitation_state_label_of,
+        decision_label=decision_label,
         history_answer_label=HISTORY_ANSWER.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
         invitation_filter_label=INVITATION_FILTER.__getitem__,

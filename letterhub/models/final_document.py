@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import Model
@@ -28,13 +28,19 @@ class RenderErrorKind(enum.Enum):
 class FinalDocument(Model):
     """A final PDF of a closed letter, rendered once by a worker and then served as stored.
 
-    One row per (letter, finalized revision, languages): ``languages`` is "en,ar", "ar,en",
-    "en" or "ar". The bytes are kept in the database so that every web process serves the
-    same file and its SHA-256 can be published on the verification page.
+    One row per (issue, languages): each closing issues a set of documents under a new
+    ``verification_code``; ``languages`` is "en,ar", "ar,en", "en" or "ar". The bytes are kept
+    in the database so that every web process serves the same file and its SHA-256 can be
+    published on the verification page.
+
+    Reopening signing *supersedes* the documents (``superseded_at``); they are never deleted,
+    and their code keeps resolving on the verification page, which then points to the newer
+    code. ``printed_lists`` is the numbered list per language exactly as the file prints it,
+    frozen when the document was queued: the verification page shows it, not the live answers.
     """
 
     __tablename__ = "final_documents"
-    __table_args__ = (UniqueConstraint("letter_id", "revision_id", "languages"),)
+    __table_args__ = (UniqueConstraint("verification_code", "languages"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
@@ -53,6 +59,12 @@ class FinalDocument(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The code this document was issued under (printed in its footer), and when a reopening
+    # superseded it; None while it is the letter's current issue.
+    verification_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # {"en": [[1, "name"], ...], "ar": [...]} for the languages of this document (see above).
+    printed_lists: Mapped[dict | None] = mapped_column(JSON)
 
     letter = relationship("Letter")
     revision = relationship("LetterRevision")

@@ -9,6 +9,11 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import Model
 from .types import UTCDateTime, enum_column, utcnow
 
+# The version of the consent wording a focal point agrees to when confirming (the checkbox's
+# text on the signing page). Change it whenever that wording changes: every decision records
+# the version it was given under, and the evidence report shows it.
+CONSENT_WORDING_VERSION = "2026-12-01"
+
 
 class Decision(enum.Enum):
     CONFIRMED = "confirmed"
@@ -38,6 +43,7 @@ class Signature(Model):
     signer_name: Mapped[str] = mapped_column(String(200), default="")
     signer_role: Mapped[str] = mapped_column(String(200), default="")
     consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_version: Mapped[str] = mapped_column(String(20), default="")  # CONSENT_WORDING_VERSION agreed to
     decline_reason: Mapped[str] = mapped_column(Text, default="")
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")

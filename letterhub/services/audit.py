@@ -227,14 +227,15 @@ def chain_name(chain: int) -> str:
     return "chain without letter" if chain == NO_LETTER_CHAIN else f"chain of letter {chain}"
 
 
-def verify() -> Verification:
-    """Walk every chain in order and stop at the first event that does not fit."""
+def verify(chain: int | None = None) -> Verification:
+    """Walk every chain (or only ``chain``) in order and stop at the first event that does not fit."""
     events = 0
     heads: dict[int, str] = {}
     last_sequence = 0
-    in_chain_order = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.sequence).execution_options(yield_per=1000)
-    )
+    query = select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.sequence)
+    if chain is not None:
+        query = query.where(AuditEvent.chain == chain)
+    in_chain_order = db.session.scalars(query.execution_options(yield_per=1000))
     with in_chain_order:  # a server-side cursor on PostgreSQL: closed even when we stop early
         for event in in_chain_order:
             events += 1

@@ -31,7 +31,9 @@ from ..models import (
     ImportCreatedOrganization,
     ImportedSignatory,
     Invitation,
+    Letter,
     LetterRevision,
+    LetterStatus,
     Organization,
     OrganizationAlias,
     OrganizationTag,
@@ -317,6 +319,14 @@ class MergeConflict(ValueError):
         self.letter_ids = letter_ids
 
 
+class MergeOnClosedLetter(ValueError):
+    """An entry is invited to a letter whose signing is closed: its list is frozen until reopened."""
+
+    def __init__(self, letter_ids: list[int]):
+        super().__init__(f"letters {letter_ids} are closed: reopen signing to change their lists")
+        self.letter_ids = letter_ids
+
+
 class SameOrganization(ValueError):
     """An entry cannot be merged into itself."""
 
@@ -332,6 +342,26 @@ def shared_letters(keep: Organization, other: Organization) -> list[int]:
     return sorted(db.session.scalars(both))
 
 
+def closed_letters(keep: Organization, other: Organization) -> list[int]:
+    """Closed letters that invite either entry: a merge would change their frozen lists' records.
+
+    (A published list of an imported letter keeps the names it printed, whichever entry its rows
+    point to, so imported lists do not block a merge.)
+    """
+    return sorted(
+        set(
+            db.session.scalars(
+                select(Invitation.letter_id)
+                .join(Letter, Letter.id == Invitation.letter_id)
+                .where(
+                    Invitation.organization_id.in_([keep.id, other.id]),
+                    Letter.status == LetterStatus.CLOSED,
+                )
+            )
+        )
+    )
+
+
 def merge_organizations(
     keep: Organization, other: Organization, *, by: User | None, ip_address: str = ""
 ) -> None:
@@ -341,10 +371,14 @@ def merge_organizations(
     ``other``'s names become aliases of ``keep`` (source "merge"), as do its aliases; its tags
     are added; its email and country fill ``keep``'s where those are empty. Published-list
     entries move too: a published list that named both keeps both rows, which now point to one
-    organisation (the published text is not ours to change).
+    organisation (the published text is not ours to change). Refuses (MergeOnClosedLetter)
+    when either entry is invited to a closed letter: its list is frozen until signing reopens.
     """
     if keep.id == other.id:
         raise SameOrganization(keep.id)
+    closed = closed_letters(keep, other)
+    if closed:
+        raise MergeOnClosedLetter(closed)
     conflicts = shared_letters(keep, other)
     if conflicts:
         raise MergeConflict(conflicts)

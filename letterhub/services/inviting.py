@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, User
 from ..models.organization import name_key
 from ..models.types import utcnow
-from . import audit, deadlines, mailing, tokens
+from . import audit, deadlines, mailing, publishing, tokens
 from .names import clean_name
 
 
@@ -153,8 +153,10 @@ def revoke_invitation(invitation: Invitation, *, by: User | None = None) -> None
     """The link stops working at once, and the organisation leaves the final list.
 
     A signature already given is kept in the database as evidence, but a revoked
-    organisation never appears in the PDF.
+    organisation never appears in the PDF. Raises :class:`publishing.LetterClosed` when signing
+    is closed: the list is frozen until it is reopened.
     """
+    publishing.ensure_open(invitation.letter)
     if invitation.state == InvitationState.REVOKED:
         return
     invitation.state = InvitationState.REVOKED

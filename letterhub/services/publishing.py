@@ -5,6 +5,13 @@ only, Arabic only) and gives the letter a verification code. A worker renders th
 background (``render_queued_documents``), so a long render never holds up a web request; the
 coordinator's page shows their progress. Each PDF's footer carries the verification code and
 URL; the public page for the code shows the numbered lists and the SHA-256 of each stored file.
+
+A closed letter is frozen: its list cannot change (:func:`ensure_open` is what every change
+of the list asks first). Changing anything needs reopening, which *supersedes* the issued
+documents: they are kept, marked superseded, and their code keeps resolving on the
+verification page with a notice pointing to the newer code; the next closing issues new
+documents under a new code. Each document stores the lists it prints (``printed_lists``),
+so a verification page always shows exactly what its PDF prints.
 """
 
 from __future__ import annotations
@@ -12,17 +19,17 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import replace
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import CursorResult, delete, or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 
 from .. import database
 from ..extensions import db
 from ..models import FinalDocument, Letter, LetterRevision, LetterStatus, RenderErrorKind, RenderStatus, User
 from ..models.types import utcnow
-from . import audit, finalizing, spreadsheet
+from . import audit, finalizing, pdf_pages, spreadsheet
 from .render_limits import RenderLimitExceeded, render_within_limits
 from .rendering import DEFAULT_PDF_VARIANT, LetterDocument, ordered_signatories
 
@@ -32,6 +39,20 @@ log = logging.getLogger(__name__)
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 10
 RENDER_TIMEOUT = timedelta(minutes=15)  # a render claimed longer ago than this is taken over
+
+
+class LetterClosed(Exception):
+    """Signing is closed: the letter's list is frozen until a coordinator reopens signing."""
+
+    def __init__(self, letter: Letter):
+        super().__init__(f"letter {letter.id} is closed: reopen signing to change its list")
+        self.letter = letter
+
+
+def ensure_open(letter: Letter) -> None:
+    """Raise :class:`LetterClosed` if the letter's list is frozen (signing is closed)."""
+    if letter.status == LetterStatus.CLOSED:
+        raise LetterClosed(letter)
 
 
 def new_verification_code() -> str:
@@ -72,36 +93,93 @@ def close_signing(letter: Letter, *, by: User | None = None) -> LetterRevision:
 
 
 def reopen_signing(letter: Letter, *, by: User | None = None) -> None:
-    """Accept answers again. The stored final documents and their code are discarded."""
-    discard_final_documents(letter)
+    """Accept answers again. The issued documents are superseded (kept; their code still resolves)."""
+    code = letter.verification_code
+    supersede_final_documents(letter)
     letter.status = LetterStatus.OPEN
     letter.closed_at = None
     letter.finalized_revision_number = None
-    audit.record("letter.reopened", letter=letter, user=by)
+    audit.record("letter.reopened", letter=letter, user=by, superseded_code=code)
 
 
 def queue_final_documents(letter: Letter) -> list[FinalDocument]:
-    """Give the closed letter its verification code and queue its documents for rendering."""
-    letter.verification_code = letter.verification_code or new_verification_code()
+    """Issue the closed letter's documents under a new verification code, queued for rendering.
+
+    Each document keeps the lists it prints (frozen now: the letter is closed). A code is never
+    reused: the previous issue, if any, must have been superseded first.
+    """
     revision = letter.finalized_revision
     if revision is None:
         raise ValueError("only a closed letter has final documents")
+    if letter.verification_code is not None:
+        raise ValueError("the current documents must be superseded before new ones are issued")
+    letter.verification_code = _unused_code()
+    lists = numbered_lists(letter)
     documents = []
     for languages in layouts(letter):
-        document = FinalDocument(letter_id=letter.id, revision_id=revision.id, languages=languages)
+        document = FinalDocument(
+            letter_id=letter.id,
+            revision_id=revision.id,
+            languages=languages,
+            verification_code=letter.verification_code,
+            printed_lists={language: lists.get(language, []) for language in languages.split(",")},
+        )
         db.session.add(document)
         documents.append(document)
     db.session.flush()
     return documents
 
 
-def discard_final_documents(letter: Letter) -> None:
-    """On reopening: the stored files and their code no longer describe the list."""
-    db.session.execute(delete(FinalDocument).where(FinalDocument.letter_id == letter.id))
+def _unused_code() -> str:
+    """A code that neither a letter nor any issued (even superseded) document has had."""
+    while True:
+        code = new_verification_code()
+        taken = db.session.scalar(
+            select(FinalDocument.id).where(FinalDocument.verification_code == code).limit(1)
+        ) or db.session.scalar(select(Letter.id).where(Letter.verification_code == code).limit(1))
+        if not taken:
+            return code
+
+
+def supersede_final_documents(letter: Letter) -> int:
+    """The issued documents no longer describe the list: mark them superseded (never deleted).
+
+    The letter loses its current code; the old code keeps resolving on the verification page.
+    A document still waiting to be rendered is superseded too, and the worker leaves it alone.
+    Call it before the list changes. Returns how many documents were superseded.
+    """
+    now = utcnow()
+    documents = documents_of(letter)
+    if any(document.printed_lists is None for document in documents):
+        # Issued before documents stored their lists: the frozen state is still what they print.
+        lists = numbered_lists(letter)
+        for document in documents:
+            if document.printed_lists is None:
+                document.printed_lists = {
+                    language: lists.get(language, []) for language in document.languages.split(",")
+                }
+    for document in documents:
+        document.superseded_at = now
+    if letter.verification_code is not None:
+        audit.record("documents.superseded", letter=letter, code=letter.verification_code)
     letter.verification_code = None
+    db.session.flush()
+    return len(documents)
 
 
 def documents_of(letter: Letter) -> list[FinalDocument]:
+    """The letter's current documents (those of its current code), not superseded ones."""
+    return list(
+        db.session.scalars(
+            select(FinalDocument)
+            .where(FinalDocument.letter_id == letter.id, FinalDocument.superseded_at.is_(None))
+            .order_by(FinalDocument.id)
+        )
+    )
+
+
+def all_documents_of(letter: Letter) -> list[FinalDocument]:
+    """Every document ever issued for the letter, superseded ones included, oldest first."""
     return list(
         db.session.scalars(
             select(FinalDocument).where(FinalDocument.letter_id == letter.id).order_by(FinalDocument.id)
@@ -109,10 +187,32 @@ def documents_of(letter: Letter) -> list[FinalDocument]:
     )
 
 
+def documents_for_code(code: str) -> list[FinalDocument]:
+    """The documents issued under ``code`` (current or superseded)."""
+    code = (code or "").strip().upper()
+    if not code or len(code) > 16:
+        return []
+    return list(
+        db.session.scalars(
+            select(FinalDocument).where(FinalDocument.verification_code == code).order_by(FinalDocument.id)
+        )
+    )
+
+
+def issued_lists(documents: list[FinalDocument]) -> dict[str, list[tuple[int, str]]]:
+    """The lists the documents print, per language, in the letter's language order."""
+    lists: dict[str, list[tuple[int, str]]] = {}
+    for document in documents:
+        for language, entries in (document.printed_lists or {}).items():
+            lists.setdefault(language, [(int(number), str(name)) for number, name in entries])
+    return {language: lists[language] for language in ("en", "ar") if language in lists}
+
+
 def ready_document(letter: Letter, languages: str) -> FinalDocument | None:
     return db.session.scalars(
         select(FinalDocument).where(
             FinalDocument.letter_id == letter.id,
+            FinalDocument.superseded_at.is_(None),
             FinalDocument.languages == languages,
             FinalDocument.status == RenderStatus.READY,
         )
@@ -132,12 +232,13 @@ def document_source(document: FinalDocument) -> LetterDocument:
     """
     config = current_app.config
     letter = document.letter
+    code = document.verification_code or letter.verification_code
     return replace(
         finalizing.letter_document(
             letter,
             languages=tuple(document.languages.split(",")),
-            verification_code=letter.verification_code,
-            verification_url=verification_url(config["BASE_URL"], letter.verification_code),
+            verification_code=code,
+            verification_url=verification_url(config["BASE_URL"], code),
         ),
         pdf_variant=config.get("PDF_VARIANT", DEFAULT_PDF_VARIANT) or None,
     )
@@ -147,7 +248,7 @@ def store_rendered(document: FinalDocument, pdf: bytes) -> None:
     document.pdf = pdf
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.size = len(pdf)
-    document.pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    document.pages = pdf_pages.count_pages(pdf)
     document.status = RenderStatus.READY
     document.rendered_at = utcnow()
     forget_failure(document)
@@ -164,6 +265,7 @@ def _render_queued_documents(limit: int) -> dict[str, int]:
     now = utcnow()
     waiting = db.session.scalars(
         select(FinalDocument.id)
+        .where(FinalDocument.superseded_at.is_(None))
         .where(
             or_(
                 FinalDocument.status == RenderStatus.QUEUED,
@@ -178,7 +280,7 @@ def _render_queued_documents(limit: int) -> dict[str, int]:
     for document_id in waiting:
         claim: CursorResult = db.session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
             update(FinalDocument)
-            .where(FinalDocument.id == document_id)
+            .where(FinalDocument.id == document_id, FinalDocument.superseded_at.is_(None))
             .where(
                 or_(
                     FinalDocument.status == RenderStatus.QUEUED,
@@ -252,7 +354,56 @@ def signatories_csv(letter: Letter) -> str:
 
 
 def letter_for_code(code: str) -> Letter | None:
+    """The letter whose *current* code this is (a superseded code gives None)."""
     code = (code or "").strip().upper()
     if not code or len(code) > 16:
         return None
     return db.session.scalars(select(Letter).where(Letter.verification_code == code)).first()
+
+
+@dataclass
+class Issue:
+    """What one verification code vouches for: its documents, their lists, and whether it is current."""
+
+    code: str
+    letter: Letter
+    revision: LetterRevision
+    documents: list[FinalDocument]
+    lists: dict[str, list[tuple[int, str]]]
+    issued_at: datetime | None
+    superseded_at: datetime | None
+    newer_code: str | None  # the letter's current code, when this one is superseded and a newer exists
+
+
+def verification_for_code(code: str) -> Issue | None:
+    """The issue a verification code names, current or superseded; None for an unknown code."""
+    documents = documents_for_code(code)
+    if documents:
+        letter = documents[0].letter
+        superseded = documents[0].superseded_at
+        lists = issued_lists(documents)
+        if not lists and superseded is None:  # issued before the lists were stored: the frozen state
+            lists = numbered_lists(letter)
+        return Issue(
+            code=documents[0].verification_code or "",
+            letter=letter,
+            revision=documents[0].revision,
+            documents=documents,
+            lists=lists,
+            issued_at=min(document.created_at for document in documents),
+            superseded_at=superseded,
+            newer_code=letter.verification_code if superseded is not None else None,
+        )
+    letter = letter_for_code(code)
+    if letter is None or letter.finalized_revision is None or letter.verification_code is None:
+        return None
+    return Issue(
+        code=letter.verification_code,
+        letter=letter,
+        revision=letter.finalized_revision,
+        documents=[],
+        lists=numbered_lists(letter),
+        issued_at=letter.closed_at,
+        superseded_at=None,
+        newer_code=None,
+    )

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import Decision, Invitation, InvitationState, LetterRevision, LetterStatus, Signature
+from ..models.signature import CONSENT_WORDING_VERSION
 from ..models.types import utcnow
 from . import audit, deadlines, tokens
 from .names import clean_name
@@ -155,6 +156,11 @@ def record_decision(
         sha256=current.content_sha256,
         replaced=replacing,
         late=deadlines.is_late(letter, signature.decided_at),
+        # What the evidence report shows for every decision, also for those later replaced.
+        signer_name=signature.signer_name,
+        signer_role=signature.signer_role,
+        user_agent=signature.user_agent,
+        consent_version=signature.consent_version,
     )
     return signature
 
@@ -168,6 +174,7 @@ def _fill(signature: Signature, revision: LetterRevision, answer: DecisionInput,
     signature.signer_name = clean_name(answer.signer_name)
     signature.signer_role = clean_name(answer.signer_role)
     signature.consent = bool(answer.consent)
+    signature.consent_version = CONSENT_WORDING_VERSION if answer.consent else ""
     signature.decline_reason = (answer.decline_reason or "").strip()[:2000]
     signature.ip_address = (answer.ip_address or "")[:64]
     signature.user_agent = (answer.user_agent or "")[:400]

@@ -92,7 +92,7 @@ def merge():
         return _render_merge(form, keep, other, 422)
     try:
         directory.merge_organizations(keep, other, by=current_user, ip_address=request.remote_addr or "")
-    except directory.MergeConflict:
+    except (directory.MergeConflict, directory.MergeOnClosedLetter):
         db.session.rollback()
         return _render_merge(form, keep, other, 409)
     db.session.commit()
@@ -101,7 +101,9 @@ def merge():
 
 
 def _render_merge(form: MergeForm, keep, other, status: int = 200):
-    conflicts = directory.shared_letters(keep, other) if other is not None and other.id != keep.id else []
+    pair = other is not None and other.id != keep.id
+    conflicts = directory.shared_letters(keep, other) if pair else []
+    closed = directory.closed_letters(keep, other) if pair else []
     history = directory.history_of([o.id for o in (keep, other) if o is not None], current_user.locale)
     return render_template(
         "directory/merge.html",
@@ -109,5 +111,6 @@ def _render_merge(form: MergeForm, keep, other, status: int = 200):
         keep=keep,
         other=other,
         conflicts=directory.letter_titles(conflicts, current_user.locale),
+        closed=directory.letter_titles(closed, current_user.locale),
         history=history,
     ), status

@@ -3,22 +3,35 @@
 import hashlib
 import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from .. import labels
 from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
-from ..models import Invitation, Letter, LetterStatus
+from ..models import Invitation, Letter, LetterStatus, RenderStatus
 from ..services import (
     campaign,
     commenting,
     deadlines,
     directory,
     drafting,
+    evidence,
     inviting,
     publishing,
     reminding,
@@ -118,6 +131,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         "letters/show.html",
         documents=documents,
         rendering=any(d.status.value in ("queued", "rendering") for d in documents),
+        documents_summary=labels.documents_summary(documents),
         options_form=options_form or ListOptionsForm(obj=letter),
         letter=letter,
         revision=revision,
@@ -214,6 +228,8 @@ def _preview(form: LetterForm) -> dict | None:
 @bp.post("/<id:letter_id>/organizations")
 def add_organization(letter_id: int):
     letter = get_letter(letter_id)
+    if letter.status == LetterStatus.CLOSED:
+        return _closed_refusal(letter)
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
@@ -244,16 +260,15 @@ def add_organization(letter_id: int):
 @bp.post("/<id:letter_id>/send")
 def send_invitations(letter_id: int):
     letter = get_letter(letter_id)
+    if letter.status == LetterStatus.CLOSED:
+        return _closed_refusal(letter)
     if ActionForm().validate_on_submit():
-        if letter.status == LetterStatus.CLOSED:
-            flash(_("Signing is closed for this letter."), "warning")
+        count = inviting.send_unsent_invitations(letter, by=current_user)
+        db.session.commit()
+        if count:
+            flash(_("%(count)d invitations queued for sending.", count=count), "success")
         else:
-            count = inviting.send_unsent_invitations(letter, by=current_user)
-            db.session.commit()
-            if count:
-                flash(_("%(count)d invitations queued for sending.", count=count), "success")
-            else:
-                flash(_("Every invitation on the list has been sent already."), "info")
+            flash(_("Every invitation on the list has been sent already."), "info")
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
@@ -266,6 +281,8 @@ def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/resend")
 def resend_invitation(letter_id: int, invitation_id: int):
     letter = get_letter(letter_id)
+    if letter.status == LetterStatus.CLOSED:
+        return _closed_refusal(letter)
     invitation = _get_invitation(letter, invitation_id)
     if ActionForm().validate_on_submit():
         try:
@@ -282,18 +299,36 @@ def resend_invitation(letter_id: int, invitation_id: int):
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/revoke")
 def revoke_invitation(letter_id: int, invitation_id: int):
     letter = get_letter(letter_id)
+    if letter.status == LetterStatus.CLOSED:
+        return _closed_refusal(letter)
     invitation = _get_invitation(letter, invitation_id)
     if ActionForm().validate_on_submit():
-        inviting.revoke_invitation(invitation, by=current_user)
+        try:
+            inviting.revoke_invitation(invitation, by=current_user)
+        except publishing.LetterClosed:
+            db.session.rollback()
+            return _closed_refusal(letter)
         db.session.commit()
         flash(_("The invitation is revoked; its link no longer works."), "success")
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
+def _closed_refusal(letter: Letter):
+    """A change of a closed letter's list: refused before anything is read from the form or written.
+
+    Back to the letter page (303) with a message saying how to proceed; the page offers none of
+    these actions on a closed letter, so this is reached from a stale page or a crafted request.
+    """
+    flash(_("Signing is closed: the list is final. Reopen signing to change it."), "warning")
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations", 303)
 
 
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/reminders")
 def toggle_reminders(letter_id: int, invitation_id: int):
     """Turn reminders off (or on again) for one organisation."""
     letter = get_letter(letter_id)
+    if letter.status == LetterStatus.CLOSED:
+        return _closed_refusal(letter)
     invitation = _get_invitation(letter, invitation_id)
     if ActionForm().validate_on_submit():
         reminding.set_do_not_remind(invitation, not invitation.do_not_remind, by=current_user)
@@ -310,6 +345,8 @@ def act_on_selection(letter_id: int):
     """Send, send new links, remind or revoke the selected invitations (revoking asks first)."""
     letter = get_letter(letter_id)
     # back to the page of the list the coordinator was on (its filters kept), never elsewhere
+    if letter.status == LetterStatus.CLOSED:
+        return _closed_refusal(letter)
     letter_page = url_for("letters.show", letter_id=letter.id)
     target = urls.safe_redirect_target(request.form.get("back"))
     if target is None or not target.startswith(letter_page):
@@ -370,12 +407,49 @@ BULK_DONE = {
 
 @bp.post("/<id:letter_id>/close")
 def close(letter_id: int):
+    """Close signing: one POST, from the letter page's confirmation step (its box must be ticked)."""
     letter = get_letter(letter_id)
     if ActionForm().validate_on_submit() and letter.status != LetterStatus.CLOSED:
+        if request.form.get("confirm") != "yes":
+            flash(_("Signing is still open: tick the box to confirm that the list is final."), "warning")
+            return redirect(url_for("letters.show", letter_id=letter.id, _anchor="close-signing"), 303)
         publishing.close_signing(letter, by=current_user)
         db.session.commit()
-        flash(_("Signing is closed. The final PDF is ready."), "success")
-    return redirect(url_for("letters.show", letter_id=letter.id))
+        flash(
+            _("Signing is closed. The final documents are being rendered; their progress is shown below."),
+            "success",
+        )
+    return redirect(url_for("letters.show", letter_id=letter.id, _anchor="documents"), 303)
+
+
+@bp.get("/<id:letter_id>/documents.json")
+def documents_status(letter_id: int):
+    """The final documents' progress, for the letter page's script (read only)."""
+    letter = get_letter(letter_id)
+    documents = publishing.documents_of(letter)
+    response = jsonify(
+        {
+            "done": not any(d.status in (RenderStatus.QUEUED, RenderStatus.RENDERING) for d in documents),
+            "summary": labels.documents_summary(documents),
+            "documents": [
+                {
+                    "languages": d.languages,
+                    "status": d.status.value,
+                    "label": labels.render_status(d.status),
+                    "error": labels.render_error(d) if d.error_kind else "",
+                    "pages": d.pages,
+                    "pages_label": ngettext("%(num)d page", "%(num)d pages", d.pages) if d.pages else "",
+                    "sha256": d.sha256 or "",
+                    "url": url_for("letters.final_pdf", letter_id=letter.id, languages=d.languages)
+                    if d.status == RenderStatus.READY
+                    else None,
+                }
+                for d in documents
+            ],
+        }
+    )
+    response.cache_control.no_store = True
+    return response
 
 
 @bp.post("/<id:letter_id>/reopen")
@@ -401,7 +475,7 @@ def final_pdf(letter_id: int):
         abort(404)
     document = publishing.ready_document(letter, languages)
     if document is None:
-        flash(_("The final PDF is still being prepared. This page updates by itself."), "info")
+        flash(_("The final PDF is still being prepared; the letter page shows its progress."), "info")
         return redirect(url_for("letters.show", letter_id=letter.id))
     return _download(
         document.pdf or b"",
@@ -410,6 +484,44 @@ def final_pdf(letter_id: int):
         sha256=document.sha256,
         modified=document.rendered_at,
     )
+
+
+@bp.get("/<id:letter_id>/evidence.json")
+def evidence_json(letter_id: int):
+    """The evidence report of a closed letter, for machines."""
+    return _evidence(get_letter(letter_id), "json")
+
+
+@bp.get("/<id:letter_id>/evidence.pdf")
+def evidence_pdf(letter_id: int):
+    """The evidence report of a closed letter, worded in the reader's language."""
+    return _evidence(get_letter(letter_id), "pdf")
+
+
+def _evidence(letter: Letter, format: str) -> Response:
+    try:
+        report = evidence.build(letter)
+    except evidence.NotClosed:
+        flash(_("The evidence report is issued once signing is closed."), "warning")
+        return redirect(url_for("letters.show", letter_id=letter.id))  # type: ignore[return-value]
+    if format == "json":
+        data = evidence.as_json(report).encode("utf-8")
+        mimetype = "application/json"
+    else:
+        data = evidence.as_pdf(report, get_locale_code())
+        mimetype = "application/pdf"
+    return _download(
+        data,
+        mimetype=mimetype,
+        filename=f"letter-{letter.id}-evidence.{format}",
+        sha256=hashlib.sha256(data).hexdigest(),
+        modified=None,
+    )
+
+
+def get_locale_code() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None else "en"
 
 
 @bp.get("/<id:letter_id>/signatories.csv")

@@ -46,19 +46,24 @@ def switch_language(code: str):
 @bp.get("/verify/")
 @bp.get("/verify/<code>")
 def verify(code: str | None = None):
-    """Public: check that an organisation signed and that a PDF is the one that was issued."""
+    """Public: check that an organisation signed and that a PDF is the one that was issued.
+
+    A code keeps resolving after a reopening superseded its documents: the page then says so
+    and points to the newer code (or says that no new version is issued yet). The lists shown
+    are those the code's documents print, stored when they were issued.
+    """
     code = code or request.args.get("code", "")
-    letter = publishing.letter_for_code(code) if code else None
-    if letter is None:
+    issue = publishing.verification_for_code(code) if code else None
+    if issue is None:
         return render_template("public/verify.html", letter=None, code=code), 404 if code else 200
-    documents = [d for d in publishing.documents_of(letter) if d.sha256]
     return render_template(
         "public/verify.html",
-        letter=letter,
-        code=letter.verification_code,
-        revision=letter.finalized_revision,
-        lists=publishing.numbered_lists(letter),
-        documents=documents,
+        letter=issue.letter,
+        code=issue.code,
+        issue=issue,
+        revision=issue.revision,
+        lists=issue.lists,
+        documents=[d for d in issue.documents if d.sha256],
     )
 
 

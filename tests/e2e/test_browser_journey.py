@@ -209,13 +209,15 @@ def test_arabic_journey_from_draft_to_final_pdf(live_server, browsing, tmp_path)
     expect(invitations.locator(".state-declined")).to_have_count(1)
     coordinator.screenshot(path=tmp_path / "letter-page-ar.png", full_page=True)
 
+    coordinator.click("#close-signing summary")
+    coordinator.check('form[action$="/close"] input[name=confirm]')
     coordinator.click('form[action$="/close"] button[type=submit]')
     # The PDF is rendered by the worker in the background; the page shows its progress.
     expect(coordinator.locator('tr[data-document="en,ar"] .render-queued')).to_have_count(1)
     with app.app_context():
         assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
     download_link = coordinator.locator('tr[data-document="en,ar"] a.download')
-    expect(download_link).to_be_visible(timeout=10_000)  # the page refreshes itself while rendering
+    expect(download_link).to_be_visible(timeout=10_000)  # updated in place while rendering
     expect_interface(coordinator, "ar")
     with coordinator.expect_download() as download_info:
         download_link.click()

@@ -8,7 +8,7 @@ import io
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from letterhub.extensions import db
 from letterhub.models import Decision, FinalDocument, RenderErrorKind, RenderStatus
@@ -154,13 +154,19 @@ def test_list_options_change_numbering_and_late_signatories_are_appended(
     assert text.index("- 1 - Zeta Relief") < text.index("- 2 - Alpha Media")
 
 
-def test_reopening_discards_stored_documents_and_their_code(app, signed_letter, coordinator):
+def test_reopening_supersedes_stored_documents_and_keeps_their_code_resolving(
+    app, signed_letter, coordinator
+):
     close_and_render(app, signed_letter, coordinator)
     code = signed_letter.verification_code
     publishing.reopen_signing(signed_letter, by=coordinator)
     db.session.commit()
-    assert db.session.scalar(select(func.count()).select_from(FinalDocument)) == 0
+    kept = db.session.scalars(select(FinalDocument)).all()
+    assert len(kept) == 3 and all(d.superseded_at is not None and d.pdf for d in kept)
+    assert publishing.documents_of(signed_letter) == []
     assert publishing.letter_for_code(code) is None
+    issue = publishing.verification_for_code(code)
+    assert issue is not None and issue.superseded_at is not None and issue.newer_code is None
 
 
 def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(

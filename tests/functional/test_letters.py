@@ -255,7 +255,7 @@ def test_revoking_removes_the_organisation_from_the_final_list(signed_in, letter
 
 def test_closed_letter_cannot_be_edited_and_reopens(signed_in, letter):
     show = f"/letters/{letter.id}"
-    post_form(signed_in, f"{show}/close", show)
+    post_form(signed_in, f"{show}/close", show, confirm="yes")
     response = post_form(
         signed_in,
         f"{show}/edit",

@@ -331,7 +331,8 @@ def merge_duplicate(
     The list is numbered 1..N again without a gap (published numbers stay as printed). The
     removed entry's directory entry is deleted if this import created it and nothing refers to
     it any more; otherwise the directory is left alone. The letter's final documents are
-    queued again (with a new verification code), since they list the removed name. Any two
+    issued again under a new verification code, since they list the removed name; the previous
+    documents are superseded (kept, and their code keeps resolving with a notice). Any two
     entries of one list can be merged; the review page offers it for :func:`open_duplicates`.
     Raises :class:`DuplicateError`, having changed nothing.
     """
@@ -347,6 +348,7 @@ def merge_duplicate(
         "removed_published_number": removed.published_number,
         "organization_deleted": None,
     }
+    publishing.supersede_final_documents(letter)  # kept; the old code will point to the new one
     _record_merge(letter, kept, removed, by)
     db.session.delete(removed)
     db.session.flush()
@@ -358,7 +360,6 @@ def merge_duplicate(
     ):
         details["organization_deleted"] = organization.id
         db.session.delete(organization)
-    publishing.discard_final_documents(letter)
     publishing.queue_final_documents(letter)
     audit.record("import.duplicate_merged", letter=letter, user=by, **details)
     db.session.flush()
