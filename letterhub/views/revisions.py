@@ -75,6 +75,7 @@ def compare(letter_id: int):
 @bp.post("/<id:letter_id>/revisions/<id:number>/restore")
 def restore(letter_id: int, number: int):
     letter = get_letter(letter_id)
+    get_revision(letter, number)
     if not ActionForm().validate_on_submit():
         flash(_("This form expired or was sent from elsewhere. Nothing was saved."), "warning")
         return redirect(url_for("revisions.show", letter_id=letter.id, number=number))
@@ -196,52 +197,52 @@ def diff_text_html(text: str, language: str) -> Markup:
 
 @bp.app_template_global()
 def parity_message(warning: parity.ParityWarning) -> str:
-    """A warning worded in the reader's language."""
+    """A warning worded in the reader's language (one sentence per language, for the grammar)."""
     p = dict(warning.params)
-    languages = {"en": _("English"), "ar": _("Arabic")}
-    where = {"body": _("the letter"), "title": _("the title"), "date_place": _("the date and place")}
+    in_english = p.get("language") == "en"
     if warning.code == "missing_paragraph":
+        if in_english:
+            return _(
+                "Paragraph %(position)d of the English text has no counterpart in the Arabic text: “%(excerpt)s”",
+                position=p["position"],
+                excerpt=p["excerpt"],
+            )
         return _(
-            "Paragraph %(position)d of the %(language)s text has no counterpart in the %(other)s text: “%(excerpt)s”",
+            "Paragraph %(position)d of the Arabic text has no counterpart in the English text: “%(excerpt)s”",
             position=p["position"],
-            language=languages[str(p["language"])],
-            other=languages[str(p["other"])],
             excerpt=p["excerpt"],
         )
     if warning.code == "missing_item":
+        if in_english:
+            return _(
+                "Numbered demand %(number)d of the English text has no counterpart in the Arabic text: “%(excerpt)s”",
+                number=p["number"],
+                excerpt=p["excerpt"],
+            )
         return _(
-            "Numbered demand %(number)d of the %(language)s text has no counterpart in the %(other)s text: “%(excerpt)s”",
+            "Numbered demand %(number)d of the Arabic text has no counterpart in the English text: “%(excerpt)s”",
             number=p["number"],
-            language=languages[str(p["language"])],
-            other=languages[str(p["other"])],
             excerpt=p["excerpt"],
         )
     if warning.code == "one_language_changed":
-        return _(
-            "%(language)s changed since revision %(since)d, %(other)s did not.",
-            language=languages[str(p["language"])],
-            other=languages[str(p["other"])],
-            since=p["since"],
-        )
+        if in_english:
+            return _("English changed since revision %(since)d, Arabic did not.", since=p["since"])
+        return _("Arabic changed since revision %(since)d, English did not.", since=p["since"])
     kind = {"numbers": _("Numbers"), "dates": _("Dates"), "acronyms": _("Acronyms")}[warning.code]
-    return (
-        _(
+    where = {"body": _("the letter"), "title": _("the title"), "date_place": _("the date and place")}
+    values = {
+        "kind": kind,
+        "where": where.get(str(p["field"]), str(p["field"])),
+        "en": p["en"] or "—",
+        "ar": p["ar"] or "—",
+    }
+    if p.get("position"):
+        return _(
             "%(kind)s differ in %(where)s (paragraph %(position)d): only in English: %(en)s; only in Arabic: %(ar)s",
-            kind=kind,
-            where=where.get(str(p["field"]), str(p["field"])),
             position=p["position"],
-            en=p["en"] or "—",
-            ar=p["ar"] or "—",
+            **values,
         )
-        if p.get("position")
-        else _(
-            "%(kind)s differ in %(where)s: only in English: %(en)s; only in Arabic: %(ar)s",
-            kind=kind,
-            where=where.get(str(p["field"]), str(p["field"])),
-            en=p["en"] or "—",
-            ar=p["ar"] or "—",
-        )
-    )
+    return _("%(kind)s differ in %(where)s: only in English: %(en)s; only in Arabic: %(ar)s", **values)
 
 
 @bp.app_template_global()
