@@ -50,6 +50,9 @@ __all__ = [
 Op = Literal["equal", "insert", "delete"]
 
 PARAGRAPH_BREAK = "\n\n"
+# Above this many (old words × new words) in one changed block of paragraphs that do not pair
+# up one to one, the block is shown deleted and inserted whole rather than word by word.
+MAX_WORD_PAIRS = 25_000_000
 LINE_BREAK = "\n"
 
 # Arabic combining marks and tatweel belong to the word they sit on; Python's \w leaves them out.
@@ -216,14 +219,27 @@ def diff_text(old: str, new: str) -> TextDiff:
                 builder.new_paragraph()
                 builder.paragraphs[-1].append(Segment("equal", paragraph))
             continue
-        # A changed block: its paragraphs compared as one run of words, so a paragraph split
-        # in two or two joined shows as the break that moved, not as everything rewritten.
+        if op == "replace" and i2 - i1 == j2 - j1:
+            # As many paragraphs on each side: each compared with its counterpart (fast even
+            # when every paragraph of a long letter changed).
+            for old_paragraph, new_paragraph in zip(
+                old_paragraphs[i1:i2], new_paragraphs[j1:j2], strict=True
+            ):
+                builder.new_paragraph()
+                _word_diff(builder, tokenize(old_paragraph), tokenize(new_paragraph))
+            continue
+        # Otherwise the block's paragraphs are compared as one run of words, so a paragraph
+        # split in two or two joined shows as the break that moved, not as everything rewritten.
+        old_tokens = tokenize(PARAGRAPH_BREAK.join(old_paragraphs[i1:i2]))
+        new_tokens = tokenize(PARAGRAPH_BREAK.join(new_paragraphs[j1:j2]))
         builder.new_paragraph()
-        _word_diff(
-            builder,
-            tokenize(PARAGRAPH_BREAK.join(old_paragraphs[i1:i2])),
-            tokenize(PARAGRAPH_BREAK.join(new_paragraphs[j1:j2])),
-        )
+        if len(old_tokens) * len(new_tokens) > MAX_WORD_PAIRS:
+            # Too large to compare word by word in reasonable time: shown as replaced whole.
+            _word_diff(builder, old_tokens, [])
+            builder.new_paragraph()
+            _word_diff(builder, [], new_tokens)
+        else:
+            _word_diff(builder, old_tokens, new_tokens)
     return builder.result()
 
 

@@ -37,6 +37,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 
 __all__ = [
     "Block",
@@ -80,7 +81,7 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 _LIST_MARKER = re.compile(r"^\s*(?:[-*+•]\s*)?(?:[(]?(?P<number>[0-9٠-٩۰-۹]{1,3})\s*[.)\-–]|[-*+•](?=\s))\s*")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True)  # not slotted: cached_property needs the instance's __dict__
 class Block:
     """A paragraph or a list item of a body. ``number`` is a list item's own number, if any."""
 
@@ -89,13 +90,18 @@ class Block:
     position: int  # 1-based among the blocks of its kind
     number: int | None = None
 
-    @property
+    @cached_property
     def length(self) -> int:
         return len(re.sub(r"[\s*_#>`]", "", self.text)) or 1
 
-    @property
+    @cached_property
     def sentences(self) -> int:
         return len(re.findall(r"[.!?؟]+(?=\s|$)", self.text.strip())) or 1
+
+    @cached_property
+    def anchors(self) -> tuple[Counter[str], frozenset[str]]:
+        """Its numbers and bracketed acronyms: what a translation keeps (a hint for alignment)."""
+        return Counter(numbers_in(self.text)), frozenset(acronyms_in(self.text))
 
     def excerpt(self, words: int = 8) -> str:
         plain = re.sub(r"[*_#>`]", "", _LIST_MARKER.sub("", self.text)).split()
@@ -143,6 +149,8 @@ SENTENCE_COST = 100.0
 # Variance of the length difference per character: Arabic and English letters written apart
 # differ more than the European parliamentary texts Gale and Church measured (6.8).
 VARIANCE = 25.0
+# How far from the diagonal the alignment may stray, beyond the difference in block counts.
+BAND_SLACK = 12
 
 
 def _match_cost(length_en: float, length_ar: float, ratio: float) -> float:
@@ -178,8 +186,12 @@ def _align(english: Sequence[Block], arabic: Sequence[Block], ratio: float) -> l
     cost = [[infinity] * (m + 1) for _ in range(n + 1)]
     step: list[list[tuple[int, int]]] = [[(0, 0)] * (m + 1) for _ in range(n + 1)]
     cost[0][0] = 0.0
+    # Only cells near the diagonal: an alignment strays from it by the blocks one side has
+    # more, plus some slack for merges and missing blocks (long letters stay fast).
+    band = abs(n - m) + BAND_SLACK
     for i in range(n + 1):
-        for j in range(m + 1):
+        centre = i * m // n if n else 0
+        for j in range(max(0, centre - band), min(m, centre + band) + 1):
             if i == j == 0:
                 continue
             options = []
@@ -221,15 +233,23 @@ def _pair_cost(english: Sequence[Block], arabic: Sequence[Block], ratio: float) 
             extra = -20.0  # the same demand number: a small pull towards each other
     length_en = sum(b.length for b in english)
     length_ar = sum(b.length for b in arabic)
-    anchors = _anchor_mismatch(" ".join(b.text for b in english), " ".join(b.text for b in arabic))
+    anchors = _anchor_mismatch(english, arabic)
     return _match_cost(length_en, length_ar, ratio) + extra + 40.0 * anchors
 
 
-def _anchor_mismatch(english: str, arabic: str) -> int:
+def _anchor_mismatch(english: Sequence[Block], arabic: Sequence[Block]) -> int:
     """How many numbers and acronyms one side has and the other does not (a hint for alignment)."""
-    only_en, only_ar = _only_in(numbers_in(english), numbers_in(arabic))
-    acronyms = set(acronyms_in(english)) ^ set(acronyms_in(arabic))
-    return min(len(only_en) + len(only_ar) + len(acronyms), 5)
+    numbers_en, numbers_ar = Counter[str](), Counter[str]()
+    acronyms_en: set[str] = set()
+    acronyms_ar: set[str] = set()
+    for block in english:
+        numbers_en.update(block.anchors[0])
+        acronyms_en |= block.anchors[1]
+    for block in arabic:
+        numbers_ar.update(block.anchors[0])
+        acronyms_ar |= block.anchors[1]
+    differing = sum(((numbers_en - numbers_ar) + (numbers_ar - numbers_en)).values())
+    return min(differing + len(acronyms_en ^ acronyms_ar), 5)
 
 
 # --- numbers, dates and acronyms -------------------------------------------------------------

@@ -3,7 +3,7 @@ warnings that its two languages differ; a new letter started from this one."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user, login_required
@@ -170,7 +170,11 @@ def start_from(letter_id: int):
 
 @bp.app_template_global()
 def letter_parity(letter: Letter) -> list[revisions.ParityItem]:
-    return revisions.parity_items(letter)
+    """The letter's parity warnings, worked out once per request (the letter page asks twice)."""
+    cache = g.setdefault("parity_items", {})
+    if letter.id not in cache:
+        cache[letter.id] = revisions.parity_items(letter)
+    return cache[letter.id]
 
 
 @bp.app_template_global()
