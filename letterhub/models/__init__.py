@@ -9,6 +9,7 @@ from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterSt
 from .login_session import LoginSession, SessionEnd
 from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
+from .parity import ParityAcknowledgement
 from .reminder import Reminder, ReminderKind
 from .signature import Decision, Signature
 from .user import User
@@ -37,6 +38,7 @@ __all__ = [
     "OrganizationTag",
     "OutboxMessage",
     "OutboxStatus",
+    "ParityAcknowledgement",
     "REVISION_FIELDS",
     "Reminder",
     "ReminderKind",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
@@ -140,3 +141,53 @@ def add_revision(letter: Letter, number: int, fields: dict[str, str], author: Us
     db.session.add(revision)
     db.session.flush()
     return revision
+
+
+def revision_by_number(letter: Letter, number: int) -> LetterRevision | None:
+    return db.session.scalars(
+        select(LetterRevision).where(LetterRevision.letter_id == letter.id, LetterRevision.number == number)
+    ).first()
+
+
+def restore_revision(letter: Letter, number: int, author: User) -> LetterRevision:
+    """Save revision ``number``'s text again as a new revision, like any save (it is one).
+
+    Returns the current revision unchanged when its text is already that text. Raises
+    LookupError for a revision the letter does not have, LetterClosed as a save would.
+    """
+    old = revision_by_number(letter, number)
+    if old is None:
+        raise LookupError(f"letter {letter.id} has no revision {number}")
+    current = letter.current_revision
+    revision = save_revision(letter, current.number, old.content(), author)
+    if revision.number != current.number:
+        audit.record("letter.restored", letter=letter, user=author, revision=revision.number, restored=number)
+    return revision
+
+
+# What a letter started from another one takes from it besides the text.
+COPIED_SETTINGS = (
+    "coalition",
+    "reminder_days",
+    "contact_email",
+    "allow_late_signatures",
+    "numbering_style",
+    "arabic_indic_digits",
+    "list_order",
+    "late_signatories",
+    "two_columns",
+    "first_language",
+)
+
+
+def start_from(source: Letter, author: User) -> Letter:
+    """A new draft with ``source``'s current text (titles, addressees, body, headings) and settings.
+
+    Not copied: the deadline (a new letter has its own), the invitations (see
+    services.inviting.invite_from), revisions, signatures and final documents.
+    """
+    letter = create_letter(author, source.current_revision.content(), coalition=source.coalition)
+    for name in COPIED_SETTINGS:
+        setattr(letter, name, getattr(source, name))
+    audit.record("letter.started_from", letter=letter, user=author, source=source.id)
+    return letter

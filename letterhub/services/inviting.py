@@ -162,3 +162,40 @@ def revoke_invitation(invitation: Invitation, *, by: User | None = None) -> None
     invitation.state = InvitationState.REVOKED
     invitation.revoked_at = utcnow()
     audit.record("invitation.revoked", letter=invitation.letter, user=by, invitation=invitation.id)
+
+
+def invite_from(letter: Letter, source: Letter, *, confirmed_only: bool, by: User | None = None) -> int:
+    """Put the organisations of ``source``'s list on ``letter``'s (not sent). Returns how many.
+
+    ``confirmed_only``: those that confirmed ``source``; otherwise every organisation invited
+    to it and not revoked. Each keeps its focal point's address and language; one already on
+    the list is skipped.
+    """
+    states = (
+        {InvitationState.CONFIRMED}
+        if confirmed_only
+        else {
+            InvitationState.PENDING,
+            InvitationState.OPENED,
+            InvitationState.CONFIRMED,
+            InvitationState.DECLINED,
+        }
+    )
+    added = 0
+    for invitation in sorted(source.invitations, key=lambda i: i.id):
+        if invitation.state not in states:
+            continue
+        organization = invitation.organization
+        try:
+            add_organization(
+                letter,
+                name_en=organization.name_en,
+                name_ar=organization.name_ar,
+                email=invitation.email,
+                language=invitation.language,
+                by=by,
+            )
+        except DuplicateOrganization:
+            continue
+        added += 1
+    return added

@@ -123,6 +123,7 @@ def real_values(app, coordinator, letter, invite):
         "code": closed.verification_code,
         "message_id": "20260101-000000-000001",
         "revision_id": letter.current_revision.id,
+        "number": letter.current_revision.number,
         "session_id": other_device,
         "comment_id": thread.id,
         "paragraph": first_paragraph.key,

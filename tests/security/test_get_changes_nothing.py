@@ -103,6 +103,7 @@ def every_get(app, world) -> list[str]:
             "code": [world["code"], "ar", "en"],
             "message_id": [world["message_id"]],
             "filename": ["app.css", "signing.js"],
+            "number": [1],
         }
         arguments = [{}]
         for name in rule.arguments:
@@ -117,6 +118,7 @@ def every_get(app, world) -> list[str]:
         f"/sign/{world['tokens'][0]}?lang=en",
         "/letters/?lang=ar",
         "/language/ar?next=/letters/",
+        f"/letters/{world['letters'][0]}/revisions/compare?old=1&new=1",
     ]
     return urls
 
