@@ -445,6 +445,7 @@ def classify(lines: list[CsvLine], snapshot: DirectorySnapshot) -> list[CsvLine]
     """
     seen_keys: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
+    seen_organizations: dict[int, int] = {}
     seen_looks: dict[str, set[int]] = defaultdict(set)
     for line in lines:
         keys = [k for k in (folding.name_key(line.name_en), folding.name_key(line.name_ar)) if k]
@@ -491,6 +492,15 @@ def classify(lines: list[CsvLine], snapshot: DirectorySnapshot) -> list[CsvLine]
             if similar:
                 line.status = LineStatus.DUPLICATE
                 line.similar_organizations = sorted(similar)
+        if line.organization_id is not None and line.status != LineStatus.ERROR:
+            # Two spellings of one directory entry on two lines: the same organisation twice.
+            if line.organization_id in seen_organizations:
+                line.errors.append(
+                    LineError("duplicate_organization", {"line": seen_organizations[line.organization_id]})
+                )
+                line.status = LineStatus.ERROR
+            else:
+                seen_organizations[line.organization_id] = line.number
         if line.status == LineStatus.ERROR:
             continue
         similar_lines: set[int] = set()
@@ -724,11 +734,12 @@ def _add_tags(wanted: dict[int, list[str]], organizations: dict[int, Organizatio
     ids = sorted(wanted)
     for start in range(0, len(ids), _CHUNK):
         have.update(
-            db.session.execute(
+            (row[0], row[1])
+            for row in db.session.execute(
                 select(OrganizationTag.organization_id, OrganizationTag.key).where(
                     OrganizationTag.organization_id.in_(ids[start : start + _CHUNK])
                 )
-            ).tuples()
+            )
         )
     for organization_id, tags in wanted.items():
         for tag in tags:
@@ -811,9 +822,10 @@ def preferred_languages(organization_ids: list[int]) -> dict[int, str]:
             .group_by(Invitation.organization_id)
         )
         languages.update(
-            db.session.execute(
+            (row[0], row[1])
+            for row in db.session.execute(
                 select(Invitation.organization_id, Invitation.language).where(Invitation.id.in_(newest))
-            ).tuples()
+            )
         )
     return languages
 
