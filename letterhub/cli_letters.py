@@ -12,6 +12,7 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from . import database
 from .extensions import db
 from .models import Letter, User
 from .services import bulk_inviting, finalizing, inviting, publishing
@@ -127,8 +128,10 @@ def invite_command(
     except OSError as error:
         raise click.ClickException(f"{csv_file}: cannot read the file ({error.strerror or error}).") from None
     author = None if dry_run else _author(author_email)
+    db.session.commit()  # the next transaction takes the write lock before it reads (SQLite)
     try:
-        outcome = bulk_inviting.invite_csv(letter, data, send=send, dry_run=dry_run, by=author)
+        with database.writing():
+            outcome = bulk_inviting.invite_csv(letter, data, send=send, dry_run=dry_run, by=author)
     except bulk_inviting.CsvFileError as error:
         db.session.rollback()
         raise click.ClickException(f"{csv_file}: {bulk_inviting.english(error.code, error.params)}") from None
@@ -142,7 +145,10 @@ def invite_command(
     else:
         db.session.commit()
         log.info(
-            "invited %d organisation(s) to letter %s from %s", len(outcome.invitations), letter_id, csv_file
+            "invited %d organisation(s) to letter %s from %s",
+            len(outcome.invitation_ids),
+            letter_id,
+            csv_file,
         )
     click.echo(json.dumps(outcome.report(), ensure_ascii=False))  # stdout holds the report only
     if outcome.added + outcome.existing == 0:

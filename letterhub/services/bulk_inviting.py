@@ -30,17 +30,20 @@ from __future__ import annotations
 import base64
 import enum
 import hashlib
+import re
+import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import email_validator
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, text
 
 from ..extensions import db
 from ..models import (
@@ -53,6 +56,8 @@ from ..models import (
     OrganizationTag,
     User,
 )
+from ..models.organization import name_key
+from ..models.types import utcnow
 from . import audit, directory, inviting, spreadsheet, tokens
 from .imports import folding
 from .imports.decoding import decode_letter_file
@@ -336,8 +341,41 @@ def read_csv(data: bytes) -> ParsedCsv:
     return ParsedCsv(lines, [c for c in COLUMN_TITLES if c in positions], delimiter, encoding, text)
 
 
+# The plain ASCII address most lines hold, checked without email_validator's full (and, at a
+# millisecond an address, slow) parse; anything else, or a special-use domain, goes through it.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+_SPECIAL_DOMAINS = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+
+
+def checked_email(text: str) -> str | None:
+    """The address lower-cased, or None when email_validator (as the forms use it) refuses it."""
+    if _PLAIN_EMAIL.fullmatch(text) and len(text) <= EMAIL_MAX_LENGTH and len(text.partition("@")[0]) <= 64:
+        domain = text.rpartition("@")[2].lower()
+        if not any(domain == d or domain.endswith("." + d) for d in _SPECIAL_DOMAINS):
+            return text.lower()
+    try:
+        email = validate_email(text, check_deliverability=False).normalized.lower()
+    except EmailNotValidError:
+        return None
+    return email if len(email) <= EMAIL_MAX_LENGTH else None
+
+
+# Characters clean_name removes or turns into spaces; a name without any (and in NFC) only
+# needs its spaces collapsed, which is most names of a file.
+_NEEDS_CLEANING = re.compile("[\x00-\x1f\x7f-\x9f\u200b\u200e\u200f\ufeff\u202a-\u202e\u2066-\u2069]")
+
+
+def _clean(text: str) -> str:
+    if _NEEDS_CLEANING.search(text) or not unicodedata.is_normalized("NFC", text):
+        return clean_name(text)
+    return " ".join(text.split())
+
+
 def _checked_line(number: int, cell) -> CsvLine:
-    line = CsvLine(number=number, name_en=clean_name(cell("name_en")), name_ar=clean_name(cell("name_ar")))
+    line = CsvLine(number=number, name_en=_clean(cell("name_en")), name_ar=_clean(cell("name_ar")))
     if not (line.name_en or line.name_ar):
         line.errors.append(LineError("no_name"))
     elif max(len(line.name_en), len(line.name_ar)) > NAME_MAX_LENGTH:
@@ -346,14 +384,12 @@ def _checked_line(number: int, cell) -> CsvLine:
     if not raw_email:
         line.errors.append(LineError("missing_email"))
     else:
-        try:
-            checked = validate_email(raw_email, check_deliverability=False)
-            line.email = checked.normalized.lower()
-            if len(line.email) > EMAIL_MAX_LENGTH:
-                raise EmailNotValidError("too long")
-        except EmailNotValidError:
+        email = checked_email(raw_email)
+        if email is None:
             line.email = raw_email
             line.errors.append(LineError("bad_email", {"email": raw_email[:100]}))
+        else:
+            line.email = email
     raw_language = cell("language").strip()
     if raw_language:
         language = _LANGUAGE_VALUES.get(folding.fold(raw_language))
@@ -372,13 +408,14 @@ def _checked_line(number: int, cell) -> CsvLine:
 # --------------------------------------------------------------------------- comparing
 
 
-def _looks_like_keys(name: str) -> set[str]:
-    """Weaker keys than the folded name: its words in any order, and its Latin acronyms."""
+def _looks_like_keys(name: str, key: str) -> set[str]:
+    """Weaker keys than the folded name ``key`` (:func:`folding.name_key` of ``name``): its words
+    in any order, and the name's Latin acronyms."""
     keys = set()
-    tokens = folding.name_tokens(name)
-    if tokens:
-        keys.add("words:" + " ".join(sorted(set(tokens))))
-    keys.update("acronym:" + a for a in folding.acronyms(name))
+    if key:
+        keys.add("words:" + " ".join(sorted(set(key.split()))))
+    if name and any("A" <= ch <= "Z" for ch in name):
+        keys.update("acronym:" + a for a in folding.acronyms(name))
     return keys
 
 
@@ -414,8 +451,8 @@ def load_directory(letter: Letter | None) -> DirectorySnapshot:
             if key:
                 snapshot.by_key[key].add(organization_id)
                 snapshot.keys_of[organization_id].add(key)
-        for name in (name_en, name_ar):
-            for key in _looks_like_keys(name or ""):
+        for name, folded in ((name_en, en_key), (name_ar, ar_key)):
+            for key in _looks_like_keys(name or "", folded or ""):
                 snapshot.by_looks[key].add(organization_id)
         if email:
             snapshot.by_email[email.strip().lower()].add(organization_id)
@@ -448,7 +485,8 @@ def classify(lines: list[CsvLine], snapshot: DirectorySnapshot) -> list[CsvLine]
     seen_organizations: dict[int, int] = {}
     seen_looks: dict[str, set[int]] = defaultdict(set)
     for line in lines:
-        keys = [k for k in (folding.name_key(line.name_en), folding.name_key(line.name_ar)) if k]
+        en_key, ar_key = folding.name_key(line.name_en), folding.name_key(line.name_ar)
+        keys = [k for k in (en_key, ar_key) if k]
         if line.status != LineStatus.ERROR:
             earlier = next((seen_keys[k] for k in keys if k in seen_keys), None)
             if earlier is not None:
@@ -459,9 +497,8 @@ def classify(lines: list[CsvLine], snapshot: DirectorySnapshot) -> list[CsvLine]
             line.status = LineStatus.ERROR
             continue
 
-        en_key, ar_key = folding.name_key(line.name_en), folding.name_key(line.name_ar)
         matched = set(snapshot.by_key.get(en_key, ())) | set(snapshot.by_key.get(ar_key, ()))
-        looks = set().union(*(_looks_like_keys(n) for n in (line.name_en, line.name_ar)))
+        looks = _looks_like_keys(line.name_en, en_key) | _looks_like_keys(line.name_ar, ar_key)
         if len(matched) == 1:
             (organization_id,) = matched
             line.organization_id = organization_id
@@ -567,7 +604,8 @@ class Outcome:
     sent: int = 0
     errors: list[tuple[int, LineError]] = field(default_factory=list)
     possible_duplicates: list[CsvLine] = field(default_factory=list)
-    invitations: list[Invitation] = field(default_factory=list)
+    invitation_ids: list[int] = field(default_factory=list)
+    created_organization_ids: list[int] = field(default_factory=list)
 
     def report(self) -> dict[str, Any]:
         """The CLI's JSON report; messages in English."""
@@ -668,32 +706,71 @@ def commit(
         organizations.update(
             (o.id, o) for o in db.session.scalars(select(Organization).where(Organization.id.in_(chunk)))
         )
-    created: list[Organization] = []
-    invitations: list[Invitation] = []
-    for line, organization_id in planned:
+    # Rows inserted by one executemany per table (ORM bulk INSERT): building 2,000 ORM objects
+    # and flushing them costs seconds, and on SQLite the ORM inserts them one by one to read
+    # each new id back. The ids are drawn beforehand instead.
+    new_lines = [line for line, organization_id in planned if organization_id is None]
+    organization_ids = allocate_ids(Organization, len(new_lines))
+    tag_ids = iter(allocate_ids(OrganizationTag, sum(len(line.tags) for line in new_lines)))
+    invitation_ids = allocate_ids(Invitation, len(planned))
+    now = utcnow()
+    organization_rows, tag_rows = [], []
+    new_ids = iter(organization_ids)
+    invitation_rows = []
+    for (line, organization_id), invitation_id in zip(planned, invitation_ids, strict=True):
         if organization_id is None:
-            organization = Organization(
-                name_en=line.name_en,
-                name_ar=line.name_ar,
-                email=line.email,
-                tags=[
-                    OrganizationTag(name=tag[: directory.TAG_MAX_LENGTH], key=folding.fold(tag))
-                    for tag in line.tags
-                ],
+            organization_id = next(new_ids)
+            organization_rows.append(
+                {
+                    "id": organization_id,
+                    "name_en": line.name_en,
+                    "name_ar": line.name_ar,
+                    "email": line.email,
+                    "country": "",
+                    "created_at": now,
+                    # What Organization's validator keeps in step with the names.
+                    "name_en_key": name_key(line.name_en),
+                    "name_ar_key": name_key(line.name_ar),
+                    "name_en_folded": folding.name_key(line.name_en),
+                    "name_ar_folded": folding.name_key(line.name_ar),
+                }
             )
-            created.append(organization)
+            tag_rows += [
+                {
+                    "id": next(tag_ids),
+                    "organization_id": organization_id,
+                    "name": tag[: directory.TAG_MAX_LENGTH],
+                    "key": folding.fold(tag),
+                }
+                for tag in line.tags
+            ]
         else:
             organization = organizations[organization_id]
             # What the one-at-a-time form does too: a missing name or email is filled in.
             organization.name_en = organization.name_en or line.name_en
             organization.name_ar = organization.name_ar or line.name_ar
             organization.email = organization.email or line.email
-        invitations.append(
-            Invitation(letter=letter, organization=organization, email=line.email, language=line.language)
+        invitation_rows.append(
+            {
+                "id": invitation_id,
+                "letter_id": letter.id,
+                "organization_id": organization_id,
+                "email": line.email,
+                "language": line.language,
+                "state": InvitationState.PENDING,
+                "created_at": now,
+                "do_not_remind": False,
+            }
         )
-    db.session.add_all(created)
-    db.session.add_all(invitations)
     db.session.flush()
+    for model, rows in (
+        (Organization, organization_rows),
+        (OrganizationTag, tag_rows),
+        (Invitation, invitation_rows),
+    ):
+        if rows:
+            db.session.execute(insert(model), rows)
+    db.session.expire(letter, ["invitations"])
     if existing_ids and any(line.tags for line, organization_id in planned if organization_id):
         _add_tags({oid: line.tags for line, oid in planned if oid and line.tags}, organizations)
     audit.record(
@@ -703,13 +780,44 @@ def commit(
         added=outcome.added,
         existing=outcome.existing,
         errors=len(outcome.errors),
-        invitations=[i.id for i in invitations],
-        organizations_created=[o.id for o in created],
+        invitations=invitation_ids,
+        organizations_created=organization_ids,
     )
-    outcome.invitations = invitations
+    outcome.invitation_ids = invitation_ids
+    outcome.created_organization_ids = organization_ids
     if send:
-        outcome.sent = _send(invitations, by)
+        outcome.sent = _send(_load_invitations(invitation_ids), by)
     return outcome
+
+
+def allocate_ids(model, count: int) -> list[int]:
+    """``count`` unused primary keys of ``model``'s table, for rows this transaction inserts.
+
+    PostgreSQL: drawn from the table's sequence (one query). SQLite: the ones after the
+    largest in use; its single writer makes them ours (a writing transaction holds the lock,
+    and a transaction that read first then finds another writer's rows fails, never collides).
+    """
+    if count <= 0:
+        return []
+    table = model.__table__.name
+    if db.session.get_bind().dialect.name == "postgresql":
+        return list(
+            db.session.scalars(
+                text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) FROM generate_series(1, :count)"),
+                {"table": table, "count": count},
+            )
+        )
+    largest = db.session.scalar(select(func.max(model.id))) or 0
+    return list(range(largest + 1, largest + 1 + count))
+
+
+def _load_invitations(ids: list[int]) -> list[Invitation]:
+    invitations: list[Invitation] = []
+    for start in range(0, len(ids), _CHUNK):
+        invitations += db.session.scalars(
+            select(Invitation).where(Invitation.id.in_(ids[start : start + _CHUNK])).order_by(Invitation.id)
+        )
+    return invitations
 
 
 def _invited_among(letter: Letter, organization_ids: set[int]) -> set[int]:
