@@ -91,7 +91,7 @@ def clean_up(letter, outcome) -> None:
     from sqlalchemy import delete
 
     from letterhub.extensions import db
-    from letterhub.models import AuditEvent, Invitation, Organization, OrganizationTag
+    from letterhub.models import Invitation, Organization, OrganizationTag
 
     created = outcome.created_organization_ids
     db.session.execute(delete(Invitation).where(Invitation.letter_id == letter.id))
@@ -99,7 +99,6 @@ def clean_up(letter, outcome) -> None:
         chunk = created[start : start + 500]
         db.session.execute(delete(OrganizationTag).where(OrganizationTag.organization_id.in_(chunk)))
         db.session.execute(delete(Organization).where(Organization.id.in_(chunk)))
-    db.session.execute(delete(AuditEvent).where(AuditEvent.action == "invitations.imported"))
     db.session.commit()
 
 

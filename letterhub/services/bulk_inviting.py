@@ -56,7 +56,6 @@ from ..models import (
     OrganizationTag,
     User,
 )
-from ..models.organization import name_key
 from ..models.types import utcnow
 from . import audit, directory, inviting, spreadsheet, tokens
 from .imports import folding
@@ -714,6 +713,7 @@ def commit(
     tag_ids = iter(allocate_ids(OrganizationTag, sum(len(line.tags) for line in new_lines)))
     invitation_ids = allocate_ids(Invitation, len(planned))
     now = utcnow()
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     organization_rows, tag_rows = [], []
     new_ids = iter(organization_ids)
     invitation_rows = []
@@ -729,8 +729,8 @@ def commit(
                     "country": "",
                     "created_at": now,
                     # What Organization's validator keeps in step with the names.
-                    "name_en_key": name_key(line.name_en),
-                    "name_ar_key": name_key(line.name_ar),
+                    "name_en_key": line.name_en.casefold(),  # name_key() of a name cleaned already
+                    "name_ar_key": line.name_ar.casefold(),
                     "name_en_folded": folding.name_key(line.name_en),
                     "name_ar_folded": folding.name_key(line.name_ar),
                 }
@@ -768,8 +768,12 @@ def commit(
         (OrganizationTag, tag_rows),
         (Invitation, invitation_rows),
     ):
-        if rows:
-            db.session.execute(insert(model), rows)
+        if rows and postgresql:
+            # RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs ("insertmanyvalues",
+            # 1,000 a statement); without it psycopg's executemany sends one statement per row.
+            db.session.execute(insert(model).returning(model.id), rows)
+        elif rows:
+            db.session.execute(insert(model), rows)  # sqlite3's executemany: one statement
     db.session.expire(letter, ["invitations"])
     if existing_ids and any(line.tags for line, organization_id in planned if organization_id):
         _add_tags({oid: line.tags for line, oid in planned if oid and line.tags}, organizations)
