@@ -135,7 +135,13 @@ def test_after_closing_every_way_to_change_the_list_is_refused_and_nothing_is_wr
         (f"{invitation_path}/{pending.id}/resend", {}),
         (f"{invitation_path}/{pending.id}/reminders", {}),
         (f"{show}/send", {}),
-        (f"{show}/remind", {"invitation_ids": str(pending.id)}),
+        *(
+            (
+                f"{invitation_path}/selection",
+                {"action": action, "invitation_ids": str(pending.id), "confirmed": "1"},
+            )
+            for action in ("send", "resend", "remind", "revoke")
+        ),
         (
             f"{show}/organizations",
             {"name_en": "New Org", "name_ar": "جديدة", "email": "n@example.org", "language": "en"},
