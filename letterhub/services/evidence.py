@@ -20,13 +20,17 @@ from datetime import datetime
 from typing import Any
 
 from flask import render_template
+from flask_babel import force_locale
 from sqlalchemy import select
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
 
 from ..extensions import db
 from ..models import AuditEvent, FinalDocument, Invitation, Letter, LetterStatus, Signature, User
 from ..models.signature import CONSENT_WORDING_VERSION
 from ..models.types import utcnow
 from . import audit, finalizing, publishing
+from .rendering import STATIC_DIR, StaticAssetsURLFetcher
 
 FORMAT_VERSION = 1
 
@@ -238,12 +242,6 @@ def as_json(report: dict[str, Any]) -> str:
 
 def as_pdf(report: dict[str, Any], language: str) -> bytes:
     """The report as a PDF, worded in ``language`` (the reader's), names in both languages."""
-    from flask_babel import force_locale
-    from weasyprint import HTML
-    from weasyprint.text.fonts import FontConfiguration
-
-    from .rendering import STATIC_DIR, StaticAssetsURLFetcher
-
     with force_locale(language):
         html = render_template("evidence/report.html", report=report, language=language)
     fonts = FontConfiguration()
