@@ -28,7 +28,19 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .paths import IN_CHECKOUT, MIGRATIONS_DIR, PACKAGE_DIR, PROJECT_DIR, TEMPLATES_DIR
 from .services.login_sessions import user_for_token
 from .services.markdown import render_markdown
-from .views import accounts, audit, comments, directory, imports, letters, mailbox, public, revisions, signing
+from .views import (
+    accounts,
+    audit,
+    bulk_invite,
+    comments,
+    directory,
+    imports,
+    letters,
+    mailbox,
+    public,
+    revisions,
+    signing,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -170,6 +182,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(revisions.bp)
     app.register_blueprint(imports.bp)
     app.register_blueprint(directory.bp)
+    app.register_blueprint(bulk_invite.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(signing.bp)

@@ -12,9 +12,10 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
+from . import database
 from .extensions import db
 from .models import Letter, User
-from .services import evidence, finalizing, publishing
+from .services import bulk_inviting, evidence, finalizing, inviting, publishing
 from .services.imports import storage
 from .services.imports.decoding import decode_letter_file
 from .services.imports.messages import english
@@ -96,6 +97,62 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
         raise click.ClickException(f"No PDF written: {error}") from None
     write_atomically(output, pdf)
     click.echo(f"wrote {output} ({len(pdf)} bytes)")
+
+
+@letters_cli.command("invite")
+@click.argument("letter_id", type=int)
+@click.option(
+    "--csv",
+    "csv_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="CSV with a header line: name_en, name_ar, email, language (ar or en), optional tags.",
+)
+@click.option("--dry-run", is_flag=True, help="Check the file and report; write nothing.")
+@click.option("--send", is_flag=True, help="Queue the invitation emails at once.")
+@click.option("--author", "author_email", default=None, help="Email of the coordinator recorded as inviting.")
+def invite_command(
+    letter_id: int, csv_file: Path, dry_run: bool, send: bool, author_email: str | None
+) -> None:
+    """Invite the organisations of a CSV file to a letter.
+
+    Prints only the JSON report on stdout: {"added", "existing", "errors", "possible_duplicates"}.
+    Lines that look like another line or a directory entry are invited and listed for review.
+    Exits with 1 only when no organisation could be added.
+    """
+    letter = db.session.get(Letter, letter_id)
+    if letter is None:
+        raise click.ClickException(f"There is no letter {letter_id}.")
+    try:
+        data = csv_file.read_bytes()
+    except OSError as error:
+        raise click.ClickException(f"{csv_file}: cannot read the file ({error.strerror or error}).") from None
+    author = None if dry_run else _author(author_email)
+    db.session.commit()  # the next transaction takes the write lock before it reads (SQLite)
+    try:
+        with database.writing():
+            outcome = bulk_inviting.invite_csv(letter, data, send=send, dry_run=dry_run, by=author)
+    except bulk_inviting.CsvFileError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{csv_file}: {bulk_inviting.english(error.code, error.params)}") from None
+    except inviting.InvitationNotSendable:
+        db.session.rollback()
+        raise click.ClickException(
+            f"Signing is closed for letter {letter_id}: nothing was invited."
+        ) from None
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+        log.info(
+            "invited %d organisation(s) to letter %s from %s",
+            len(outcome.invitation_ids),
+            letter_id,
+            csv_file,
+        )
+    click.echo(json.dumps(outcome.report(), ensure_ascii=False))  # stdout holds the report only
+    if outcome.added + outcome.existing == 0:
+        raise SystemExit(1)
 
 
 @letters_cli.command("evidence")

@@ -87,6 +87,8 @@ AUDIT_ACTION = {
     "letter.deadline_notified": _l("Organisations that had not answered told of the deadline"),
     "invitation.added": _l("Organisation added to the list"),
     "invitation.sent": _l("Invitation link sent"),
+    "invitations.imported": _l("Organisations invited from a CSV file"),
+    "invitations.picked": _l("Organisations invited from the directory"),
     "invitation.opened": _l("Invitation opened by the focal point"),
     "invitation.revoked": _l("Invitation revoked"),
     "invitation.reminded": _l("Reminder sent"),

@@ -49,7 +49,11 @@ def write_csv(rows: Iterable[Iterable[object]]) -> str:
     return output.getvalue()
 
 
-def read_csv_rows(text: str) -> Iterator[list[str]]:
-    """The rows of a CSV text, every cell neutralised as :func:`write_csv` would write it."""
-    for row in csv.reader(io.StringIO(text, newline="")):
+def read_csv_rows(text: str, *, delimiter: str = ",") -> Iterator[list[str]]:
+    """The rows of a CSV text, every cell neutralised as :func:`write_csv` would write it.
+
+    ``delimiter`` is the separator between cells: a comma, or the semicolon or tab a
+    spreadsheet writes in some locales.
+    """
+    for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter):
         yield [neutralise_cell(cell) for cell in row]

@@ -10,6 +10,7 @@ from ..extensions import db
 from ..forms.directory import DirectoryOrganizationForm, MergeForm
 from ..input_hygiene import MAX_ID
 from ..services import directory
+from .bulk_invite import pick_forms
 
 bp = Blueprint("directory", __name__, url_prefix="/organizations")
 
@@ -25,12 +26,16 @@ def index():
     search = request.args.get("q", "")[:200]
     tag = request.args.get("tag", "")[:100]
     page = request.args.get("page", 1, type=int) or 1
+    pick_form, confirmed_form = pick_forms(current_user.locale)
+    pick_form.q.data, pick_form.tag.data = search, tag
     return render_template(
         "directory/index.html",
         listing=directory.directory_page(search=search, tag=tag, page=page, language=current_user.locale),
         search=search,
         tag=tag,
         tags=directory.all_tags(),
+        pick_form=pick_form,
+        confirmed_form=confirmed_form,
     )
 
 
