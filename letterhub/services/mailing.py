@@ -21,6 +21,7 @@ import ssl
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
@@ -72,8 +73,48 @@ class MessageFields(Protocol):
     created_at: datetime
 
 
+class _RememberingPolicy(EmailPolicy):
+    """``email.policy.default`` that remembers the headers it has parsed and folded.
+
+    Building and writing an email is mostly parsing and folding its headers, and most of them
+    are the same in every message of a batch: From, Subject, MIME-Version, the parts'
+    Content-Type and Content-Transfer-Encoding, Content-Language. Their parsed form and folded
+    bytes depend only on the text and the policy's settings, so they are kept (a bounded
+    memo, emptied when full) and the message comes out byte for byte as the default policy
+    writes it. Header objects are immutable strings, safe to share between messages.
+    """
+
+    def header_store_parse(self, name, value):
+        if type(value) is not str:  # already a header object (a copy, a remembered one)
+            return super().header_store_parse(name, value)
+        key = ("parse", name.lower(), value, self.header_factory)
+        parsed = _remembered.get(key)
+        if parsed is None:
+            parsed = _remember(key, super().header_store_parse(name, value))
+        return parsed
+
+    def fold_binary(self, name, value):
+        key = ("fold", name, str(value), self.linesep, self.max_line_length, self.utf8, self.cte_type)
+        folded = _remembered.get(key)
+        if folded is None:
+            folded = _remember(key, super().fold_binary(name, value))
+        return folded
+
+
+_remembered: dict[tuple, object] = {}
+_REMEMBER_AT_MOST = 2000
+EMAIL_POLICY = _RememberingPolicy()
+
+
+def _remember(key: tuple, value):
+    if len(_remembered) >= _REMEMBER_AT_MOST:
+        _remembered.clear()
+    _remembered[key] = value
+    return value
+
+
 def build_email(message: MessageFields, sender: str) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=EMAIL_POLICY)
     email["From"] = sender
     email["To"] = message.recipient
     email["Subject"] = message.subject

@@ -30,7 +30,7 @@ from ..extensions import db
 from ..models import FinalDocument, Letter, LetterRevision, LetterStatus, RenderErrorKind, RenderStatus, User
 from ..models.types import utcnow
 from . import audit, finalizing, pdf_pages, spreadsheet
-from .render_limits import RenderLimitExceeded, render_within_limits
+from .render_limits import RenderLimitExceeded, render_batch_within_limits
 from .rendering import DEFAULT_PDF_VARIANT, LetterDocument, ordered_signatories
 
 log = logging.getLogger(__name__)
@@ -260,61 +260,67 @@ def render_queued_documents(*, limit: int = 10) -> dict[str, int]:
         return _render_queued_documents(limit)
 
 
+def _stuck_or_queued(now):
+    """Waiting documents of the current list (a superseded one is never rendered)."""
+    return FinalDocument.superseded_at.is_(None) & or_(
+        FinalDocument.status == RenderStatus.QUEUED,
+        (FinalDocument.status == RenderStatus.RENDERING) & (FinalDocument.started_at < now - RENDER_TIMEOUT),
+    )
+
+
 def _render_queued_documents(limit: int) -> dict[str, int]:
+    """Claim what is waiting letter by letter and render each letter's documents in one child:
+    its languages are laid out once for all of them (see ``render_limits``)."""
     counts = {"rendered": 0, "failed": 0}
     now = utcnow()
-    waiting = db.session.scalars(
-        select(FinalDocument.id)
-        .where(FinalDocument.superseded_at.is_(None))
-        .where(
-            or_(
-                FinalDocument.status == RenderStatus.QUEUED,
-                (FinalDocument.status == RenderStatus.RENDERING)
-                & (FinalDocument.started_at < now - RENDER_TIMEOUT),
-            )
-        )
+    waiting = db.session.execute(
+        select(FinalDocument.id, FinalDocument.letter_id)
+        .where(_stuck_or_queued(now))
         .order_by(FinalDocument.id)
         .limit(limit)
     ).all()
     db.session.commit()
-    for document_id in waiting:
-        claim: CursorResult = db.session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
-            update(FinalDocument)
-            .where(FinalDocument.id == document_id, FinalDocument.superseded_at.is_(None))
-            .where(
-                or_(
-                    FinalDocument.status == RenderStatus.QUEUED,
-                    (FinalDocument.status == RenderStatus.RENDERING)
-                    & (FinalDocument.started_at < now - RENDER_TIMEOUT),
-                )
+    by_letter: dict[int, list[int]] = {}
+    for document_id, letter_id in waiting:
+        by_letter.setdefault(letter_id, []).append(document_id)
+    for document_ids in by_letter.values():
+        claimed = []
+        for document_id in document_ids:
+            claim: CursorResult = db.session.execute(  # type: ignore[assignment]  # an UPDATE gives a CursorResult
+                update(FinalDocument)
+                .where(FinalDocument.id == document_id, _stuck_or_queued(now))
+                .values(status=RenderStatus.RENDERING, started_at=utcnow())
             )
-            .values(status=RenderStatus.RENDERING, started_at=utcnow())
-        )
-        claimed = claim.rowcount == 1
-        db.session.commit()
+            if claim.rowcount == 1:
+                claimed.append(document_id)
+            db.session.commit()
         if not claimed:
             continue
         try:
-            source = document_source(db.session.get_one(FinalDocument, document_id))
+            sources = [
+                document_source(db.session.get_one(FinalDocument, document_id)) for document_id in claimed
+            ]
             db.session.commit()  # no transaction (on SQLite: no lock) is held while rendering
-            pdf = render_within_limits(source)
-            store_rendered(db.session.get_one(FinalDocument, document_id), pdf)
+            pdfs = render_batch_within_limits(sources)
+            for document_id, pdf in zip(claimed, pdfs, strict=True):
+                store_rendered(db.session.get_one(FinalDocument, document_id), pdf)
         except Exception as error:  # a failed render is shown to the coordinator, who can retry
             db.session.rollback()
-            document = db.session.get_one(FinalDocument, document_id)
-            document.status = RenderStatus.FAILED
-            if isinstance(error, RenderLimitExceeded):
-                document.error_kind = RenderErrorKind(error.reason)
-                document.error_limit = error.limit
-                document.error = ""
-            else:
-                document.error_kind = RenderErrorKind.FAILED
-                document.error_limit = None
-                document.error = f"{type(error).__name__}: {error}"[:2000]
-            counts["failed"] += 1
-            log.exception("rendering final document %s failed", document_id)
+            for document_id in claimed:
+                document = db.session.get_one(FinalDocument, document_id)
+                document.status = RenderStatus.FAILED
+                if isinstance(error, RenderLimitExceeded):
+                    document.error_kind = RenderErrorKind(error.reason)
+                    document.error_limit = error.limit
+                    document.error = ""
+                else:
+                    document.error_kind = RenderErrorKind.FAILED
+                    document.error_limit = None
+                    document.error = f"{type(error).__name__}: {error}"[:2000]
+            counts["failed"] += len(claimed)
+            log.exception("rendering final documents %s failed", claimed)
         else:
-            counts["rendered"] += 1
+            counts["rendered"] += len(claimed)
         db.session.commit()
     return counts
 

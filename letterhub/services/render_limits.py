@@ -8,7 +8,9 @@ The worker and the CLI therefore render in a child process that has an address-s
 written, and the worker process itself stays healthy for the next document.
 
 Children come from a fork server that has already imported the renderer, so starting one costs
-milliseconds rather than the seconds an import of WeasyPrint takes.
+milliseconds rather than the seconds an import of WeasyPrint takes. The documents of one letter
+are rendered in one child (:func:`render_batch_within_limits`): each language is laid out once
+there and its pages reused (:func:`letterhub.services.rendering.render_letter_pdfs`).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from multiprocessing.connection import Connection
 
 from flask import current_app
 
-from .rendering import LetterDocument, render_letter_pdf
+from .rendering import LetterDocument, render_letter_pdfs
 
 RENDERER_MODULE = "letterhub.services.rendering"
 
@@ -57,7 +59,7 @@ def _context():
     return context
 
 
-def _render_child(document: LetterDocument, memory_mb: int, results: Connection) -> None:
+def _render_child(documents: list[LetterDocument], memory_mb: int, results: Connection) -> None:
     if memory_mb:
         limit = memory_mb * 1024 * 1024
         _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
@@ -65,22 +67,29 @@ def _render_child(document: LetterDocument, memory_mb: int, results: Connection)
             resource.RLIMIT_AS, (limit, hard if hard != resource.RLIM_INFINITY and hard < limit else limit)
         )
     try:
-        pdf = render_letter_pdf(document)
+        pdfs = render_letter_pdfs(documents)
     except MemoryError:
         results.send(("memory", None))
     except Exception as error:  # reported to the parent, which raises RenderFailed
         results.send(("error", f"{type(error).__name__}: {error}"))
     else:
-        results.send(("pdf", pdf))
+        results.send(("pdfs", pdfs))
     finally:
         results.close()
 
 
 def render_within_limits(document: LetterDocument) -> bytes:
     """:func:`render_letter_pdf_bounded` with the app's ceilings (``PDF_RENDER_SECONDS``, ``PDF_RENDER_MEMORY_MB``)."""
+    return render_batch_within_limits([document])[0]
+
+
+def render_batch_within_limits(documents: list[LetterDocument]) -> list[bytes]:
+    """:func:`render_letter_pdfs_bounded` with the app's ceilings (``PDF_RENDER_SECONDS``,
+    ``PDF_RENDER_MEMORY_MB``), which then hold for the batch: a letter's three documents together
+    take little more than its bilingual document alone."""
     config = current_app.config
-    return render_letter_pdf_bounded(
-        document, seconds=float(config["PDF_RENDER_SECONDS"]), memory_mb=int(config["PDF_RENDER_MEMORY_MB"])
+    return render_letter_pdfs_bounded(
+        documents, seconds=float(config["PDF_RENDER_SECONDS"]), memory_mb=int(config["PDF_RENDER_MEMORY_MB"])
     )
 
 
@@ -89,11 +98,20 @@ def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memor
 
     ``memory_mb`` is virtual memory (what ``RLIMIT_AS`` counts), which runs a few hundred MB above
     the resident size: the default leaves a wide margin over the ~200 MB resident that a
-    2,000-name bilingual letter needs. 0 means no limit, for either.
+    2,000-name bilingual letter needs (rendering its three documents together holds the same two
+    layouts). 0 means no limit, for either.
     """
+    return render_letter_pdfs_bounded([document], seconds=seconds, memory_mb=memory_mb)[0]
+
+
+def render_letter_pdfs_bounded(
+    documents: list[LetterDocument], *, seconds: float, memory_mb: int
+) -> list[bytes]:
+    """``render_letter_pdfs(documents)`` in one child, with the ceilings of :func:`render_letter_pdf_bounded`
+    for the whole batch: one warm process lays out each language once for all the documents."""
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    child = context.Process(target=_render_child, args=(document, memory_mb, sender), daemon=True)
+    child = context.Process(target=_render_child, args=(list(documents), memory_mb, sender), daemon=True)
     child.start()
     sender.close()
     kind, payload = "died", None
@@ -117,6 +135,6 @@ def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memor
         raise RenderFailed(f"the render process stopped unexpectedly (exit code {child.exitcode})")
     if kind == "memory":
         raise RenderLimitExceeded("memory", memory_mb)
-    if kind == "error" or not isinstance(payload, bytes):
+    if kind == "error" or not isinstance(payload, list) or len(payload) != len(documents):
         raise RenderFailed(str(payload))
     return payload

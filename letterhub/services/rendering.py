@@ -22,10 +22,12 @@ the CLI and the tests all call the same thing. What it guarantees:
 
 from __future__ import annotations
 
+import copy
 import gc
 import logging
 import threading
 import warnings
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -33,7 +35,18 @@ from pathlib import Path
 from urllib.request import url2pathname
 
 import jinja2
-from weasyprint import CSS, HTML
+from weasyprint import CSS, DEFAULT_OPTIONS, HTML
+from weasyprint.css.counters import CounterStyle
+from weasyprint.document import Document as WeasyDocument
+from weasyprint.document import Page
+from weasyprint.formatting_structure import boxes
+from weasyprint.formatting_structure.build import build_formatting_structure
+from weasyprint.html import get_html_metadata
+from weasyprint.layout import layout_document
+from weasyprint.layout.background import layout_box_backgrounds
+from weasyprint.layout.page import make_margin_boxes
+from weasyprint.pdf import VARIANTS as PDF_VARIANT_OPTIONS
+from weasyprint.pdf.metadata import DocumentMetadata
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher, URLFetcherResponse, URLFetchingError
 
@@ -440,38 +453,152 @@ def _fonts_and_stylesheet() -> tuple[FontConfiguration, CSS]:
     return cached
 
 
-def _write_pdf(document: LetterDocument, html: str, extra_css: str) -> bytes:
-    """Lay out and write one PDF, as ``document.pdf_variant`` says.
+def _check_variant(pdf_variant: str | None) -> None:
+    if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
+        raise ValueError(f"unknown PDF variant {pdf_variant!r}; expected one of {PDF_VARIANTS} or None")
+
+
+def _html_and_stylesheets(document: LetterDocument) -> tuple[HTML, list[CSS]]:
+    fetcher = StaticAssetsURLFetcher()
+    fonts, stylesheet = _fonts_and_stylesheet()
+    base_url = STATIC_DIR.as_uri() + "/"
+    stylesheets = [
+        stylesheet,
+        CSS(string=page_css(document), base_url=base_url, url_fetcher=fetcher, font_config=fonts),
+    ]
+    return HTML(string=render_letter_html(document), base_url=base_url, url_fetcher=fetcher), stylesheets
+
+
+class _Layout:
+    """One language of a letter laid out once, as a document of its own, and kept for reuse.
+
+    ``document`` is that language's final document (its pages numbered 1..n of n). The same
+    laid-out pages go into a document of several languages through :meth:`pages`, which gives
+    them new footers (WeasyPrint lays out page-margin boxes after all the pages, from the
+    page's counters, so only those small boxes are made again; the text is not laid out twice).
+    """
+
+    def __init__(self, document: LetterDocument):
+        fonts, _stylesheet = _fonts_and_stylesheet()
+        html, stylesheets = _html_and_stylesheets(document)
+        # What HTML.render() does, keeping the layout context that the footers are made from.
+        options = {**DEFAULT_OPTIONS, "stylesheets": stylesheets, "pdf_variant": document.pdf_variant}
+        if document.pdf_variant:
+            _variant_function, properties = PDF_VARIANT_OPTIONS[document.pdf_variant]
+            options.update({key: value for key, value in properties.items() if options.get(key) is None})
+        color_profiles: dict = {}
+        counter_style = CounterStyle()
+        context = WeasyDocument._build_layout_context(html, fonts, counter_style, color_profiles, options)
+        root_box = build_formatting_structure(
+            html.etree_element,
+            context.style_for,
+            context.get_image_from_uri,
+            html.base_url,
+            context.target_collector,
+            counter_style,
+            context.footnotes,
+        )
+        self.context = context
+        self.page_boxes = list(layout_document(html, root_box, context))
+        self.document = WeasyDocument(
+            [Page(box) for box in self.page_boxes],
+            DocumentMetadata(**get_html_metadata(html)),
+            html.url_fetcher,
+            fonts,
+            color_profiles,
+            options["output_intent"],
+        )
+        self.document._html = html  # as HTML.render() leaves it
+
+    def pages(self, first: int, total: int) -> list[Page]:
+        """The pages, numbered ``first``.. of ``total`` in their footers."""
+        if first == 1 and total == len(self.page_boxes):
+            return list(self.document.pages)
+        context, pages = self.context, []
+        for index, box in enumerate(self.page_boxes):
+            # The page's counters as layout_document() left them, with the new page numbers.
+            state = copy.deepcopy(context.page_maker[index + 1][3])
+            state[1]["page"] = [first + index]
+            state[1]["pages"] = [total]
+            context.current_page = index + 1
+            page = box.copy()
+            page.children = tuple(child for child in box.children if not isinstance(child, boxes.MarginBox))
+            margin_boxes = tuple(make_margin_boxes(context, page, state))
+            for margin_box in margin_boxes:
+                layout_box_backgrounds(page, margin_box, context.get_image_from_uri)
+            page.children += margin_boxes
+            pages.append(Page(page))
+        return pages
+
+
+def _combined(layouts: list[_Layout]) -> WeasyDocument:
+    """One document of the languages' pages in order, numbered through (as one HTML page would be).
+
+    Its metadata (title, language, author, dates) is the first language's, as in a document
+    laid out from one HTML page whose first section is that language.
+    """
+    if len(layouts) == 1:
+        return layouts[0].document
+    total = sum(len(layout.page_boxes) for layout in layouts)
+    pages: list[Page] = []
+    for layout in layouts:
+        pages += layout.pages(len(pages) + 1, total)
+    return layouts[0].document.copy(pages)
+
+
+def _write(rendered: WeasyDocument, pdf_variant: str | None) -> bytes:
+    """Write a laid-out document as ``pdf_variant`` says.
 
     If the text holds characters that no font has, the file is written as plain PDF
     (and a warning logged) rather than as a PDF/A file that is not one.
     """
-    pdf_variant = document.pdf_variant
-    if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
-        raise ValueError(f"unknown PDF variant {pdf_variant!r}; expected one of {PDF_VARIANTS} or None")
-    fetcher = StaticAssetsURLFetcher()
-    fonts, stylesheet = _fonts_and_stylesheet()
-    stylesheets = [
-        stylesheet,
-        CSS(string=extra_css, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher, font_config=fonts),
-    ]
-    page = HTML(string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=fetcher)
-    with _no_cyclic_gc():
-        if pdf_variant is None:
-            return page.write_pdf(stylesheets=stylesheets, font_config=fonts)
+    if pdf_variant is not None:
         try:
             with warnings.catch_warnings():
                 # WeasyPrint 70 opens its sRGB profile for the output intent and never closes it.
                 warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
-                return page.write_pdf(
-                    stylesheets=stylesheets,
-                    font_config=fonts,
-                    pdf_variant=pdf_variant,
-                    finisher=_refuse_missing_glyphs,
-                )
+                return _fresh(
+                    rendered, output_intent=PDF_VARIANT_OPTIONS[pdf_variant][1].get("output_intent")
+                ).write_pdf(pdf_variant=pdf_variant, finisher=_refuse_missing_glyphs)
         except _MissingGlyphs as missing:
             logger.warning("no font has %r: PDF written without the %s claim", str(missing), pdf_variant)
-    return _write_pdf(replace(document, pdf_variant=None), html, extra_css)
+    return _fresh(rendered, output_intent=None).write_pdf()
+
+
+def _fresh(rendered: WeasyDocument, *, output_intent: str | None) -> WeasyDocument:
+    """The same pages with no colour profiles yet: writing a PDF adds the output intent's profile
+    to the document, and pages laid out once are written into several files (PDF/A or plain)."""
+    fresh = rendered.copy()
+    fresh.color_profiles = {}
+    fresh.output_intent = output_intent
+    return fresh
+
+
+def render_letter_pdfs(documents: Sequence[LetterDocument]) -> list[bytes]:
+    """Render several documents of one letter, laying out each language only once.
+
+    A letter's final documents are the letter in both languages, then each language alone:
+    English and Arabic are each laid out once, as documents of their own, and the bilingual
+    document is made of those same pages with footers numbered through. The result is the
+    file that laying out the bilingual HTML page would give (same text, pages, fonts and
+    metadata; the tests compare them), in about the time of the bilingual layout alone.
+    """
+    for document in documents:
+        if not document.texts:
+            raise ValueError("a letter needs at least one language text")
+        _check_variant(document.pdf_variant)
+    layouts: dict[LetterDocument, _Layout] = {}
+    results = []
+    with _no_cyclic_gc():
+        for document in documents:
+            parts = []
+            for text in document.texts:
+                alone = replace(document, texts=(text,))
+                if alone not in layouts:
+                    layouts[alone] = _Layout(alone)
+                parts.append(layouts[alone])
+            results.append(_write(_combined(parts), document.pdf_variant))
+    return results
 
 
 def render_letter_pdf(document: LetterDocument) -> bytes:
@@ -479,7 +606,32 @@ def render_letter_pdf(document: LetterDocument) -> bytes:
 
     The file is archival PDF/A-2b unless ``document.pdf_variant`` says otherwise (see
     :data:`DEFAULT_PDF_VARIANT`). Layout is almost all of the time, and it grows with the
-    signatory lists; laying languages out in parallel processes was measured and dropped
-    (see the README's "Benchmarks").
+    signatory lists; each language is laid out on its own and the pages put together
+    (:func:`render_letter_pdfs`).
+    """
+    return render_letter_pdfs([document])[0]
+
+
+def render_letter_pdf_in_one_layout(document: LetterDocument) -> bytes:
+    """``document`` laid out from one HTML page holding every language, in one go.
+
+    What :func:`render_letter_pdf` did before it put per-language layouts together; kept as
+    the yardstick the tests hold the combined document to.
     """
     return _write_pdf(document, render_letter_html(document), page_css(document))
+
+
+def _write_pdf(document: LetterDocument, html: str, extra_css: str) -> bytes:
+    """Lay out ``html`` (with letter.css and ``extra_css``) in one go and write it as ``document.pdf_variant`` says."""
+    _check_variant(document.pdf_variant)
+    fetcher = StaticAssetsURLFetcher()
+    fonts, stylesheet = _fonts_and_stylesheet()
+    base_url = STATIC_DIR.as_uri() + "/"
+    stylesheets = [
+        stylesheet,
+        CSS(string=extra_css, base_url=base_url, url_fetcher=fetcher, font_config=fonts),
+    ]
+    page = HTML(string=html, base_url=base_url, url_fetcher=fetcher)
+    with _no_cyclic_gc():
+        rendered = page.render(stylesheets=stylesheets, font_config=fonts, pdf_variant=document.pdf_variant)
+        return _write(rendered, document.pdf_variant)

@@ -192,10 +192,10 @@ def test_a_render_stopped_at_its_memory_ceiling_is_shown_and_can_be_retried(
 def test_a_render_that_fails_is_stored_as_failed_with_its_detail_and_worded_for_the_reader(
     app, signed_in, signed_letter, coordinator, monkeypatch
 ):
-    def broken_render(document):
+    def broken_render(documents):
         raise ValueError("no font for this")
 
-    monkeypatch.setattr(publishing, "render_within_limits", broken_render)
+    monkeypatch.setattr(publishing, "render_batch_within_limits", broken_render)
     assert close_and_render(app, signed_letter, coordinator) == {"rendered": 0, "failed": 3}
     stored = db.session.scalars(select(FinalDocument)).all()
     assert {(d.error_kind, d.error_limit, d.error) for d in stored} == {
