@@ -7,6 +7,7 @@ from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignat
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
 from .login_session import LoginSession, SessionEnd
+from .membership import LetterMember, LetterRole
 from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
 from .reminder import Reminder, ReminderKind
@@ -29,7 +30,9 @@ __all__ = [
     "InvitationState",
     "LANGUAGES",
     "Letter",
+    "LetterMember",
     "LetterRevision",
+    "LetterRole",
     "LetterStatus",
     "LoginSession",
     "Organization",
