@@ -13,6 +13,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_talisman import Talisman
 from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import Forbidden
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import (
@@ -30,16 +31,19 @@ from .services.login_sessions import user_for_token
 from .services.markdown import render_markdown
 from .views import (
     accounts,
+    admin,
     audit,
     bulk_invite,
     comments,
     directory,
+    guard,
     imports,
     letters,
     mailbox,
     public,
     revisions,
     signing,
+    teams,
 )
 
 
@@ -185,6 +189,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(bulk_invite.bp)
     app.register_blueprint(audit.bp)
     app.register_blueprint(comments.bp)
+    app.register_blueprint(teams.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(signing.bp)
     if app.config["MAIL_TRANSPORT"] == "mailbox" and (app.debug or app.testing):
         app.register_blueprint(mailbox.bp)
@@ -202,6 +208,7 @@ def register_template_helpers(app: Flask) -> None:
         }
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.globals["may"] = guard.may
     labels.register(app)
 
 
@@ -247,7 +254,16 @@ def register_error_pages(app: Flask) -> None:
             base = urlsplit(app.config["BASE_URL"])
             request_ctx.url_adapter = app.url_map.bind(base.netloc, url_scheme=base.scheme)
         malformed = isinstance(error, input_hygiene.MalformedAddress)
-        return render_template("errors/error.html", code=code, error=error, malformed=malformed), code
+        # A member whose role does not allow the action is told why (services.permissions).
+        refusal = (
+            error.description
+            if isinstance(error, Forbidden) and error.description != Forbidden.description
+            else None
+        )
+        page = render_template(
+            "errors/error.html", code=code, error=error, malformed=malformed, refusal=refusal
+        )
+        return page, code
 
     for code in (400, 403, 404, 405, 410, 413, 429):
         app.register_error_handler(code, error_page)

@@ -36,14 +36,28 @@ audit_cli = AppGroup("audit", help="The audit trail.")
     default=None,
     help="Read from LETTERHUB_NEW_PASSWORD or asked for when omitted.",
 )
-def create_user(email: str, name: str, locale: str, password: str | None) -> None:
-    """Add a coordinator account."""
+@click.option(
+    "--admin", "is_admin", is_flag=True, help="An administrator: sees every letter, manages accounts."
+)
+def create_user(email: str, name: str, locale: str, password: str | None, is_admin: bool) -> None:
+    """Add a coordinator account (an administrator's with --admin)."""
     try:
-        user = accounts.create_user(email, name, _new_password(password), locale)
+        user = accounts.create_user(email, name, _new_password(password), locale, is_admin=is_admin)
     except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"created coordinator {user.email}")
+    click.echo(f"created {'administrator' if is_admin else 'coordinator'} {user.email}")
+
+
+@users_cli.command("admin")
+@click.option("--email", prompt=True)
+@click.option("--revoke", is_flag=True, help="Take the administrator's rights away instead.")
+def make_admin(email: str, revoke: bool) -> None:
+    """Make an existing account an administrator (or, with --revoke, a coordinator again)."""
+    user = _user_or_fail(email)
+    accounts.set_admin(user, not revoke)
+    db.session.commit()
+    click.echo(f"{user.email} is {'a coordinator' if revoke else 'an administrator'} now")
 
 
 def _user_or_fail(email: str):

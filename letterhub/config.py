@@ -71,6 +71,9 @@ class Defaults:
     # letter's deadline if that is later (moving the deadline moves it: see services.deadlines).
     INVITATION_MAX_AGE_DAYS = 30
     DEADLINE_LINK_GRACE_DAYS = 30
+    # A link to set a password (a new team member's, an account an administrator created or
+    # reset) works this many hours, and once: setting the password makes it stale.
+    ACCOUNT_LINK_MAX_AGE_HOURS = 72
     # The coalition's time zone (IANA name): a new letter's deadline is entered and shown in it.
     DEFAULT_TIMEZONE = "Asia/Damascus"
 

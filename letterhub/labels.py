@@ -107,6 +107,20 @@ AUDIT_ACTION = {
     "user.password_changed": _l("Password changed"),
     "user.deactivated": _l("Account deactivated"),
     "user.reactivated": _l("Account reactivated"),
+    "user.invited": _l("Account created for a new team member"),
+    "user.created": _l("Account created by an administrator"),
+    "user.password_link_sent": _l("Link to set the password sent"),
+    "user.admin_changed": _l("Administrator rights given or taken"),
+    "member.added": _l("Team member added"),
+    "member.role_changed": _l("Team member's role changed"),
+    "member.removed": _l("Team member removed"),
+}
+
+# A letter team member's role, worded once.
+LETTER_ROLE = {
+    "owner": _l("Owner"),
+    "editor": _l("Editor"),
+    "reviewer": _l("Reviewer"),
 }
 
 
@@ -129,6 +143,8 @@ def audit_details(details: dict) -> list[str]:
         words.append(_("revision %(number)d", number=details["revision"]))
     if isinstance(details.get("sha256"), str):
         words.append("SHA-256 " + details["sha256"][:12])
+    if isinstance(details.get("role"), str) and details["role"] in LETTER_ROLE:
+        words.append(str(LETTER_ROLE[details["role"]]))
     if details.get("replaced"):
         words.append(_("replaces an earlier answer"))
     if isinstance(details.get("sessions_ended"), int):
@@ -222,6 +238,7 @@ def register(app) -> None:
         invitation_sort_label=INVITATION_SORT.__getitem__,
         render_status_label=RENDER_STATUS.__getitem__,
         document_label=DOCUMENT_LABELS.__getitem__,
+        letter_role_label=lambda role: LETTER_ROLE[str(getattr(role, "value", role))],
         render_error=render_error,
         format_deadline=deadlines.format_deadline,
         format_moment=deadlines.format_moment,

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 from .base import Form
 
@@ -43,3 +44,47 @@ class PasswordForm(Form):
             EqualTo("new_password", message=_l("The two new passwords differ.")),
         ],
     )
+
+
+class AccountLinkForm(Form):
+    """A new member's (or a reset account's) name and password, set through an emailed link."""
+
+    name = StringField(
+        _l("Your name"),
+        validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
+    )
+    new_password = PasswordField(
+        _l("New password"),
+        validators=[
+            DataRequired(message=_l("Enter the new password.")),
+            Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
+        ],
+    )
+    repeat_password = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(message=_l("Enter the new password again.")),
+            EqualTo("new_password", message=_l("The two new passwords differ.")),
+        ],
+    )
+
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ar", "العربية")]
+
+
+class NewAccountForm(Form):
+    """An administrator creates an account; its owner sets the password through an emailed link."""
+
+    email = EmailField(
+        _l("Email"),
+        validators=[
+            DataRequired(message=_l("Enter an email address.")),
+            Email(message=_l("This is not a valid email address.")),
+            Length(max=254),
+        ],
+    )
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
+    locale = SelectField(
+        _l("Language of the email and the interface"), choices=LANGUAGE_CHOICES, default="en"
+    )
+    is_admin = BooleanField(_l("Administrator (sees and manages every letter and account)"))

@@ -7,6 +7,7 @@ from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignat
 from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
 from .login_session import LoginSession, SessionEnd
+from .membership import LetterMember, LetterRole
 from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
 from .parity import ParityAcknowledgement
@@ -30,7 +31,9 @@ __all__ = [
     "InvitationState",
     "LANGUAGES",
     "Letter",
+    "LetterMember",
     "LetterRevision",
+    "LetterRole",
     "LetterStatus",
     "LoginSession",
     "Organization",

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import String
+from sqlalchemy import String, sql
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import Model
@@ -11,7 +11,7 @@ from .types import UTCDateTime, utcnow
 
 
 class User(UserMixin, Model):
-    """A coordinator: someone who drafts letters and invites organisations."""
+    """A coordinator (or an administrator): someone who drafts letters and invites organisations."""
 
     __tablename__ = "users"
 
@@ -21,6 +21,9 @@ class User(UserMixin, Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     locale: Mapped[str] = mapped_column(String(5), default="en")
     active: Mapped[bool] = mapped_column(default=True)
+    # An installation administrator: sees and does everything on every letter, manages accounts.
+    # Everyone else is a coordinator, who sees only the letters whose team they are on.
+    is_admin: Mapped[bool] = mapped_column(default=False, server_default=sql.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     # Not a column: the token of the login session this object was signed in or loaded through

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import LoginSession, SessionEnd, User
-from . import audit, login_sessions
+from . import account_links, audit, login_sessions
 
 
 def _hasher() -> PasswordHasher:
@@ -37,15 +37,47 @@ def find_user_by_email(email: str) -> User | None:
     return db.session.scalars(select(User).where(func.lower(User.email) == email.strip().lower())).first()
 
 
-def create_user(email: str, name: str, password: str, locale: str = "en") -> User:
+def create_user(email: str, name: str, password: str, locale: str = "en", *, is_admin: bool = False) -> User:
+    """A coordinator account (an administrator's with ``is_admin``)."""
     email = email.strip().lower()
     check_password_length(password)
     if find_user_by_email(email) is not None:
         raise AccountError(f"An account for {email} exists already.")
-    user = User(email=email, name=name.strip() or email, password_hash=hash_password(password), locale=locale)
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=hash_password(password),
+        locale=locale,
+        is_admin=is_admin,
+    )
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def create_user_without_password(
+    email: str, name: str, locale: str = "en", *, is_admin: bool = False, by: User | None = None
+) -> User:
+    """An account whose owner sets the password through an emailed link (account_links)."""
+    email = email.strip().lower()
+    if find_user_by_email(email) is not None:
+        raise AccountError(f"An account for {email} exists already.")
+    user = User(
+        email=email,
+        name=name.strip() or email,
+        password_hash=account_links.no_password(),
+        locale=locale,
+        is_admin=is_admin,
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit.record("user.created", user=by, account=user.id, admin=is_admin)
+    return user
+
+
+def set_admin(user: User, is_admin: bool, *, by: User | None = None) -> None:
+    user.is_admin = is_admin
+    audit.record("user.admin_changed", user=by, account=user.id, admin=is_admin)
 
 
 def authenticate(email: str, password: str) -> User | None:

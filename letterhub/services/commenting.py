@@ -29,7 +29,7 @@ from .. import database
 from ..extensions import db
 from ..models import LANGUAGES, REVISION_FIELDS, Comment, Letter, LetterRevision, User
 from ..models.types import utcnow
-from . import mailing
+from . import mailing, permissions
 
 MAX_COMMENT_LENGTH = 4000
 
@@ -298,6 +298,11 @@ def _queue_digests(replies: Iterable[Comment]) -> int:
     for user_id, comments in per_recipient.items():
         user = users.get(user_id)
         if user is None or not user.active:
+            continue
+        # Only the letters the person is still on the team of (a removed member hears no more).
+        readable = permissions.visible_letter_ids(user, {c.letter_id for c in comments})
+        comments = [c for c in comments if c.letter_id in readable]
+        if not comments:
             continue
         subject, body_text, body_html = _render_digest(user, comments, letters)
         mailing.enqueue(user.email, subject, body_text, body_html, language=user.locale)

@@ -40,7 +40,7 @@ from ..models import (
     Signature,
     User,
 )
-from . import audit
+from . import audit, permissions
 from .imports import folding
 
 PER_PAGE = 50
@@ -133,7 +133,13 @@ def _ordered(query: Select, search: str) -> Select:
 
 
 def directory_page(
-    *, search: str = "", tag: str = "", page: int = 1, per_page: int = PER_PAGE, language: str = "en"
+    *,
+    search: str = "",
+    tag: str = "",
+    page: int = 1,
+    per_page: int = PER_PAGE,
+    language: str = "en",
+    viewer: User | None = None,
 ) -> DirectoryPage:
     """One page of the directory, with each entry's aliases, tags and history loaded.
 
@@ -152,12 +158,17 @@ def directory_page(
             .offset((number - 1) * per_page)
         )
     )
-    history = history_of([o.id for o in organizations], language)
+    history = history_of([o.id for o in organizations], language, viewer=viewer)
     return DirectoryPage(organizations, history, total, number, per_page)
 
 
-def history_of(organization_ids: list[int], language: str = "en") -> dict[int, list[HistoryEntry]]:
-    """The letters each organisation was invited to (with its answer) or is listed on as published."""
+def history_of(
+    organization_ids: list[int], language: str = "en", *, viewer: User | None = None
+) -> dict[int, list[HistoryEntry]]:
+    """The letters each organisation was invited to (with its answer) or is listed on as published.
+
+    With a ``viewer``, only the letters they may see (services.permissions); without, all.
+    """
     history: dict[int, list[HistoryEntry]] = defaultdict(list)
     if not organization_ids:
         return history
@@ -172,7 +183,12 @@ def history_of(organization_ids: list[int], language: str = "en") -> dict[int, l
         .distinct()
         .order_by(ImportedSignatory.letter_id)
     ).all()
-    titles = letter_titles({row.letter_id for row in [*invited, *published]}, language)
+    letter_ids = {row.letter_id for row in [*invited, *published]}
+    if viewer is not None:
+        letter_ids = permissions.visible_letter_ids(viewer, letter_ids)
+        invited = [row for row in invited if row.letter_id in letter_ids]
+        published = [row for row in published if row.letter_id in letter_ids]
+    titles = letter_titles(letter_ids, language)
     for organization_id, letter_id, state in invited:
         history[organization_id].append(HistoryEntry(letter_id, titles.get(letter_id, ""), state.value))
     for listed_id, letter_id in published:

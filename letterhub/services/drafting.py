@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
 from ..models import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus, User
-from . import audit, deadlines
+from . import audit, deadlines, teams
 from .names import clean_name
 
 DEFAULT_HEADINGS = {"en": "Signatories:", "ar": "الموقعون:"}
@@ -88,6 +88,7 @@ def create_letter(
         deadlines.apply_settings(letter, deadline, by=author)
     add_revision(letter, 1, fields, author)
     audit.record("letter.created", letter=letter, user=author)
+    teams.add_owner(letter, author)
     return letter
 
 

@@ -3,9 +3,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db, limiter
-from ..forms.accounts import ActionForm, LoginForm, PasswordForm
+from ..forms.accounts import AccountLinkForm, ActionForm, LoginForm, PasswordForm
 from ..models import LoginSession, SessionEnd
-from ..services import accounts, audit, login_sessions
+from ..services import account_links, accounts, audit, login_sessions, permissions
 from ..services.urls import safe_redirect_target
 
 bp = Blueprint("accounts", __name__)
@@ -129,3 +129,39 @@ def end_session(session_id: int):
         return redirect(url_for("accounts.login"))
     flash(_("That device is signed out."), "info")
     return redirect(url_for("accounts.account"))
+
+
+ACCOUNT_LINK_STATUS = {"invalid": 404, "expired": 410, "used": 410}
+
+
+@bp.route("/account/link/<purpose>/<link_token>", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["RATELIMIT_SIGNING"], methods=["POST"])
+def account_link(purpose: str, link_token: str):
+    """Set a name and password through an emailed link (a new team member, or an account an
+    administrator created or reset); then signed in, on the letter the link was for."""
+    try:
+        target = account_links.read(purpose, link_token)
+    except account_links.AccountLinkError as error:
+        page = render_template("accounts/link_error.html", reason=error.reason)
+        return page, ACCOUNT_LINK_STATUS[error.reason], {"Cache-Control": "no-store"}
+    user = target.user
+    first_time = not account_links.has_password(user)
+    form = AccountLinkForm(data={"name": "" if first_time else user.name})
+    if form.validate_on_submit():
+        user.name = (form.name.data or "").strip() or user.email
+        accounts.change_password(user, form.new_password.data or "")  # ends every session it had
+        session.clear()  # a fresh session on sign-in (no fixation)
+        login_sessions.sign_in(
+            user,
+            remember=False,
+            ip_address=request.remote_addr or "",
+            user_agent=request.user_agent.string or "",
+        )
+        audit.record("user.login", user=user, ip_address=request.remote_addr or "")
+        db.session.commit()
+        flash(_("Your password is set and you are signed in."), "success")
+        if target.letter_id is not None and permissions.can(user, target.letter_id, "view"):
+            return redirect(url_for("letters.show", letter_id=target.letter_id))
+        return redirect(url_for("letters.index"))
+    page = render_template("accounts/link.html", form=form, user=user, first_time=first_time)
+    return page, 422 if form.errors else 200, {"Cache-Control": "no-store"}

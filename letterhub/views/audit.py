@@ -1,12 +1,11 @@
 """The audit trail of a letter, for signed-in coordinators only."""
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, render_template, request
 from flask_login import login_required
 
-from ..extensions import db
 from ..input_hygiene import MAX_ID
-from ..models import Letter
 from ..services import audit
+from .guard import get_letter
 
 bp = Blueprint("audit", __name__, url_prefix="/letters")
 
@@ -21,7 +20,7 @@ def require_login():
 
 @bp.get("/<id:letter_id>/audit")
 def letter_trail(letter_id: int):
-    letter = db.session.get(Letter, letter_id) or abort(404)
+    letter = get_letter(letter_id, needs="view")
     organization_id = _id_argument("organization")
     page = audit.letter_trail(
         letter.id, organization_id=organization_id, page=_id_argument("page") or 1, per_page=PER_PAGE

@@ -20,7 +20,8 @@ from ..extensions import db
 from ..forms.bulk_invite import ConfirmedPickForm, CsvConfirmForm, CsvUploadForm, PickForm
 from ..input_hygiene import MAX_ID
 from ..models import Letter, LetterStatus, Organization
-from ..services import bulk_inviting, directory, inviting
+from ..services import bulk_inviting, directory, inviting, permissions
+from .guard import get_letter
 
 bp = Blueprint("bulk_invite", __name__)
 
@@ -32,7 +33,8 @@ def require_login():
 
 
 def _open_letter(letter_id: int) -> Letter:
-    return db.get_or_404(Letter, letter_id)
+    """A letter the signed-in coordinator may invite organisations to (404 off their teams)."""
+    return get_letter(letter_id, needs="invite")
 
 
 def _closed(letter: Letter):
@@ -152,7 +154,7 @@ def letter_choices(language: str, *, open_only: bool) -> list[tuple[int, str]]:
     """Letters to offer: drafted ones (not closed, for inviting into), titled in one query."""
     query = (
         select(Letter.id)
-        .where(Letter.source == "drafted")
+        .where(Letter.source == "drafted", permissions.visible_letters(current_user))
         .order_by(Letter.created_at.desc(), Letter.id.desc())
     )
     if open_only:

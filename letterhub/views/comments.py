@@ -9,6 +9,8 @@ from ..forms.accounts import ActionForm
 from ..forms.comments import CommentForm
 from ..models import Comment, Letter
 from ..services import commenting
+from ..services.permissions import Action
+from .guard import get_letter
 
 bp = Blueprint("comments", __name__, url_prefix="/letters")
 
@@ -29,8 +31,8 @@ def require_login():
     """Every page here is for signed-in coordinators."""
 
 
-def _letter(letter_id: int) -> Letter:
-    return db.get_or_404(Letter, letter_id)
+def _letter(letter_id: int, needs: Action = "comment") -> Letter:
+    return get_letter(letter_id, needs=needs)
 
 
 def _thread(letter: Letter, comment_id: int) -> Comment:
@@ -42,7 +44,7 @@ def _thread(letter: Letter, comment_id: int) -> Comment:
 
 @bp.get("/<id:letter_id>/comments")
 def discussion(letter_id: int):
-    return _page(_letter(letter_id))
+    return _page(_letter(letter_id, needs="view"))
 
 
 def _page(letter: Letter, *, failed_form: CommentForm | None = None, failed_key: str = "", status: int = 200):

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from ..extensions import db
 from ..forms.directory import DirectoryOrganizationForm, MergeForm
 from ..input_hygiene import MAX_ID
-from ..services import directory
+from ..services import directory, permissions
 from .bulk_invite import pick_forms
 
 bp = Blueprint("directory", __name__, url_prefix="/organizations")
@@ -30,7 +30,9 @@ def index():
     pick_form.q.data, pick_form.tag.data = search, tag
     return render_template(
         "directory/index.html",
-        listing=directory.directory_page(search=search, tag=tag, page=page, language=current_user.locale),
+        listing=directory.directory_page(
+            search=search, tag=tag, page=page, language=current_user.locale, viewer=current_user
+        ),
         search=search,
         tag=tag,
         tags=directory.all_tags(),
@@ -109,13 +111,20 @@ def _render_merge(form: MergeForm, keep, other, status: int = 200):
     pair = other is not None and other.id != keep.id
     conflicts = directory.shared_letters(keep, other) if pair else []
     closed = directory.closed_letters(keep, other) if pair else []
-    history = directory.history_of([o.id for o in (keep, other) if o is not None], current_user.locale)
+    history = directory.history_of(
+        [o.id for o in (keep, other) if o is not None], current_user.locale, viewer=current_user
+    )
+    # A letter outside the person's teams is counted in the refusal but not named.
+    visible = sorted(permissions.visible_letter_ids(current_user, conflicts))
+    visible_closed = sorted(permissions.visible_letter_ids(current_user, closed))
     return render_template(
         "directory/merge.html",
         form=form,
         keep=keep,
         other=other,
-        conflicts=directory.letter_titles(conflicts, current_user.locale),
-        closed=directory.letter_titles(closed, current_user.locale),
+        conflicts=directory.letter_titles(visible, current_user.locale),
+        hidden_conflicts=len(conflicts) - len(visible),
+        closed=directory.letter_titles(visible_closed, current_user.locale),
+        hidden_closed=len(closed) - len(visible_closed),
         history=history,
     ), status

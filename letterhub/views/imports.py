@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup, escape
-from sqlalchemy import select
 
 from ..extensions import db
 from ..forms.imports import DuplicateForm, ImportForm, PairForm, UnknownChoice, chosen_arabic_row
@@ -16,6 +15,8 @@ from ..services.imports import messages, review, storage
 from ..services.imports.decoding import decode_letter_file
 from ..services.imports.notes import LetterImportError, NoSignatoryList, UnreadableLetterFile
 from ..services.imports.parsing import parse_letter_text
+from ..services.permissions import Action
+from .guard import get_letter
 
 bp = Blueprint("imports", __name__, url_prefix="/letters/import")
 
@@ -26,9 +27,12 @@ def require_login():
     """Every page here is for signed-in coordinators."""
 
 
-def get_imported_letter(letter_id: int) -> Letter:
-    """The imported letter ``letter_id``; a drafted letter is not found here."""
-    return db.first_or_404(select(Letter).where(Letter.id == letter_id, Letter.source == storage.IMPORTED))
+def get_imported_letter(letter_id: int, *, needs: Action) -> Letter:
+    """The imported letter ``letter_id`` (for the person, see views.guard); a drafted letter is not found here."""
+    letter = get_letter(letter_id, needs=needs)
+    if letter.source != storage.IMPORTED:
+        abort(404)
+    return letter
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -96,12 +100,14 @@ def _import_error_message(error: LetterImportError) -> str:
 
 @bp.get("/<id:letter_id>/pairs")
 def pairs(letter_id: int):
-    return _render_pairs(get_imported_letter(letter_id), page=request.args.get("page", 1, type=int))
+    return _render_pairs(
+        get_imported_letter(letter_id, needs="view"), page=request.args.get("page", 1, type=int)
+    )
 
 
 @bp.post("/<id:letter_id>/pairs")
 def pair(letter_id: int):
-    letter = get_imported_letter(letter_id)
+    letter = get_imported_letter(letter_id, needs="edit")
     form = PairForm()
     if not form.validate_on_submit():
         return _render_pairs(
@@ -162,7 +168,7 @@ DUPLICATE_ERRORS = {
 @bp.post("/<id:letter_id>/duplicates")
 def resolve_duplicate(letter_id: int):
     """Keep one of two possibly duplicate names (the other leaves the list), or keep both."""
-    letter = get_imported_letter(letter_id)
+    letter = get_imported_letter(letter_id, needs="edit")
     form = DuplicateForm()
     if not form.validate_on_submit():
         return _render_pairs(

@@ -33,11 +33,13 @@ from ..services import (
     drafting,
     evidence,
     inviting,
+    permissions,
     publishing,
     reminding,
     selection,
     urls,
 )
+from .guard import get_letter
 
 bp = Blueprint("letters", __name__, url_prefix="/letters")
 
@@ -48,13 +50,12 @@ def require_login():
     """Every page here is for signed-in coordinators."""
 
 
-def get_letter(letter_id: int) -> Letter:
-    return db.get_or_404(Letter, letter_id)
-
-
 @bp.get("/")
 def index():
-    letters = db.session.scalars(select(Letter).order_by(Letter.created_at.desc())).all()
+    """The letters whose team the person is on (every letter, for an administrator)."""
+    letters = db.session.scalars(
+        select(Letter).where(permissions.visible_letters(current_user)).order_by(Letter.created_at.desc())
+    ).all()
     summaries = campaign.letter_summaries([letter.id for letter in letters])
     return render_template(
         "letters/index.html", letters=letters, summaries=summaries, no_summary=campaign.LetterSummary()
@@ -88,7 +89,7 @@ def _new_letter_defaults() -> dict:
 
 @bp.get("/<id:letter_id>")
 def show(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     return _render_show(letter, OrganizationForm())
 
 
@@ -156,7 +157,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
 
 @bp.route("/<id:letter_id>/edit", methods=["GET", "POST"])
 def edit(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="edit")
     revision = letter.current_revision
     if letter.status == LetterStatus.CLOSED:
         flash(_("Signing is closed: the text is final. Reopen signing to change it."), "warning")
@@ -227,7 +228,7 @@ def _preview(form: LetterForm) -> dict | None:
 
 @bp.post("/<id:letter_id>/organizations")
 def add_organization(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="invite")
     if letter.status == LetterStatus.CLOSED:
         return _closed_refusal(letter)
     form = OrganizationForm()
@@ -259,7 +260,7 @@ def add_organization(letter_id: int):
 
 @bp.post("/<id:letter_id>/send")
 def send_invitations(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="invite")
     if letter.status == LetterStatus.CLOSED:
         return _closed_refusal(letter)
     if ActionForm().validate_on_submit():
@@ -280,7 +281,7 @@ def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
 
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/resend")
 def resend_invitation(letter_id: int, invitation_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="invite")
     if letter.status == LetterStatus.CLOSED:
         return _closed_refusal(letter)
     invitation = _get_invitation(letter, invitation_id)
@@ -298,7 +299,7 @@ def resend_invitation(letter_id: int, invitation_id: int):
 
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/revoke")
 def revoke_invitation(letter_id: int, invitation_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="invite")
     if letter.status == LetterStatus.CLOSED:
         return _closed_refusal(letter)
     invitation = _get_invitation(letter, invitation_id)
@@ -326,7 +327,7 @@ def _closed_refusal(letter: Letter):
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/reminders")
 def toggle_reminders(letter_id: int, invitation_id: int):
     """Turn reminders off (or on again) for one organisation."""
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="invite")
     if letter.status == LetterStatus.CLOSED:
         return _closed_refusal(letter)
     invitation = _get_invitation(letter, invitation_id)
@@ -343,7 +344,7 @@ def toggle_reminders(letter_id: int, invitation_id: int):
 @bp.post("/<id:letter_id>/invitations/selection")
 def act_on_selection(letter_id: int):
     """Send, send new links, remind or revoke the selected invitations (revoking asks first)."""
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="invite")
     # back to the page of the list the coordinator was on (its filters kept), never elsewhere
     if letter.status == LetterStatus.CLOSED:
         return _closed_refusal(letter)
@@ -408,7 +409,7 @@ BULK_DONE = {
 @bp.post("/<id:letter_id>/close")
 def close(letter_id: int):
     """Close signing: one POST, from the letter page's confirmation step (its box must be ticked)."""
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="close")
     if ActionForm().validate_on_submit() and letter.status != LetterStatus.CLOSED:
         if request.form.get("confirm") != "yes":
             flash(_("Signing is still open: tick the box to confirm that the list is final."), "warning")
@@ -425,7 +426,7 @@ def close(letter_id: int):
 @bp.get("/<id:letter_id>/documents.json")
 def documents_status(letter_id: int):
     """The final documents' progress, for the letter page's script (read only)."""
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     documents = publishing.documents_of(letter)
     response = jsonify(
         {
@@ -454,7 +455,7 @@ def documents_status(letter_id: int):
 
 @bp.post("/<id:letter_id>/reopen")
 def reopen(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="close")
     if ActionForm().validate_on_submit() and letter.status == LetterStatus.CLOSED:
         publishing.reopen_signing(letter, by=current_user)
         db.session.commit()
@@ -465,7 +466,7 @@ def reopen(letter_id: int):
 @bp.get("/<id:letter_id>/final.pdf")
 def final_pdf(letter_id: int):
     """Serve a stored final document; it was rendered once, in the background, at closing."""
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     if letter.status != LetterStatus.CLOSED:
         flash(_("Close signing first: the final PDF shows the final list."), "warning")
         return redirect(url_for("letters.show", letter_id=letter.id))
@@ -489,13 +490,13 @@ def final_pdf(letter_id: int):
 @bp.get("/<id:letter_id>/evidence.json")
 def evidence_json(letter_id: int):
     """The evidence report of a closed letter, for machines."""
-    return _evidence(get_letter(letter_id), "json")
+    return _evidence(get_letter(letter_id, needs="view"), "json")
 
 
 @bp.get("/<id:letter_id>/evidence.pdf")
 def evidence_pdf(letter_id: int):
     """The evidence report of a closed letter, worded in the reader's language."""
-    return _evidence(get_letter(letter_id), "pdf")
+    return _evidence(get_letter(letter_id, needs="view"), "pdf")
 
 
 def _evidence(letter: Letter, format: str) -> Response:
@@ -526,7 +527,7 @@ def get_locale_code() -> str:
 
 @bp.get("/<id:letter_id>/signatories.csv")
 def signatories_csv(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     data = publishing.signatories_csv(letter).encode("utf-8")
     return _download(
         data,
@@ -555,7 +556,7 @@ def _download(data: bytes, *, mimetype: str, filename: str, sha256: str | None, 
 
 @bp.post("/<id:letter_id>/documents/retry")
 def retry_documents(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="close")
     if ActionForm().validate_on_submit():
         publishing.retry_failed(letter)
         db.session.commit()
@@ -564,7 +565,7 @@ def retry_documents(letter_id: int):
 
 @bp.post("/<id:letter_id>/list-options")
 def list_options(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="edit")
     form = ListOptionsForm()
     if letter.status == LetterStatus.CLOSED:
         flash(_("Signing is closed: reopen it to change how the list is printed."), "warning")

@@ -14,7 +14,7 @@ from ..forms.accounts import ActionForm
 from ..forms.revisions import AcknowledgeForm, StartFromForm
 from ..models import Letter, LetterRevision, LetterStatus
 from ..services import diffing, drafting, inviting, parity, revisions
-from .letters import get_letter
+from .guard import get_letter
 
 bp = Blueprint("revisions", __name__, url_prefix="/letters")
 
@@ -34,7 +34,7 @@ def get_revision(letter: Letter, number: int) -> LetterRevision:
 
 @bp.get("/<id:letter_id>/revisions")
 def index(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     return render_template(
         "revisions/index.html",
         letter=letter,
@@ -45,7 +45,7 @@ def index(letter_id: int):
 
 @bp.get("/<id:letter_id>/revisions/<id:number>")
 def show(letter_id: int, number: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     revision = get_revision(letter, number)
     return render_template(
         "revisions/show.html",
@@ -59,7 +59,7 @@ def show(letter_id: int, number: int):
 @bp.get("/<id:letter_id>/revisions/compare")
 def compare(letter_id: int):
     """Two revisions side by side, per language; ``old`` and ``new`` are their numbers."""
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     current = letter.current_revision
     new_number = request.args.get("new", current.number, type=int)
     old_number = request.args.get("old", max(new_number - 1, 1), type=int)
@@ -74,7 +74,7 @@ def compare(letter_id: int):
 
 @bp.post("/<id:letter_id>/revisions/<id:number>/restore")
 def restore(letter_id: int, number: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="edit")
     get_revision(letter, number)
     if not ActionForm().validate_on_submit():
         flash(_("This form expired or was sent from elsewhere. Nothing was saved."), "warning")
@@ -107,7 +107,7 @@ def restore(letter_id: int, number: int):
 
 @bp.get("/<id:letter_id>/parity")
 def parity_warnings(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="view")
     return render_template(
         "revisions/parity.html",
         letter=letter,
@@ -118,7 +118,7 @@ def parity_warnings(letter_id: int):
 
 @bp.post("/<id:letter_id>/parity/acknowledge")
 def acknowledge(letter_id: int):
-    letter = get_letter(letter_id)
+    letter = get_letter(letter_id, needs="edit")
     form = AcknowledgeForm()
     if form.validate_on_submit():
         if revisions.acknowledge(letter, form.key.data or "", current_user) is None:
@@ -137,7 +137,7 @@ def acknowledge(letter_id: int):
 @bp.route("/<id:letter_id>/start-from", methods=["GET", "POST"])
 def start_from(letter_id: int):
     """A new letter with this one's text, addressees and list options, and optionally its list."""
-    source = get_letter(letter_id)
+    source = get_letter(letter_id, needs="view")
     form = StartFromForm()
     if form.validate_on_submit():
         letter = drafting.start_from(source, current_user)

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from letterhub.extensions import db
-from letterhub.models import Comment, OutboxMessage
+from letterhub.models import Comment, LetterRole, OutboxMessage
 from letterhub.models.types import utcnow
-from letterhub.services import accounts, commenting, drafting, mailing
+from letterhub.services import accounts, commenting, drafting, mailing, teams
 
 from ..conftest import LETTER_TEXT, PASSWORD, AuthActions, csrf_token
 from .test_signing import path_of
@@ -131,7 +131,8 @@ def test_reply_resolve_and_reopen(signed_in, letter, coordinator):
 
 
 def test_an_empty_comment_comes_back_in_the_readers_language_and_saves_nothing(app, client, letter):
-    accounts.create_user("amal@example.org", "أمل", PASSWORD, locale="ar")
+    amal = accounts.create_user("amal@example.org", "أمل", PASSWORD, locale="ar")
+    teams.add_member(letter, amal, LetterRole.REVIEWER, by=None)
     db.session.commit()
     AuthActions(client).login("amal@example.org")
     key = paragraph_key(letter, "ar", "نكتب إليكم.")
@@ -172,6 +173,8 @@ def start_discussion(letter, coordinator):
     """A thread by the coordinator, answered by an Arabic-speaking colleague twice and a third person once."""
     amal = accounts.create_user("amal@example.org", "أمل", PASSWORD, locale="ar")
     ben = accounts.create_user("ben@example.org", "Ben", PASSWORD)
+    teams.add_member(letter, amal, LetterRole.REVIEWER, by=coordinator)
+    teams.add_member(letter, ben, LetterRole.EDITOR, by=coordinator)
     db.session.commit()
     key = paragraph_key(letter, "en", "1. Release the detainees.")
     thread = commenting.start_thread(letter, key, "Name the prisons?", coordinator)

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from werkzeug.routing import Rule
 
 from letterhub.extensions import db
-from letterhub.models import LoginSession
-from letterhub.services import commenting, drafting, publishing
+from letterhub.models import Letter, LetterRole, LoginSession
+from letterhub.services import account_links, commenting, drafting, publishing, teams
 from letterhub.services.imports import storage
 
 from ..conftest import LETTER_TEXT, AuthActions, csrf_token
@@ -56,6 +56,11 @@ FORM_FIELDS = {
     "second_row": "2",
     "choice": "not_duplicate",
     "body": "A remark on this paragraph",
+    "role": "reviewer",
+    "name": "New Member",
+    "new_password": "a new password for the member",
+    "repeat_password": "a new password for the member",
+    "locale": "en",
 }
 
 
@@ -101,7 +106,8 @@ def real_values(app, coordinator, letter, invite):
     """Names of URL arguments → values pointing at real rows (an imported letter for imports.*).
 
     ``session_id`` is a sign-in of the coordinator on another device, so that ending it does
-    not sign out the client a test walks with.
+    not sign out the client a test walks with. ``member_id`` and ``user_id`` are a new team
+    member invited by email (an editor of both letters), ``link_token`` their link to set a password.
     """
     invitation, link = invite()
     AuthActions(app.test_client()).login()
@@ -114,6 +120,14 @@ def real_values(app, coordinator, letter, invite):
     imported = storage.import_letter([IMPORTED_TEXT], author=coordinator)
     first_paragraph = commenting.paragraphs(letter.current_revision, "en")[0]
     thread = commenting.start_thread(letter, first_paragraph.key, "A remark", coordinator)
+    db.session.flush()
+    member, _emailed = teams.invite(
+        letter, "new.member@example.org", LetterRole.EDITOR, language="en", by=coordinator
+    )
+    join_link = account_links.issue(member.user, "join", letter_id=letter.id)
+    teams.add_member(
+        db.session.get(Letter, imported.letter_id), member.user, LetterRole.EDITOR, by=coordinator
+    )
     db.session.commit()
     return {
         "letter_id": letter.id,
@@ -127,6 +141,10 @@ def real_values(app, coordinator, letter, invite):
         "session_id": other_device,
         "comment_id": thread.id,
         "paragraph": first_paragraph.key,
+        "member_id": member.id,
+        "user_id": member.user_id,
+        "purpose": "join",
+        "link_token": join_link.rsplit("/", 1)[1],
     }
 
 
@@ -141,7 +159,8 @@ def form_fields(real_values) -> dict[str, str]:
 
 
 # Routes that sign the walking client out: walked last, so the others are reached signed in.
-SIGNING_OUT = ("accounts.logout", "accounts.end_all_sessions")
+# (A password set through an account link signs the client in as that account instead.)
+SIGNING_OUT = ("accounts.logout", "accounts.end_all_sessions", "accounts.account_link")
 
 
 @pytest.fixture

@@ -1,16 +1,23 @@
-"""Every route of the URL map, attacked the same way: without a session, with a session cookie
-copied before sign-out, with a foreign Host, and read for its headers over http and over https
-behind a proxy.
+"""Every route of the URL map, attacked the same way: without a session, with another
+coordinator's session (one outside the letter's team), with a session cookie copied before
+sign-out, with a foreign Host, and read for its headers over http and over https behind a proxy.
 
 A route is for signed-in coordinators unless it is listed in ``PUBLIC_ENDPOINTS``: a route
-added later is protected by these tests until someone decides, here, that it is public.
+added later is protected by these tests until someone decides, here, that it is public. A route
+that takes a ``letter_id`` answers 404 to a coordinator outside that letter's team, as for a
+letter that does not exist, until it loads the letter through ``views.guard.get_letter``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from ..conftest import AuthActions, csrf_token
+from letterhub.extensions import db
+from letterhub.models import Invitation, Letter, LetterMember, LetterRevision, User
+from letterhub.services import accounts
+
+from ..conftest import PASSWORD, AuthActions, csrf_token
+from .conftest import Route
 
 # Pages anyone may open: sign-in, the focal points' signing pages (the link is the key), the
 # public verification page, the language switch, the health check, the development mailbox.
@@ -23,6 +30,7 @@ PUBLIC_ENDPOINTS = {
     "signing.show",
     "signing.answer",
     "signing.opened",
+    "accounts.account_link",  # the emailed link is the key, as for signing
     "mailbox.index",
     "mailbox.show",
 }
@@ -70,6 +78,99 @@ def test_a_session_cookie_copied_before_sign_out_opens_no_coordinator_route(app,
 
     browser.post("/logout", data={"csrf_token": csrf_token(browser, "/letters/")})
     assert refused_without_an_account(thief, routes) == {}
+
+
+OUTSIDER = "outsider@example.org"
+
+
+@pytest.fixture
+def outsider(app, routes):
+    """A client signed in as a coordinator who is on no letter's team, with its CSRF token."""
+    accounts.create_user(OUTSIDER, "Outsider", PASSWORD)
+    db.session.commit()
+    browser = app.test_client()
+    assert AuthActions(browser).login(email=OUTSIDER).status_code == 302
+    return browser, csrf_token(browser, "/letters/new")
+
+
+def letter_routes(routes) -> list[Route]:
+    return [route for route in routes if "letter_id" in route.rule.arguments]
+
+
+def not_hidden_from(client, routes, token: str, form_fields: dict) -> dict[str, str]:
+    """Each route of a letter, each method, sent a valid form: what answered anything but 404."""
+    wrong = {}
+    for route in letter_routes(routes):
+        for method in sorted(route.methods):
+            data = {**form_fields, "csrf_token": token} if method == "POST" else None
+            response = client.open(route.path(), method=method, data=data)
+            if response.status_code != 404:
+                wrong[f"{method} {route.path()}"] = str(response.status_code)
+    return wrong
+
+
+def state_of_letters() -> tuple:
+    counts = [db.session.query(model).count() for model in (LetterRevision, Invitation, LetterMember, User)]
+    return tuple(counts)
+
+
+def test_a_coordinator_outside_the_team_gets_404_on_every_route_of_the_letter(outsider, routes, form_fields):
+    browser, token = outsider
+    assert len(letter_routes(routes)) >= 20
+    before = state_of_letters()
+    assert not_hidden_from(browser, routes, token, form_fields) == {}
+    assert state_of_letters() == before
+
+
+def test_no_page_shows_a_coordinator_outside_the_team_the_letters_or_their_titles(outsider, routes, letter):
+    """The letters list, the directory's histories and every other page: not one title."""
+    browser, _token = outsider
+    titles = ("Joint letter on detainees", "رسالة مشتركة بشأن المعتقلين", "Joint statement")
+    shown = {}
+    for route in routes:
+        if "GET" not in route.methods or "letter_id" in route.rule.arguments:
+            continue
+        if route.rule.endpoint in PUBLIC_ENDPOINTS:  # a signing link's page shows its letter
+            continue
+        page = browser.get(route.path()).get_data(as_text=True)
+        shown.update({route.path(): title for title in titles if title in page})
+        if f"/letters/{letter.id}" in page:
+            shown[route.path()] = f"/letters/{letter.id}"
+    assert shown == {}
+    assert "Joint letter on detainees" not in browser.get("/organizations/?q=Syrian").get_data(as_text=True)
+
+
+def test_the_walk_finds_a_route_that_forgets_the_check(app_with, routes, letter, outsider, form_fields):
+    """A route that loads the letter without views.guard.get_letter is caught by the walk."""
+
+    forgetful = app_with()
+
+    def careless(letter_id: int):
+        return db.get_or_404(Letter, letter_id).coalition
+
+    forgetful.add_url_rule("/letters/<id:letter_id>/careless", "letters.careless", careless)
+    (rule,) = [rule for rule in forgetful.url_map.iter_rules() if rule.endpoint == "letters.careless"]
+    browser = forgetful.test_client()
+    assert AuthActions(browser).login(email=OUTSIDER).status_code == 302
+    walked = [*routes, Route(rule, {"letter_id": letter.id})]
+    token = csrf_token(browser, "/letters/new")
+    assert not_hidden_from(browser, walked, token, form_fields) == {
+        f"GET /letters/{letter.id}/careless": "200"
+    }
+
+
+def test_an_administrators_pages_refuse_a_coordinator_with_403(outsider, routes, form_fields):
+    browser, token = outsider
+    wrong = {}
+    for route in routes:
+        if not route.rule.endpoint.startswith("admin."):
+            continue
+        for method in sorted(route.methods):
+            data = {**form_fields, "csrf_token": token} if method == "POST" else None
+            response = browser.open(route.path(), method=method, data=data)
+            if response.status_code != 403 or "Only administrators" not in response.get_data(as_text=True):
+                wrong[f"{method} {route.path()}"] = response.status_code
+    assert wrong == {} and len([r for r in routes if r.rule.endpoint.startswith("admin.")]) >= 4
 
 
 def test_a_foreign_host_gets_400_on_every_route(client, routes):

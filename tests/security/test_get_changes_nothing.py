@@ -14,8 +14,8 @@ import pytest
 import sqlalchemy as sa
 
 from letterhub.extensions import db
-from letterhub.models import Decision, Invitation, InvitationState, User
-from letterhub.services import drafting, inviting, mailing, publishing, signing
+from letterhub.models import Decision, Invitation, InvitationState, LetterRole, User
+from letterhub.services import account_links, drafting, inviting, mailing, publishing, signing, teams
 from letterhub.services.imports import storage
 
 from ..conftest import csrf_token
@@ -75,6 +75,10 @@ def world(app, coordinator, letter, invite, seed_text):
     db.session.commit()
     assert publishing.render_queued_documents()["rendered"] == 3
     imported = storage.import_letter([seed_text(0), seed_text(1)], author=coordinator).letter_id
+    member, _emailed = teams.invite(
+        letter, "new.member@example.org", LetterRole.EDITOR, language="en", by=coordinator
+    )
+    join_link = account_links.issue(member.user, "join", letter_id=letter.id)
     db.session.commit()
     assert mailing.drain_outbox()["sent"] >= 2
     db.session.commit()
@@ -86,6 +90,7 @@ def world(app, coordinator, letter, invite, seed_text):
         "tokens": [pending_link.rsplit("/", 1)[1], closed_link.rsplit("/", 1)[1]],
         "code": closed.verification_code,
         "message_id": message_id,
+        "link_token": join_link.rsplit("/", 1)[1],
     }
 
 
@@ -104,6 +109,8 @@ def every_get(app, world) -> list[str]:
             "message_id": [world["message_id"]],
             "filename": ["app.css", "signing.js"],
             "number": [1],
+            "purpose": ["join", "reset"],
+            "link_token": [world["link_token"]],
         }
         arguments = [{}]
         for name in rule.arguments:

@@ -55,7 +55,7 @@ from ...models import (
     User,
 )
 from ...models.types import utcnow
-from .. import audit, directory, drafting, inviting, publishing
+from .. import audit, directory, drafting, inviting, publishing, teams
 from .messages import english
 from .notes import ImportNote, LetterImportError
 from .pairing import ProposedPair, propose_pairs
@@ -211,6 +211,7 @@ def import_letter(texts: Sequence[str], *, author: User, directory_pairs=_USE_DI
         ],
         created_organizations=record_created_organizations(letter, newest_organization),
     )
+    teams.add_owner(letter, author)  # the importing coordinator owns the imported letter
     return ImportResult(letter.id, signatory_ids, report, pairs, warnings)
 
 
