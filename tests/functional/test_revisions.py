@@ -162,8 +162,8 @@ def test_unresolved_warnings_are_listed_before_sending_and_closing_and_block_not
     page = signed_in.get(f"/letters/{letter.id}").get_data(as_text=True)
     assert page.count("parity-notice") == 2  # above closing and above sending
     assert f"/letters/{letter.id}/parity" in page
-    response = post_form(signed_in, f"/letters/{letter.id}/close", f"/letters/{letter.id}")
-    assert response.status_code == 302
+    response = post_form(signed_in, f"/letters/{letter.id}/close", f"/letters/{letter.id}", confirm="yes")
+    assert response.status_code == 303
     assert db.session.get(Letter, letter.id).status.value == "closed"
 
 
