@@ -28,7 +28,20 @@ from .extensions import babel, csrf, db, limiter, login_manager, migrate
 from .paths import IN_CHECKOUT, MIGRATIONS_DIR, PACKAGE_DIR, PROJECT_DIR, TEMPLATES_DIR
 from .services.login_sessions import user_for_token
 from .services.markdown import render_markdown
-from .views import accounts, audit, comments, directory, imports, letters, mailbox, public, signing
+from .views import (
+    accounts,
+    audit,
+    comments,
+    delegation,
+    directory,
+    imports,
+    letters,
+    mailbox,
+    proposals,
+    public,
+    signing,
+    signon,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -172,6 +185,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(signing.bp)
+    app.register_blueprint(delegation.bp)
+    app.register_blueprint(proposals.bp)
+    app.register_blueprint(signon.bp)
     if app.config["MAIL_TRANSPORT"] == "mailbox" and (app.debug or app.testing):
         app.register_blueprint(mailbox.bp)
 

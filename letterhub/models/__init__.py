@@ -9,6 +9,7 @@ from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterSt
 from .login_session import LoginSession, SessionEnd
 from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
+from .proposal import InvitationForward, Proposal, ProposalSource, ProposalStatus
 from .reminder import Reminder, ReminderKind
 from .signature import Decision, Signature
 from .user import User
@@ -26,6 +27,7 @@ __all__ = [
     "RenderErrorKind",
     "RenderStatus",
     "Invitation",
+    "InvitationForward",
     "InvitationState",
     "LANGUAGES",
     "Letter",
@@ -37,6 +39,9 @@ __all__ = [
     "OrganizationTag",
     "OutboxMessage",
     "OutboxStatus",
+    "Proposal",
+    "ProposalSource",
+    "ProposalStatus",
     "REVISION_FIELDS",
     "Reminder",
     "ReminderKind",
