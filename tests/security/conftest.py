@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 
 from letterhub.extensions import db
 from letterhub.models import LoginSession
-from letterhub.services import commenting, drafting, publishing
+from letterhub.services import commenting, drafting, proposals, publishing
 from letterhub.services.imports import storage
 
 from ..conftest import LETTER_TEXT, AuthActions, csrf_token
@@ -114,6 +114,9 @@ def real_values(app, coordinator, letter, invite):
     imported = storage.import_letter([IMPORTED_TEXT], author=coordinator)
     first_paragraph = commenting.paragraphs(letter.current_revision, "en")[0]
     thread = commenting.start_thread(letter, first_paragraph.key, "A remark", coordinator)
+    proposal = proposals.nominate(
+        invitation, name_en="Proposed", name_ar="مقترحة", email="p@proposed.example", language="en"
+    )
     db.session.commit()
     return {
         "letter_id": letter.id,
@@ -126,6 +129,7 @@ def real_values(app, coordinator, letter, invite):
         "session_id": other_device,
         "comment_id": thread.id,
         "paragraph": first_paragraph.key,
+        "proposal_id": proposal.id,
     }
 
 

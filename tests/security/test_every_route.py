@@ -13,7 +13,9 @@ import pytest
 from ..conftest import AuthActions, csrf_token
 
 # Pages anyone may open: sign-in, the focal points' signing pages (the link is the key), the
-# public verification page, the language switch, the health check, the development mailbox.
+# public verification page, the language switch, the health check, the development mailbox,
+# handing an invitation on and proposing an organisation (the link is the key), a letter's open
+# sign-on page and its email confirmation (vetted by a coordinator before anything is listed).
 PUBLIC_ENDPOINTS = {
     "accounts.login",
     "public.index",
@@ -23,6 +25,10 @@ PUBLIC_ENDPOINTS = {
     "signing.show",
     "signing.answer",
     "signing.opened",
+    "delegation.forward",
+    "delegation.nominate",
+    "signon.ask",
+    "signon.confirm",
     "mailbox.index",
     "mailbox.show",
 }
