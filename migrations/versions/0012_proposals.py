@@ -1,8 +1,8 @@
 """Proposals (nominations and open sign-on requests) waiting for a coordinator, handed-on
 invitations, and the letter setting that opens a public sign-on page.
 
-Revision ID: 0011_proposals
-Revises: 0010_comments
+Revision ID: 0012_proposals
+Revises: 0011_superseded_documents
 Create Date: 2026-12-01 01:00:00
 
 """
@@ -13,8 +13,8 @@ from alembic import op
 from letterhub.models.types import UTCDateTime
 
 # revision identifiers, used by Alembic.
-revision = "0011_proposals"
-down_revision = "0010_comments"
+revision = "0012_proposals"
+down_revision = "0011_superseded_documents"
 branch_labels = None
 depends_on = None
 
