@@ -35,14 +35,17 @@ from .views import (
     audit,
     bulk_invite,
     comments,
+    delegation,
     directory,
     guard,
     imports,
     letters,
     mailbox,
+    proposals,
     public,
     revisions,
     signing,
+    signon,
     teams,
 )
 
@@ -192,6 +195,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(teams.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(signing.bp)
+    app.register_blueprint(delegation.bp)
+    app.register_blueprint(proposals.bp)
+    app.register_blueprint(signon.bp)
     if app.config["MAIL_TRANSPORT"] == "mailbox" and (app.debug or app.testing):
         app.register_blueprint(mailbox.bp)
 

@@ -82,6 +82,10 @@ class Defaults:
     RATELIMIT_DEFAULT = "600 per minute"
     RATELIMIT_SIGNING = "30 per minute"
     RATELIMIT_LOGIN = "10 per minute"
+    # Submissions of a letter's public sign-on page, per client address (its GETs count as signing pages).
+    RATELIMIT_OPEN_SIGNON = "5 per hour"
+    # How long the link that confirms an open sign-on request's email works.
+    SIGNON_CONFIRM_HOURS = 48
     RATELIMIT_HEADERS_ENABLED = True
 
     # Babel: the interface exists in these locales.

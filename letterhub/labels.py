@@ -93,6 +93,13 @@ AUDIT_ACTION = {
     "invitation.revoked": _l("Invitation revoked"),
     "invitation.reminded": _l("Reminder sent"),
     "invitation.do_not_remind": _l("Reminders for the organisation turned off or on again"),
+    "invitation.forwarded": _l("Invitation handed on by the focal point to a colleague"),
+    "proposal.nominated": _l("Organisation proposed by a focal point"),
+    "proposal.requested": _l("Request to sign from the public sign-on page (email not confirmed yet)"),
+    "proposal.email_confirmed": _l("Request to sign: email confirmed"),
+    "proposal.approved": _l("Proposed organisation approved and invited"),
+    "proposal.rejected": _l("Proposed organisation rejected"),
+    "letter.open_signon": _l("Public sign-on page opened or closed"),
     "signature.confirmed": _l("Signature confirmed"),
     "signature.declined": _l("Signature declined"),
     "import.paired": _l("English and Arabic names paired"),
@@ -129,7 +136,15 @@ def audit_action(action: str) -> str:
 
 
 # Events without an account that the focal point's own link caused (the others are letterhub's).
-FOCAL_POINT_ACTIONS = frozenset({"invitation.opened", "signature.confirmed", "signature.declined"})
+FOCAL_POINT_ACTIONS = frozenset(
+    {
+        "invitation.opened",
+        "invitation.forwarded",
+        "proposal.nominated",
+        "signature.confirmed",
+        "signature.declined",
+    }
+)
 
 
 def audit_by_focal_point(action: str) -> bool:
@@ -153,6 +168,10 @@ def audit_details(details: dict) -> list[str]:
         words.append(
             _("kept “%(kept)s”, removed “%(removed)s”", kept=details["kept"], removed=details["removed"])
         )
+    if isinstance(details.get("from_email"), str) and isinstance(details.get("to_email"), str):
+        words.append(f"{details['from_email']} → {details['to_email']}")
+    if details.get("other_domain"):
+        words.append(_("not one of the organisation's known email domains"))
     if isinstance(details.get("names"), list):
         words.append(" / ".join(str(name) for name in details["names"]))
     return words

@@ -33,7 +33,7 @@ WELL_FORMED_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 # A signing link's or an account link's (services.account_links) path segment, and an itsdangerous token wherever else it may be quoted
 # (payload.timestamp.signature, URL-safe base64; the payload holds a random nonce, so it is
 # never compressed, and the HMAC-SHA-256 signature is 43 characters).
-_TOKEN_IN_PATH = re.compile(r"(/sign/|/account/link/\w+/)[^/\s?#\"'<>\\]+")
+_TOKEN_IN_PATH = re.compile(r"(/sign/|/join/confirm/|/account/link/\w+/)[^/\s?#\"'<>\\]+")
 _BARE_TOKEN = re.compile(r"\.?[A-Za-z0-9_-]{20,}\.[A-Za-z0-9_-]{4,12}\.[A-Za-z0-9_-]{40,}")
 MASK = "[token]"
 

@@ -11,6 +11,7 @@ from .membership import LetterMember, LetterRole
 from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
 from .parity import ParityAcknowledgement
+from .proposal import InvitationForward, Proposal, ProposalSource, ProposalStatus
 from .reminder import Reminder, ReminderKind
 from .signature import Decision, Signature
 from .user import User
@@ -28,6 +29,7 @@ __all__ = [
     "RenderErrorKind",
     "RenderStatus",
     "Invitation",
+    "InvitationForward",
     "InvitationState",
     "LANGUAGES",
     "Letter",
@@ -42,6 +44,9 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "ParityAcknowledgement",
+    "Proposal",
+    "ProposalSource",
+    "ProposalStatus",
     "REVISION_FIELDS",
     "Reminder",
     "ReminderKind",

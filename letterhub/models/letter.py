@@ -46,6 +46,8 @@ class Letter(Model):
     verification_code: Mapped[str | None] = mapped_column(String(16), unique=True)
     # "drafted" here, or "imported" from a published letter (its list is in imported_signatories).
     source: Mapped[str] = mapped_column(String(10), default="drafted")
+    # A public page where an organisation not invited may ask to sign (vetted by a coordinator).
+    open_signon: Mapped[bool] = mapped_column(default=False)
 
     # How the final PDF presents the list (see services.rendering.RenderOptions).
     numbering_style: Mapped[str] = mapped_column(

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db, limiter
 from ..forms.signing import SigningForm
 from ..models import Decision, InvitationState, LetterStatus
-from ..services import deadlines, signing
+from ..services import deadlines, forwarding, signing
 from ..services.tokens import LinkError
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
@@ -37,8 +37,12 @@ def _link_error(error: LinkError):
     invitation = error.invitation
     if invitation is not None:
         g.page_locale = invitation.language
+    # A link handed on to a colleague says so, with the new address masked.
+    handed = forwarding.forward_of_stale_link(invitation, (request.view_args or {}).get("token", ""))
+    reason = "forwarded" if handed is not None and error.reason == "superseded" else error.reason
+    masked = forwarding.mask_email(handed.to_email) if handed is not None else ""
     return render_template(
-        "signing/link_error.html", reason=error.reason, invitation=invitation
+        "signing/link_error.html", reason=reason, invitation=invitation, masked=masked
     ), LINK_ERROR_STATUS[error.reason]
 
 

@@ -18,7 +18,7 @@ from werkzeug.routing import Rule
 
 from letterhub.extensions import db
 from letterhub.models import Letter, LetterRole, LoginSession
-from letterhub.services import account_links, commenting, drafting, publishing, teams
+from letterhub.services import account_links, commenting, drafting, proposals, publishing, teams
 from letterhub.services.imports import storage
 
 from ..conftest import LETTER_TEXT, AuthActions, csrf_token
@@ -128,6 +128,9 @@ def real_values(app, coordinator, letter, invite):
     teams.add_member(
         db.session.get(Letter, imported.letter_id), member.user, LetterRole.EDITOR, by=coordinator
     )
+    proposal = proposals.nominate(
+        invitation, name_en="Proposed", name_ar="مقترحة", email="p@proposed.example", language="en"
+    )
     db.session.commit()
     return {
         "letter_id": letter.id,
@@ -145,6 +148,7 @@ def real_values(app, coordinator, letter, invite):
         "user_id": member.user_id,
         "purpose": "join",
         "link_token": join_link.rsplit("/", 1)[1],
+        "proposal_id": proposal.id,
     }
 
 

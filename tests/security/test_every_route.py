@@ -20,7 +20,9 @@ from ..conftest import PASSWORD, AuthActions, csrf_token
 from .conftest import Route
 
 # Pages anyone may open: sign-in, the focal points' signing pages (the link is the key), the
-# public verification page, the language switch, the health check, the development mailbox.
+# public verification page, the language switch, the health check, the development mailbox,
+# handing an invitation on and proposing an organisation (the link is the key), a letter's open
+# sign-on page and its email confirmation (vetted by a coordinator before anything is listed).
 PUBLIC_ENDPOINTS = {
     "accounts.login",
     "public.index",
@@ -31,6 +33,10 @@ PUBLIC_ENDPOINTS = {
     "signing.answer",
     "signing.opened",
     "accounts.account_link",  # the emailed link is the key, as for signing
+    "delegation.forward",
+    "delegation.nominate",
+    "signon.ask",
+    "signon.confirm",
     "mailbox.index",
     "mailbox.show",
 }
@@ -94,7 +100,12 @@ def outsider(app, routes):
 
 
 def letter_routes(routes) -> list[Route]:
-    return [route for route in routes if "letter_id" in route.rule.arguments]
+    """The coordinators' routes of a letter (its public sign-on page belongs to no team)."""
+    return [
+        route
+        for route in routes
+        if "letter_id" in route.rule.arguments and route.rule.endpoint not in PUBLIC_ENDPOINTS
+    ]
 
 
 def not_hidden_from(client, routes, token: str, form_fields: dict) -> dict[str, str]:

@@ -16,6 +16,7 @@ from letterhub.services import accounts, teams
 from letterhub.services.permissions import ALLOWED
 
 from ..conftest import PASSWORD, AuthActions, csrf_token
+from .test_every_route import PUBLIC_ENDPOINTS
 
 # What each route of a letter does, in services.permissions' words.
 NEEDS = {
@@ -59,13 +60,22 @@ NEEDS = {
     "bulk_invite.upload": "invite",
     "bulk_invite.preview": "invite",
     "bulk_invite.confirm": "invite",
+    "proposals.queue": "view",
+    "proposals.approve": "invite",
+    "proposals.reject": "invite",
+    "proposals.open_signon": "edit",
 }
 ROLES = ["owner", "editor", "reviewer", "admin"]
 MEMBER = "member@example.org"
 
 
 def letter_routes(routes):
-    return [route for route in routes if "letter_id" in route.rule.arguments]
+    """The coordinators' routes of a letter (a letter's public sign-on page is no team's)."""
+    return [
+        route
+        for route in routes
+        if "letter_id" in route.rule.arguments and route.rule.endpoint not in PUBLIC_ENDPOINTS
+    ]
 
 
 def test_every_route_of_a_letter_says_what_it_needs(routes):
