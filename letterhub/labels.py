@@ -4,7 +4,7 @@ from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .models import InvitationState, LetterStatus, OutboxStatus, RenderErrorKind, RenderStatus
+from .models import DecisionKind, InvitationState, LetterStatus, OutboxStatus, RenderErrorKind, RenderStatus
 from .services import deadlines
 from .services.campaign import InvitationFilter, InvitationSort
 
@@ -20,6 +20,13 @@ INVITATION_STATE = {
     InvitationState.CONFIRMED: _l("Confirmed"),
     InvitationState.DECLINED: _l("Declined"),
     InvitationState.REVOKED: _l("Revoked"),
+}
+
+# One recorded decision of a focal point, in the receipt and the answer's history.
+DECISION_KIND = {
+    DecisionKind.CONFIRMED: _l("Confirmed: your organisation signs the letter"),
+    DecisionKind.DECLINED: _l("Declined"),
+    DecisionKind.WITHDRAWN: _l("Signature withdrawn"),
 }
 
 INVITATION_FILTER = {
@@ -93,6 +100,7 @@ AUDIT_ACTION = {
     "invitation.do_not_remind": _l("Reminders for the organisation turned off or on again"),
     "signature.confirmed": _l("Signature confirmed"),
     "signature.declined": _l("Signature declined"),
+    "signature.withdrawn": _l("Signature withdrawn by the focal point"),
     "import.paired": _l("English and Arabic names paired"),
     "import.unpaired": _l("English and Arabic names unpaired"),
     "import.duplicate_merged": _l("Duplicate merged: one spelling kept"),
@@ -113,7 +121,9 @@ def audit_action(action: str) -> str:
 
 
 # Events without an account that the focal point's own link caused (the others are letterhub's).
-FOCAL_POINT_ACTIONS = frozenset({"invitation.opened", "signature.confirmed", "signature.declined"})
+FOCAL_POINT_ACTIONS = frozenset(
+    {"invitation.opened", "signature.confirmed", "signature.declined", "signature.withdrawn"}
+)
 
 
 def audit_by_focal_point(action: str) -> bool:
@@ -129,6 +139,8 @@ def audit_details(details: dict) -> list[str]:
         words.append("SHA-256 " + details["sha256"][:12])
     if details.get("replaced"):
         words.append(_("replaces an earlier answer"))
+    if details.get("unnamed"):
+        words.append(_("not to be named publicly"))
     if isinstance(details.get("sessions_ended"), int):
         words.append(ngettext("%(num)d session ended", "%(num)d sessions ended", details["sessions_ended"]))
     if isinstance(details.get("kept"), str) and isinstance(details.get("removed"), str):
@@ -214,6 +226,7 @@ def register(app) -> None:
         invitation_state_label=INVITATION_STATE.__getitem__,
         invitation_state_label_of=invitation_state_label_of,
         decision_label=decision_label,
+        decision_kind_label=DECISION_KIND.__getitem__,
         history_answer_label=HISTORY_ANSWER.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
         invitation_filter_label=INVITATION_FILTER.__getitem__,

@@ -11,7 +11,7 @@ from .organization import AliasSource, Organization, OrganizationAlias, Organiza
 from .outbox import OutboxMessage, OutboxStatus
 from .parity import ParityAcknowledgement
 from .reminder import Reminder, ReminderKind
-from .signature import Decision, Signature
+from .signature import Decision, DecisionKind, Signature, SignatureDecision
 from .user import User
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "AuditEvent",
     "Comment",
     "Decision",
+    "DecisionKind",
     "DuplicateStatus",
     "FinalDocument",
     "ImportCreatedOrganization",
@@ -44,5 +45,6 @@ __all__ = [
     "ReminderKind",
     "SessionEnd",
     "Signature",
+    "SignatureDecision",
     "User",
 ]
