@@ -6,8 +6,8 @@ existing signature becomes the first row of its history (its recorded answer, as
 ``signatures.unnamed``: the organisation confirmed but asked not to be named publicly.
 The downgrade drops both; the current answers stay in ``signatures``.
 
-Revision ID: 0012_answer_history
-Revises: 0011_superseded_documents
+Revision ID: 0013_answer_history
+Revises: 0012_parity_acknowledgements
 Create Date: 2026-12-01 00:45:00
 
 """
@@ -16,8 +16,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0012_answer_history"
-down_revision = "0011_superseded_documents"
+revision = "0013_answer_history"
+down_revision = "0012_parity_acknowledgements"
 branch_labels = None
 depends_on = None
 
