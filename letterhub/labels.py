@@ -4,7 +4,7 @@ from flask_babel import format_date, format_datetime, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from .models import InvitationState, LetterStatus, OutboxStatus, RenderErrorKind, RenderStatus
+from .models import DecisionKind, InvitationState, LetterStatus, OutboxStatus, RenderErrorKind, RenderStatus
 from .services import deadlines
 from .services.campaign import InvitationFilter, InvitationSort
 
@@ -20,6 +20,13 @@ INVITATION_STATE = {
     InvitationState.CONFIRMED: _l("Confirmed"),
     InvitationState.DECLINED: _l("Declined"),
     InvitationState.REVOKED: _l("Revoked"),
+}
+
+# One recorded decision of a focal point, in the receipt and the answer's history.
+DECISION_KIND = {
+    DecisionKind.CONFIRMED: _l("Confirmed: your organisation signs the letter"),
+    DecisionKind.DECLINED: _l("Declined"),
+    DecisionKind.WITHDRAWN: _l("Signature withdrawn"),
 }
 
 INVITATION_FILTER = {
@@ -102,6 +109,7 @@ AUDIT_ACTION = {
     "letter.open_signon": _l("Public sign-on page opened or closed"),
     "signature.confirmed": _l("Signature confirmed"),
     "signature.declined": _l("Signature declined"),
+    "signature.withdrawn": _l("Signature withdrawn by the focal point"),
     "import.paired": _l("English and Arabic names paired"),
     "import.unpaired": _l("English and Arabic names unpaired"),
     "import.duplicate_merged": _l("Duplicate merged: one spelling kept"),
@@ -143,6 +151,7 @@ FOCAL_POINT_ACTIONS = frozenset(
         "proposal.nominated",
         "signature.confirmed",
         "signature.declined",
+        "signature.withdrawn",
     }
 )
 
@@ -162,6 +171,8 @@ def audit_details(details: dict) -> list[str]:
         words.append(str(LETTER_ROLE[details["role"]]))
     if details.get("replaced"):
         words.append(_("replaces an earlier answer"))
+    if details.get("unnamed"):
+        words.append(_("not to be named publicly"))
     if isinstance(details.get("sessions_ended"), int):
         words.append(ngettext("%(num)d session ended", "%(num)d sessions ended", details["sessions_ended"]))
     if isinstance(details.get("kept"), str) and isinstance(details.get("removed"), str):
@@ -251,6 +262,7 @@ def register(app) -> None:
         invitation_state_label=INVITATION_STATE.__getitem__,
         invitation_state_label_of=invitation_state_label_of,
         decision_label=decision_label,
+        decision_kind_label=DECISION_KIND.__getitem__,
         history_answer_label=HISTORY_ANSWER.__getitem__,
         mail_status_label=lambda status: MAIL_STATUS[status],
         invitation_filter_label=INVITATION_FILTER.__getitem__,

@@ -1,3 +1,4 @@
+from flask import g, has_request_context
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, IntegerField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
@@ -21,7 +22,8 @@ class SigningForm(Form):
     signer_role = StringField(
         _l("Your role in the organisation"), validators=[Optional(), too_long(200), printable]
     )
-    consent = BooleanField()
+    consent = BooleanField(_l("Consent"))
+    unnamed = BooleanField(_l("Do not name our organisation publicly: count it without its name"))
     decline_reason = TextAreaField(_l("Reason (optional)"), validators=[Optional(), Length(max=2000)])
     confirm = SubmitField(_l("Confirm our signature"))
     decline = SubmitField(_l("Decline"))
@@ -47,4 +49,6 @@ class SigningForm(Form):
                 valid = False
         elif not self.decline.data:
             valid = False
+        if not valid and has_request_context():
+            g.form_has_errors = True  # base.html says so in the page's title
         return valid

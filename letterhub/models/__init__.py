@@ -13,7 +13,7 @@ from .outbox import OutboxMessage, OutboxStatus
 from .parity import ParityAcknowledgement
 from .proposal import InvitationForward, Proposal, ProposalSource, ProposalStatus
 from .reminder import Reminder, ReminderKind
-from .signature import Decision, Signature
+from .signature import Decision, DecisionKind, Signature, SignatureDecision
 from .user import User
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "AuditEvent",
     "Comment",
     "Decision",
+    "DecisionKind",
     "DuplicateStatus",
     "FinalDocument",
     "ImportCreatedOrganization",
@@ -52,5 +53,6 @@ __all__ = [
     "ReminderKind",
     "SessionEnd",
     "Signature",
+    "SignatureDecision",
     "User",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model
@@ -18,6 +18,14 @@ CONSENT_WORDING_VERSION = "2026-12-01"
 class Decision(enum.Enum):
     CONFIRMED = "confirmed"
     DECLINED = "declined"
+
+
+class DecisionKind(enum.Enum):
+    """What one recorded decision did: a first answer, a change, or a confirmation withdrawn."""
+
+    CONFIRMED = "confirmed"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"  # a decline replacing a confirmation of the same text
 
 
 class Signature(Model):
@@ -48,7 +56,45 @@ class Signature(Model):
     ip_address: Mapped[str] = mapped_column(String(64), default="")
     user_agent: Mapped[str] = mapped_column(String(400), default="")
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The organisation confirmed but asked not to be named publicly: counted in the public
+    # outputs ("and N organisations that prefer not to be named"), never named there.
+    unnamed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     invitation = relationship("Invitation", back_populates="signature")
     organization = relationship("Organization")
+    revision = relationship("LetterRevision")
+    decisions = relationship("SignatureDecision", back_populates="signature", order_by="SignatureDecision.id")
+
+
+class SignatureDecision(Model):
+    """One answer as it was given: the history of a signature, appended to, never changed.
+
+    ``signatures`` holds an organisation's current answer (one row per letter and organisation);
+    every confirmation, decline and withdrawal also leaves a row here, so a changed answer keeps
+    the earlier one as evidence: who, for which text (revision and SHA-256), when, from where.
+    """
+
+    __tablename__ = "signature_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signature_id: Mapped[int] = mapped_column(ForeignKey("signatures.id", ondelete="CASCADE"), index=True)
+    letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitations.id", ondelete="CASCADE"))
+    kind: Mapped[DecisionKind] = mapped_column(enum_column(DecisionKind))
+    revision_id: Mapped[int] = mapped_column(ForeignKey("letter_revisions.id"))
+    revision_number: Mapped[int] = mapped_column(Integer)
+    revision_sha256: Mapped[str] = mapped_column(String(64))
+    name_en: Mapped[str] = mapped_column(String(300), default="")
+    name_ar: Mapped[str] = mapped_column(String(300), default="")
+    signer_name: Mapped[str] = mapped_column(String(200), default="")
+    signer_role: Mapped[str] = mapped_column(String(200), default="")
+    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    unnamed: Mapped[bool] = mapped_column(Boolean, default=False)
+    decline_reason: Mapped[str] = mapped_column(Text, default="")
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    ip_address: Mapped[str] = mapped_column(String(64), default="")
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    signature = relationship("Signature", back_populates="decisions")
     revision = relationship("LetterRevision")

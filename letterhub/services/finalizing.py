@@ -7,6 +7,7 @@ it renders from them. Dependencies run one way, publishing → finalizing → re
 
 from __future__ import annotations
 
+from flask_babel import force_locale, ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -23,12 +24,16 @@ from ..models import (
 from . import deadlines
 from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory
 
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
 
 def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None) -> list[Signature]:
     """Confirmations of ``revision`` (default: the final one, else the current one), nobody else.
 
     Declined, pending and revoked organisations are never included, and neither are
-    confirmations of an earlier text: those organisations must reconfirm.
+    confirmations of an earlier text: those organisations must reconfirm. This includes the
+    organisations that asked not to be named (``unnamed``): coordinators see them; every
+    public output goes through :func:`public_signatures` instead.
     """
     revision = revision or letter.finalized_revision or letter.current_revision
     return list(
@@ -44,6 +49,60 @@ def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None)
             .order_by(Signature.decided_at, Signature.id)
         )
     )
+
+
+def public_signatures(letter: Letter, revision: LetterRevision | None = None) -> tuple[list[Signature], int]:
+    """The confirmations a public output may name, and how many it may only count.
+
+    The one place where organisations that asked not to be named leave the lists: the PDF,
+    the verification page and the public exports are all built from here (through
+    :func:`letter_document`), so none of them can name one.
+    """
+    named, unnamed = [], 0
+    for signature in confirmed_signatures(letter, revision):
+        if signature.unnamed:
+            unnamed += 1
+        else:
+            named.append(signature)
+    return named, unnamed
+
+
+def unnamed_signatures(letter: Letter) -> list[tuple[str, str]]:
+    """(English name, Arabic name) of the final list's organisations that asked not to be
+    named: for coordinators only (the letter page, their CSV), never for a public output."""
+    if letter.source == "imported":
+        return []
+    return [
+        (signature.name_en, signature.name_ar)
+        for signature in confirmed_signatures(letter)
+        if signature.unnamed
+    ]
+
+
+def unnamed_line(count: int, language: str, *, arabic_indic_digits: bool = False) -> str:
+    """The line that ends a list: "and 3 organisations that prefer not to be named"; "" for none.
+
+    Worded by the catalogue's plural forms in ``language`` (Arabic has six), with the list's
+    digits.
+    """
+    if count <= 0:
+        return ""
+    with force_locale(language):
+        line = ngettext(
+            "and %(num)d organisation that prefers not to be named",
+            "and %(num)d organisations that prefer not to be named",
+            count,
+        )
+    if language == "ar" and arabic_indic_digits:
+        line = line.translate(_ARABIC_INDIC)
+    return line
+
+
+def unnamed_lines(letter: Letter, languages: tuple[str, ...] = ("en", "ar")) -> dict[str, str]:
+    """Each language's closing line of the public list (see :func:`unnamed_line`), "" for none."""
+    count = public_signatures(letter)[1] if letter.source != "imported" else 0
+    digits = letter.arabic_indic_digits
+    return {language: unnamed_line(count, language, arabic_indic_digits=digits) for language in languages}
 
 
 def render_options(letter: Letter) -> RenderOptions:
@@ -69,17 +128,22 @@ def imported_rows(letter: Letter, language: str | None = None) -> list[ImportedS
     return list(db.session.scalars(query.order_by(ImportedSignatory.language, ImportedSignatory.position)))
 
 
-def signatories_in(letter: Letter, revision: LetterRevision, language: str) -> tuple[Signatory, ...]:
-    """The names of one language's list, unsorted: confirmed signatures, or an imported list."""
+def signatories_in(
+    letter: Letter, revision: LetterRevision, language: str, signatures: list[Signature] | None = None
+) -> tuple[Signatory, ...]:
+    """The names of one language's public list, unsorted: confirmed signatures that may be
+    named (``signatures`` when already read), or an imported list."""
     if letter.source == "imported":
         return tuple(Signatory(name=row.name) for row in imported_rows(letter, language))
+    if signatures is None:
+        signatures = public_signatures(letter, revision)[0]
     return tuple(
         Signatory(
             name=_name_in(signature, language),
             confirmed_at=signature.decided_at,
             late=deadlines.is_late(letter, signature.decided_at),
         )
-        for signature in confirmed_signatures(letter, revision)
+        for signature in signatures
     )
 
 
@@ -98,7 +162,7 @@ def signatory_rows(letter: Letter) -> dict[tuple[str, str], tuple[str, str]]:
             rows[(row.language, row.name)] = pair
         return rows
     rows = {}
-    for signature in confirmed_signatures(letter, revision):
+    for signature in public_signatures(letter, revision)[0]:
         for language in ("en", "ar"):
             rows[(language, _name_in(signature, language))] = (signature.name_en, signature.name_ar)
     return rows
@@ -112,8 +176,11 @@ def letter_document(
     verification_code: str | None = None,
     verification_url: str | None = None,
 ) -> LetterDocument:
-    """The letter as the renderer takes it: the final (or current) text and its signatories."""
+    """The letter as the renderer takes it: the final (or current) text and its public list
+    (the organisations that asked not to be named are counted in ``unnamed_line``, not named)."""
     revision = letter.finalized_revision or letter.current_revision
+    options = options or render_options(letter)
+    named, unnamed = public_signatures(letter, revision) if letter.source != "imported" else ([], 0)
     texts = []
     for language in languages:
         fields = revision.text(language)
@@ -125,12 +192,13 @@ def letter_document(
                 date_place=fields["date_place"],
                 body_markdown=fields["body"],
                 signatories_heading=fields["heading"],
-                signatories=signatories_in(letter, revision, language),
+                signatories=signatories_in(letter, revision, language, named),
+                unnamed_line=unnamed_line(unnamed, language, arabic_indic_digits=options.arabic_indic_digits),
             )
         )
     return LetterDocument(
         texts=tuple(texts),
-        options=options or render_options(letter),
+        options=options,
         author=letter.coalition,
         created=letter.closed_at or revision.created_at,
         verification_code=verification_code,

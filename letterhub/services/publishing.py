@@ -346,16 +346,30 @@ def numbered_lists(letter: Letter) -> dict[str, list[tuple[int, str]]]:
 
 
 def signatories_csv(letter: Letter) -> str:
-    """One row per name and language: language, number (as printed), name, English and Arabic names.
+    """One row per name and language: language, number (as printed), name, English and Arabic
+    names, and whether the name is public. For coordinators: the organisations that asked not to
+    be named follow each language's list, without a number, marked ``named`` = ``no``.
 
     Names were typed by focal points: every cell is neutralised against spreadsheet formulas.
     """
     rows = finalizing.signatory_rows(letter)
-    table: list[list[object]] = [["language", "number", "name", "name_en", "name_ar"]]
+    unnamed = finalizing.unnamed_signatures(letter)
+    table: list[list[object]] = [["language", "number", "name", "name_en", "name_ar", "named"]]
     for language, entries in numbered_lists(letter).items():
         for number, name in entries:
             pair = rows.get((language, name), ("", ""))
-            table.append([language, number, name, *pair])
+            table.append([language, number, name, *pair, "yes"])
+        for name_en, name_ar in unnamed:
+            table.append(
+                [
+                    language,
+                    "",
+                    (name_ar or name_en) if language == "ar" else (name_en or name_ar),
+                    name_en,
+                    name_ar,
+                    "no",
+                ]
+            )
     return spreadsheet.write_csv(table)
 
 

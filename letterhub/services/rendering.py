@@ -95,6 +95,9 @@ class LanguageText:
     body_markdown: str
     signatories_heading: str
     signatories: tuple[Signatory, ...] = ()
+    # The line that ends the list when some organisations asked not to be named ("and 3
+    # organisations that prefer not to be named"), worded by the caller's catalogue; "" for none.
+    unnamed_line: str = ""
 
 
 @dataclass(frozen=True)
@@ -266,6 +269,7 @@ def _section_context(text: LanguageText, options: RenderOptions) -> dict:
         "body": render_markdown(text.body_markdown),
         "signatories_heading": text.signatories_heading,
         "signatory_parts": parts,
+        "unnamed_line": text.unnamed_line,
         "two_columns": options.two_columns,
     }
 

@@ -3,6 +3,11 @@
 Nothing here runs on a GET: opening the page only *reads* (mail scanners follow links).
 A signature is written only by ``record_decision``, called from a POST that carried a valid
 link and a CSRF token.
+
+The answer stays the focal point's until signing closes: a confirmation can become a decline
+(a withdrawal, possible after the deadline too), a decline a confirmation (under the deadline's
+rules). ``signatures`` holds the current answer; every decision also leaves a row of
+``signature_decisions`` (the history) and an audit event, and queues a receipt email.
 """
 
 from __future__ import annotations
@@ -10,14 +15,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import Decision, Invitation, InvitationState, LetterRevision, LetterStatus, Signature
+from ..models import (
+    Decision,
+    DecisionKind,
+    Invitation,
+    InvitationState,
+    LetterRevision,
+    LetterStatus,
+    Signature,
+    SignatureDecision,
+)
 from ..models.signature import CONSENT_WORDING_VERSION
 from ..models.types import utcnow
-from . import audit, deadlines, tokens
+from . import audit, deadlines, inviting, mailing, tokens
 from .names import clean_name
 
 
@@ -51,6 +67,7 @@ class DecisionInput:
     signer_role: str
     consent: bool
     decline_reason: str = ""
+    unnamed: bool = False  # confirming, but not to be named publicly
     ip_address: str = ""
     user_agent: str = ""
 
@@ -95,17 +112,19 @@ def existing_answer(invitation: Invitation) -> Signature | None:
 
 
 def record_decision(
-    invitation: Invitation, answer: DecisionInput, *, now: datetime | None = None
+    invitation: Invitation, answer: DecisionInput, *, now: datetime | None = None, link: str = ""
 ) -> Signature:
     """Record a confirmation or a refusal, bound to the revision that was shown.
 
     Raises SigningClosed, DeadlinePassed (a confirmation after the deadline, unless the letter
     allows late signatures), TextChanged (the text was revised since the page was shown) or
-    AlreadyRecorded (this answer to this text exists; the unique constraint on letter and
-    organisation also catches two submissions racing each other). An earlier answer to an
-    older text is replaced: that is reconfirming after a change. A different answer to the
-    same text replaces it too: declining withdraws a signature, at any time until signing
-    closes, deadline or not.
+    AlreadyRecorded (this answer to this text exists: a second tab, a stale page; nothing is
+    written; the unique constraint on letter and organisation also catches two submissions
+    racing each other). Otherwise the answer becomes the current one, replacing an earlier
+    answer (reconfirming after a change, a decline becoming a confirmation, a confirmation
+    withdrawn, at any time until signing closes, deadline or not), and is appended to the
+    history with an audit event and a receipt email (``link``: the focal point's own link,
+    named in the receipt as the way to change the answer).
     """
     letter = invitation.letter
     if letter.status != LetterStatus.OPEN:
@@ -126,6 +145,12 @@ def record_decision(
     ):
         raise AlreadyRecorded(signature)
     replacing = signature is not None
+    withdrawing = (
+        signature is not None
+        and signature.decision == Decision.CONFIRMED
+        and answer.decision == Decision.DECLINED
+    )
+    moment = now or utcnow()
     try:
         with db.session.begin_nested():
             if signature is None:
@@ -135,7 +160,7 @@ def record_decision(
                     invitation_id=invitation.id,
                 )
                 db.session.add(signature)
-            _fill(signature, current, answer, now or utcnow())
+            _fill(signature, current, answer, moment)
             db.session.flush()
     except IntegrityError:
         db.session.expire_all()
@@ -144,37 +169,116 @@ def record_decision(
             raise
         raise AlreadyRecorded(recorded) from None
 
+    kind = DecisionKind.WITHDRAWN if withdrawing else DecisionKind(answer.decision.value)
+    late = answer.decision == Decision.CONFIRMED and deadlines.is_late(letter, moment)
+    record = _history_entry(signature, invitation, current, kind, late)
     invitation.state = (
         InvitationState.CONFIRMED if answer.decision == Decision.CONFIRMED else InvitationState.DECLINED
     )
     audit.record(
-        f"signature.{answer.decision.value}",
+        f"signature.{kind.value}",
         letter=letter,
         ip_address=answer.ip_address,
         invitation=invitation.id,
         revision=current.number,
         sha256=current.content_sha256,
         replaced=replacing,
-        late=deadlines.is_late(letter, signature.decided_at),
+        late=late,
+        unnamed=signature.unnamed,
         # What the evidence report shows for every decision, also for those later replaced.
         signer_name=signature.signer_name,
         signer_role=signature.signer_role,
         user_agent=signature.user_agent,
         consent_version=signature.consent_version,
     )
+    queue_receipt(invitation, record, link=link)
     return signature
+
+
+def history(invitation: Invitation) -> list[SignatureDecision]:
+    """Every decision of this invitation's organisation, oldest first."""
+    return list(
+        db.session.scalars(
+            select(SignatureDecision)
+            .where(SignatureDecision.invitation_id == invitation.id)
+            .order_by(SignatureDecision.decided_at, SignatureDecision.id)
+        )
+    )
+
+
+def _history_entry(
+    signature: Signature, invitation: Invitation, revision: LetterRevision, kind: DecisionKind, late: bool
+) -> SignatureDecision:
+    record = SignatureDecision(
+        signature_id=signature.id,
+        letter_id=signature.letter_id,
+        invitation_id=invitation.id,
+        kind=kind,
+        revision_id=revision.id,
+        revision_number=revision.number,
+        revision_sha256=revision.content_sha256,
+        name_en=signature.name_en,
+        name_ar=signature.name_ar,
+        signer_name=signature.signer_name,
+        signer_role=signature.signer_role,
+        consent=signature.consent,
+        unnamed=signature.unnamed,
+        decline_reason=signature.decline_reason,
+        late=late,
+        ip_address=signature.ip_address,
+        user_agent=signature.user_agent,
+        decided_at=signature.decided_at,
+    )
+    db.session.add(record)
+    db.session.flush()
+    return record
+
+
+def link_for(token: str) -> str:
+    """The focal point's signing link for ``token``, as the invitation email gave it."""
+    return f"{current_app.config['BASE_URL'].rstrip('/')}/sign/{token}"
+
+
+def queue_receipt(invitation: Invitation, record: SignatureDecision, *, link: str = "") -> None:
+    """The receipt of one decision, in the invitation's language, through the outbox.
+
+    It names the letter, the answer, the time in the letter's zone, the revision and the
+    SHA-256 of the text answered about, and how to change the answer while signing is open.
+    The body holds the link; the outbox forgets it once sent.
+    """
+    letter = invitation.letter
+    with force_locale(invitation.language):
+        decided_at = deadlines.format_moment(record.decided_at, letter.deadline_timezone, invitation.language)
+    subject, body_text, body_html = inviting.render_email(
+        "receipt",
+        invitation,
+        record=record,
+        answered_revision=record.revision,
+        decided_at=decided_at,
+        link=link,
+    )
+    mailing.enqueue(
+        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
+    )
 
 
 def _fill(signature: Signature, revision: LetterRevision, answer: DecisionInput, now: datetime) -> None:
     signature.revision_id = revision.id
     signature.revision_sha256 = revision.content_sha256
     signature.decision = answer.decision
-    signature.name_en = clean_name(answer.name_en)
-    signature.name_ar = clean_name(answer.name_ar)
-    signature.signer_name = clean_name(answer.signer_name)
-    signature.signer_role = clean_name(answer.signer_role)
-    signature.consent = bool(answer.consent)
-    signature.consent_version = CONSENT_WORDING_VERSION if answer.consent else ""
+    confirming = answer.decision == Decision.CONFIRMED
+    # A decline (the short form: a reason only) keeps the names and signer already given.
+    signature.name_en = clean_name(answer.name_en) or ("" if confirming else signature.name_en or "")
+    signature.name_ar = clean_name(answer.name_ar) or ("" if confirming else signature.name_ar or "")
+    signature.signer_name = clean_name(answer.signer_name) or (
+        "" if confirming else signature.signer_name or ""
+    )
+    signature.signer_role = clean_name(answer.signer_role) or (
+        "" if confirming else signature.signer_role or ""
+    )
+    signature.consent = bool(answer.consent) if confirming else False
+    signature.unnamed = bool(answer.unnamed) if confirming else False
+    signature.consent_version = CONSENT_WORDING_VERSION if confirming and answer.consent else ""
     signature.decline_reason = (answer.decline_reason or "").strip()[:2000]
     signature.ip_address = (answer.ip_address or "")[:64]
     signature.user_agent = (answer.user_agent or "")[:400]

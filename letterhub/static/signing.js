@@ -18,3 +18,12 @@
   document.addEventListener("visibilitychange", report);
   report();
 })();
+
+// A form sent back with errors: bring its summary into view and give it the focus, for
+// browsers that do not honour autofocus on an element that is not a form control.
+(function () {
+  var summary = document.getElementById("error-summary");
+  if (!summary || document.activeElement === summary) return;
+  summary.focus();
+  if (summary.scrollIntoView) summary.scrollIntoView({ block: "start" });
+})();

@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ..extensions import db, limiter, talisman
 from ..forms.accounts import ActionForm
-from ..services import publishing
+from ..services import finalizing, publishing
 from ..services.urls import safe_redirect_target
 
 log = logging.getLogger(__name__)
@@ -64,6 +64,7 @@ def verify(code: str | None = None):
         revision=issue.revision,
         lists=issue.lists,
         documents=[d for d in issue.documents if d.sha256],
+        unnamed=finalizing.unnamed_lines(issue.letter),
     )
 
 

@@ -62,6 +62,7 @@ def _form_for(invitation, revision) -> SigningForm:
         "name_ar": answer.name_ar if answer else organization.name_ar,
         "signer_name": answer.signer_name if answer else "",
         "signer_role": answer.signer_role if answer else "",
+        "unnamed": answer.unnamed if answer else False,
     }
     return SigningForm(data=data)
 
@@ -109,17 +110,16 @@ def answer(token: str):
         signer_name=form.signer_name.data or "",
         signer_role=form.signer_role.data or "",
         consent=bool(form.consent.data),
+        unnamed=bool(form.unnamed.data),
         decline_reason=form.decline_reason.data or "",
         ip_address=request.remote_addr or "",
         user_agent=request.user_agent.string or "",
     )
     try:
-        signature = signing.record_decision(invitation, answer_input)
+        signature = signing.record_decision(invitation, answer_input, link=signing.link_for(token))
     except signing.AlreadyRecorded as already:
         db.session.rollback()
-        return render_template(
-            "signing/done.html", invitation=invitation, signature=already.signature, already=True
-        ), 409
+        return _receipt(invitation, already.signature, token, already=True), 409
     except signing.TextChanged:
         db.session.rollback()
         form.revision_id.data = invitation.letter.current_revision.id
@@ -133,8 +133,25 @@ def answer(token: str):
     except signing.SigningClosed:
         db.session.rollback()
         return _render(invitation, form, status=409, notice=_("Signing is closed for this letter."))
+    withdrawn = signing.history(invitation)[-1].kind.value == "withdrawn"
     db.session.commit()
-    return render_template("signing/done.html", invitation=invitation, signature=signature, already=False)
+    return _receipt(invitation, signature, token, withdrawn=withdrawn)
+
+
+def _receipt(invitation, signature, token: str, *, already: bool = False, withdrawn: bool = False) -> str:
+    """The on-screen receipt: the letter, the answer, when, and the text answered about."""
+    letter = invitation.letter
+    return render_template(
+        "signing/done.html",
+        invitation=invitation,
+        letter=letter,
+        signature=signature,
+        answered_revision=signature.revision,
+        already=already,
+        withdrawn=withdrawn,
+        open=letter.status == LetterStatus.OPEN,
+        token=token,
+    )
 
 
 @bp.post("/<token>/opened")

@@ -464,7 +464,10 @@ def test_evidence_json_holds_every_decision_of_every_organisation_and_the_files_
         "audit_sequence": None,
     }
     withdrawn = by_name["Kesh Malek"]["decisions"]
-    assert [d["decision"] for d in withdrawn] == ["confirmed", "declined"]
+    assert [d["decision"] for d in withdrawn] == [
+        "confirmed",
+        "withdrawn",
+    ]  # a decline replacing a confirmation
     assert withdrawn[1]["replaced_an_earlier_answer"] is True and withdrawn[1]["consent_version"] is None
     assert by_name["Pending Org"]["decisions"] == []
     for organization in report["organizations"]:

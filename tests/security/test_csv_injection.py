@@ -57,7 +57,7 @@ def test_the_csv_export_neutralises_every_cell_a_focal_point_typed(
     lines = text.splitlines()
     assert all(line.startswith('"') and line.endswith('"') for line in lines)  # every cell quoted
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["language", "number", "name", "name_en", "name_ar"]
+    assert rows[0] == ["language", "number", "name", "name_en", "name_ar", "named"]
     for row in rows[1:]:
         for cell in row:
             assert not cell.startswith(FORMULA_TRIGGERS), (row, cell)
