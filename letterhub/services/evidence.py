@@ -162,7 +162,7 @@ def _decision(event: AuditEvent) -> dict[str, Any]:
         "sha256": details.get("sha256"),
         "ip_address": event.ip_address,
         "user_agent": details.get("user_agent"),
-        "consent_version": details.get("consent_version"),
+        "consent_version": details.get("consent_version") or None,  # none for a decline or withdrawal
         "replaced_an_earlier_answer": bool(details.get("replaced")),
         "late": bool(details.get("late")),
         "audit_sequence": event.sequence,
