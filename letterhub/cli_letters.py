@@ -92,7 +92,7 @@ def pdf_command(letter_id: int, output: Path, language: str) -> None:
         letter, languages=languages, verification_code=letter.verification_code
     )
     try:
-        pdf = render_within_limits(document)
+        pdf = render_within_limits(document, one_shot=True)
     except (RenderLimitExceeded, RenderFailed) as error:
         raise click.ClickException(f"No PDF written: {error}") from None
     write_atomically(output, pdf)

@@ -53,7 +53,9 @@ class RenderFailed(Exception):
     """The renderer raised an error in the child process (its type and message are kept)."""
 
 
-def _context():
+def _context(start_method: str = "forkserver"):
+    if start_method == "fork":
+        return multiprocessing.get_context("fork")
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([RENDERER_MODULE])
     return context
@@ -78,38 +80,54 @@ def _render_child(documents: list[LetterDocument], memory_mb: int, results: Conn
         results.close()
 
 
-def render_within_limits(document: LetterDocument) -> bytes:
-    """:func:`render_letter_pdf_bounded` with the app's ceilings (``PDF_RENDER_SECONDS``, ``PDF_RENDER_MEMORY_MB``)."""
-    return render_batch_within_limits([document])[0]
+def render_within_limits(document: LetterDocument, *, one_shot: bool = False) -> bytes:
+    """:func:`render_letter_pdf_bounded` with the app's ceilings (``PDF_RENDER_SECONDS``, ``PDF_RENDER_MEMORY_MB``).
+
+    ``one_shot``: the caller is a command that renders once and exits (``letters pdf``). It has
+    imported the renderer already and runs no threads, so its child is a plain fork of it: a
+    fork server would start a second interpreter and import WeasyPrint again, which is most of
+    what a person waits for on a short letter.
+    """
+    return render_batch_within_limits([document], start_method="fork" if one_shot else "forkserver")[0]
 
 
-def render_batch_within_limits(documents: list[LetterDocument]) -> list[bytes]:
+def render_batch_within_limits(
+    documents: list[LetterDocument], *, start_method: str = "forkserver"
+) -> list[bytes]:
     """:func:`render_letter_pdfs_bounded` with the app's ceilings (``PDF_RENDER_SECONDS``,
     ``PDF_RENDER_MEMORY_MB``), which then hold for the batch: a letter's three documents together
     take little more than its bilingual document alone."""
     config = current_app.config
     return render_letter_pdfs_bounded(
-        documents, seconds=float(config["PDF_RENDER_SECONDS"]), memory_mb=int(config["PDF_RENDER_MEMORY_MB"])
+        documents,
+        seconds=float(config["PDF_RENDER_SECONDS"]),
+        memory_mb=int(config["PDF_RENDER_MEMORY_MB"]),
+        start_method=start_method,
     )
 
 
-def render_letter_pdf_bounded(document: LetterDocument, *, seconds: float, memory_mb: int) -> bytes:
+def render_letter_pdf_bounded(
+    document: LetterDocument, *, seconds: float, memory_mb: int, start_method: str = "forkserver"
+) -> bytes:
     """``render_letter_pdf(document)`` in a child limited to ``seconds`` and ``memory_mb`` of address space.
 
     ``memory_mb`` is virtual memory (what ``RLIMIT_AS`` counts), which runs a few hundred MB above
     the resident size: the default leaves a wide margin over the ~200 MB resident that a
     2,000-name bilingual letter needs (rendering its three documents together holds the same two
-    layouts). 0 means no limit, for either.
+    layouts). 0 means no limit, for either. A forked child (``start_method="fork"``) counts the
+    address space it inherits too: about 250 MB for a command that has loaded the app.
     """
-    return render_letter_pdfs_bounded([document], seconds=seconds, memory_mb=memory_mb)[0]
+    return render_letter_pdfs_bounded(
+        [document], seconds=seconds, memory_mb=memory_mb, start_method=start_method
+    )[0]
 
 
 def render_letter_pdfs_bounded(
-    documents: list[LetterDocument], *, seconds: float, memory_mb: int
+    documents: list[LetterDocument], *, seconds: float, memory_mb: int, start_method: str = "forkserver"
 ) -> list[bytes]:
     """``render_letter_pdfs(documents)`` in one child, with the ceilings of :func:`render_letter_pdf_bounded`
     for the whole batch: one warm process lays out each language once for all the documents."""
-    context = _context()
+    context = _context(start_method)
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(target=_render_child, args=(list(documents), memory_mb, sender), daemon=True)
     child.start()

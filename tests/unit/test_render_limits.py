@@ -40,3 +40,11 @@ def test_a_render_past_its_memory_is_stopped_with_a_message_naming_the_setting()
 def test_an_error_inside_the_renderer_comes_back_with_its_type_and_message():
     with pytest.raises(RenderFailed, match="ValueError: a letter needs at least one language text"):
         render_letter_pdf_bounded(LetterDocument(()), seconds=60, memory_mb=0)
+
+
+def test_a_command_that_renders_once_forks_itself_and_keeps_the_time_ceiling():
+    pdf = render_letter_pdf_bounded(letter(), seconds=60, memory_mb=2048, start_method="fork")
+    assert "1. Organisation 1" in " ".join(pdf_text(pdf).split())
+    with pytest.raises(RenderLimitExceeded) as stopped:
+        render_letter_pdf_bounded(letter(paragraphs=400), seconds=0.5, memory_mb=0, start_method="fork")
+    assert stopped.value.reason == "time"
