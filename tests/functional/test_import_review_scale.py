@@ -5,7 +5,7 @@ from __future__ import annotations
 from letterhub.extensions import db
 from letterhub.models import ImportedSignatory, ImportPossibleDuplicate, Letter, LetterStatus, Organization
 from letterhub.models.types import utcnow
-from letterhub.services import audit, drafting
+from letterhub.services import audit, drafting, teams
 from letterhub.views.imports import PAGE_SIZE
 
 from ..conftest import counted_queries
@@ -34,6 +34,7 @@ def imported_letter(author, size: int) -> Letter:
     )
     db.session.add(letter)
     db.session.flush()
+    teams.add_owner(letter, author)
     fields = drafting.empty_fields() | {
         "title_en": "Letter",
         "title_ar": "رسالة",
