@@ -110,9 +110,11 @@ def _latest_message_ids():
     )
 
 
-def campaign_counts(letter: Letter) -> CampaignCounts:
-    """The counts at the top of the letter page, in two aggregate queries."""
-    current_revision_id = letter.current_revision.id
+def campaign_counts(letter: Letter, current_revision_id: int | None = None) -> CampaignCounts:
+    """The counts at the top of the letter page, in two aggregate queries (the caller may know
+    the current revision already)."""
+    if current_revision_id is None:
+        current_revision_id = letter.current_revision.id
     by_state = db.session.execute(
         select(
             Invitation.state,

@@ -138,7 +138,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         revision=revision,
         organization_form=organization_form,
         action_form=ActionForm(),
-        counts=campaign.campaign_counts(letter),
+        counts=campaign.campaign_counts(letter, revision.id),
         invitations=invitations,
         filters=campaign.InvitationFilter,
         sorts=campaign.InvitationSort,

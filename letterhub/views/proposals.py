@@ -25,9 +25,10 @@ def require_login():
 @bp.app_template_global()
 def proposals_panel(letter: Letter) -> dict:
     """What the letter page's proposals section shows: the waiting queue, counts, handovers."""
+    waiting = proposals.queue(letter, (ProposalStatus.PENDING, ProposalStatus.UNCONFIRMED))
     return {
-        "pending": proposals.queue(letter, (ProposalStatus.PENDING,)),
-        "unconfirmed": proposals.counts(letter)[ProposalStatus.UNCONFIRMED],
+        "pending": [p for p in waiting if p.status == ProposalStatus.PENDING],
+        "unconfirmed": sum(1 for p in waiting if p.status == ProposalStatus.UNCONFIRMED),
         "forwards": forwarding.forwards_of_letter(letter),
         "open_signon_form": OpenSignOnForm(data={"open_signon": letter.open_signon}),
         "reject_form": RejectForm(),
