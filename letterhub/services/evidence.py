@@ -243,7 +243,7 @@ def as_json(report: dict[str, Any]) -> str:
 def as_pdf(report: dict[str, Any], language: str) -> bytes:
     """The report as a PDF, worded in ``language`` (the reader's), names in both languages."""
     with force_locale(language):
-        html = render_template("evidence/report.html", report=report, language=language)
+        html = render_template("pdf/evidence.html", report=report, language=language)
     fonts = FontConfiguration()
     return HTML(
         string=html, base_url=STATIC_DIR.as_uri() + "/", url_fetcher=StaticAssetsURLFetcher()
