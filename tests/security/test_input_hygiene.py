@@ -94,11 +94,13 @@ def test_a_control_character_in_next_is_left_to_the_redirect_helper(client, coor
 def test_oversized_and_non_numeric_ids_are_not_found(signed_in, routes):
     wrong = {}
     for route in routes:
+        # the administrators' pages refuse a coordinator (403) before reading an id they accept
+        expected = {403, 404} if route.rule.endpoint.startswith("admin.") else {404}
         for name in route.integer_arguments:
             for value in [*OVERSIZED_IDS, *NOT_IDS, str(MAX_ID), "00001"]:
                 path = route.path(**{name: value})
                 for method, status in sends(signed_in, route, path).items():
-                    if status != 404:
+                    if status not in expected:
                         wrong[f"{method} {path}"] = status
     assert wrong == {}
 
