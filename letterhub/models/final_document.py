@@ -36,7 +36,8 @@ class FinalDocument(Model):
     Reopening signing *supersedes* the documents (``superseded_at``); they are never deleted,
     and their code keeps resolving on the verification page, which then points to the newer
     code. ``printed_lists`` is the numbered list per language exactly as the file prints it,
-    frozen when the document was queued: the verification page shows it, not the live answers.
+    frozen when the document was queued: the verification page shows it, not the live answers;
+    ``printed_unnamed`` likewise keeps the count of the line that ends those lists.
     """
 
     __tablename__ = "final_documents"
@@ -65,6 +66,9 @@ class FinalDocument(Model):
     superseded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # {"en": [[1, "name"], ...], "ar": [...]} for the languages of this document (see above).
     printed_lists: Mapped[dict | None] = mapped_column(JSON)
+    # How many organisations that asked not to be named the lists end with ("and N
+    # organisations that prefer not to be named"), frozen with ``printed_lists``.
+    printed_unnamed: Mapped[int | None] = mapped_column(Integer)
 
     letter = relationship("Letter")
     revision = relationship("LetterRevision")

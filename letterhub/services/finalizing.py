@@ -98,9 +98,21 @@ def unnamed_line(count: int, language: str, *, arabic_indic_digits: bool = False
     return line
 
 
-def unnamed_lines(letter: Letter, languages: tuple[str, ...] = ("en", "ar")) -> dict[str, str]:
-    """Each language's closing line of the public list (see :func:`unnamed_line`), "" for none."""
-    count = public_signatures(letter)[1] if letter.source != "imported" else 0
+def unnamed_count(letter: Letter) -> int:
+    """How many organisations the letter's public list counts without naming them."""
+    return public_signatures(letter)[1] if letter.source != "imported" else 0
+
+
+def unnamed_lines(
+    letter: Letter, languages: tuple[str, ...] = ("en", "ar"), *, count: int | None = None
+) -> dict[str, str]:
+    """Each language's closing line of the public list (see :func:`unnamed_line`), "" for none.
+
+    ``count`` is the number to word, when it is known already (an issued document's); by
+    default the letter's current one.
+    """
+    if count is None:
+        count = unnamed_count(letter)
     digits = letter.arabic_indic_digits
     return {language: unnamed_line(count, language, arabic_indic_digits=digits) for language in languages}
 

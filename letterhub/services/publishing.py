@@ -115,6 +115,7 @@ def queue_final_documents(letter: Letter) -> list[FinalDocument]:
         raise ValueError("the current documents must be superseded before new ones are issued")
     letter.verification_code = _unused_code()
     lists = numbered_lists(letter)
+    unnamed = finalizing.unnamed_count(letter)
     documents = []
     for languages in layouts(letter):
         document = FinalDocument(
@@ -123,6 +124,7 @@ def queue_final_documents(letter: Letter) -> list[FinalDocument]:
             languages=languages,
             verification_code=letter.verification_code,
             printed_lists={language: lists.get(language, []) for language in languages.split(",")},
+            printed_unnamed=unnamed,
         )
         db.session.add(document)
         documents.append(document)
@@ -158,6 +160,11 @@ def supersede_final_documents(letter: Letter) -> int:
                 document.printed_lists = {
                     language: lists.get(language, []) for language in document.languages.split(",")
                 }
+    if any(document.printed_unnamed is None for document in documents):
+        unnamed = finalizing.unnamed_count(letter)
+        for document in documents:
+            if document.printed_unnamed is None:
+                document.printed_unnamed = unnamed
     for document in documents:
         document.superseded_at = now
     if letter.verification_code is not None:
@@ -390,6 +397,7 @@ class Issue:
     revision: LetterRevision
     documents: list[FinalDocument]
     lists: dict[str, list[tuple[int, str]]]
+    unnamed: int  # how many organisations the lists count without naming them
     issued_at: datetime | None
     superseded_at: datetime | None
     newer_code: str | None  # the letter's current code, when this one is superseded and a newer exists
@@ -404,12 +412,16 @@ def verification_for_code(code: str) -> Issue | None:
         lists = issued_lists(documents)
         if not lists and superseded is None:  # issued before the lists were stored: the frozen state
             lists = numbered_lists(letter)
+        unnamed = documents[0].printed_unnamed
+        if unnamed is None:  # issued before the count was stored: current, so the frozen state
+            unnamed = finalizing.unnamed_count(letter)
         return Issue(
             code=documents[0].verification_code or "",
             letter=letter,
             revision=documents[0].revision,
             documents=documents,
             lists=lists,
+            unnamed=unnamed,
             issued_at=min(document.created_at for document in documents),
             superseded_at=superseded,
             newer_code=letter.verification_code if superseded is not None else None,
@@ -423,6 +435,7 @@ def verification_for_code(code: str) -> Issue | None:
         revision=letter.finalized_revision,
         documents=[],
         lists=numbered_lists(letter),
+        unnamed=finalizing.unnamed_count(letter),
         issued_at=letter.closed_at,
         superseded_at=None,
         newer_code=None,

@@ -64,7 +64,7 @@ def verify(code: str | None = None):
         revision=issue.revision,
         lists=issue.lists,
         documents=[d for d in issue.documents if d.sha256],
-        unnamed=finalizing.unnamed_lines(issue.letter),
+        unnamed=finalizing.unnamed_lines(issue.letter, count=issue.unnamed),
     )
 
 

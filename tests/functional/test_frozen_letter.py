@@ -323,6 +323,57 @@ def test_reopening_supersedes_the_documents_and_the_old_code_points_to_the_new_o
     assert old_code not in signed_in.get(show).get_data(as_text=True)
 
 
+def unnamed_line_of(html: str, language: str) -> str:
+    match = re.search(rf'<section lang="{language}".*?<p class="unnamed-signatories">(.*?)</p>', html, re.S)
+    return unescape(match.group(1)) if match else ""
+
+
+def test_a_superseded_code_keeps_the_unnamed_count_its_pdf_printed(app, signed_in, answered_letter):
+    """The line "and N organisations that prefer not to be named" is part of what a PDF prints:
+    after a reopening changes the count, the old code still shows the old line, as its file does."""
+    letter = answered_letter
+    unnamed_org = letter.invitations_by_name["Pending Org"]
+    signing.record_decision(
+        unnamed_org,
+        signing.DecisionInput(
+            decision=Decision.CONFIRMED,
+            revision_id=letter.current_revision.id,
+            name_en=unnamed_org.organization.name_en,
+            name_ar=unnamed_org.organization.name_ar,
+            signer_name="Hadi Al-Khatib",
+            signer_role="Director",
+            consent=True,
+            unnamed=True,
+        ),
+    )
+    db.session.commit()
+    close_through_the_page(signed_in, letter)
+    publishing.render_queued_documents()
+    db.session.refresh(letter)
+    old_code = letter.verification_code
+    bilingual = publishing.ready_document(letter, "en,ar")
+    printed = pdf_text(bilingual.pdf)
+    assert "and 1 organisation that prefers not to be named" in printed
+    html = signed_in.get(f"/verify/{old_code}").get_data(as_text=True)
+    assert unnamed_line_of(html, "en") == "and 1 organisation that prefers not to be named"
+
+    show = f"/letters/{letter.id}"
+    post(signed_in, f"{show}/reopen", show)
+    post(signed_in, f"{show}/invitations/{unnamed_org.id}/revoke", show)
+    close_through_the_page(signed_in, letter)
+    publishing.render_queued_documents()
+    db.session.refresh(letter)
+    assert letter.verification_code != old_code
+    old_html = signed_in.get(f"/verify/{old_code}").get_data(as_text=True)
+    assert "This version was superseded" in old_html
+    assert unnamed_line_of(old_html, "en") == "and 1 organisation that prefers not to be named"
+    assert unnamed_line_of(old_html, "ar")  # worded in Arabic, from the same stored count
+    new_html = signed_in.get(f"/verify/{letter.verification_code}").get_data(as_text=True)
+    assert unnamed_line_of(new_html, "en") == "" and "prefer" not in pdf_text(
+        publishing.ready_document(letter, "en,ar").pdf
+    )
+
+
 def test_resolving_a_duplicate_of_an_imported_letter_supersedes_and_reissues_under_a_new_code(
     app, runner, coordinator, seed_text, tmp_path, client
 ):
