@@ -345,6 +345,19 @@ def csrf_token(client, path: str) -> str:
     return match.group(1) or match.group(2)
 
 
+def close_signing(client, letter_id: int, **fields):
+    """Close signing as the letter page's closing step does: the box ticked, and the numbers the
+    step named sent back with the form."""
+    import re
+
+    show = f"/letters/{letter_id}"
+    page = client.get(show).get_data(as_text=True)
+    match = re.search(r'name="expected_counts" value="([^"]*)"', page)
+    assert match, f"no closing step on {show}"
+    data = {"csrf_token": csrf_token(client, show), "confirm": "yes", "expected_counts": match.group(1)}
+    return client.post(f"{show}/close", data={**data, **fields})
+
+
 @pytest.fixture
 def auth(client, coordinator):
     return AuthActions(client)

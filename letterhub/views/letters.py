@@ -128,6 +128,7 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         reader_language=str(get_locale() or "en"),
         page=page,
     )
+    counts = campaign.campaign_counts(letter, revision.id)
     return render_template(
         "letters/show.html",
         documents=documents,
@@ -138,7 +139,8 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         revision=revision,
         organization_form=organization_form,
         action_form=ActionForm(),
-        counts=campaign.campaign_counts(letter, revision.id),
+        counts=counts,
+        closing_counts=closing_counts(letter, counts),
         invitations=invitations,
         filters=campaign.InvitationFilter,
         sorts=campaign.InvitationSort,
@@ -408,11 +410,26 @@ BULK_DONE = {
 
 @bp.post("/<id:letter_id>/close")
 def close(letter_id: int):
-    """Close signing: one POST, from the letter page's confirmation step (its box must be ticked)."""
+    """Close signing: one POST, from the letter page's confirmation step (its box must be ticked).
+
+    The step names how many organisations will be listed and how many never answered; the form
+    sends those numbers back, and when answers arrived in between (the numbers differ now) the
+    letter stays open and the step is shown again with the new numbers: nobody closes a list
+    they were not shown.
+    """
     letter = get_letter(letter_id, needs="close")
     if ActionForm().validate_on_submit() and letter.status != LetterStatus.CLOSED:
         if request.form.get("confirm") != "yes":
             flash(_("Signing is still open: tick the box to confirm that the list is final."), "warning")
+            return redirect(url_for("letters.show", letter_id=letter.id, _anchor="close-signing"), 303)
+        if request.form.get("expected_counts") != closing_counts(letter):
+            flash(
+                _(
+                    "Signing is still open: answers arrived while you were deciding. "
+                    "Check the new numbers and confirm again."
+                ),
+                "warning",
+            )
             return redirect(url_for("letters.show", letter_id=letter.id, _anchor="close-signing"), 303)
         publishing.close_signing(letter, by=current_user)
         db.session.commit()
@@ -421,6 +438,12 @@ def close(letter_id: int):
             "success",
         )
     return redirect(url_for("letters.show", letter_id=letter.id, _anchor="documents"), 303)
+
+
+def closing_counts(letter: Letter, counts: campaign.CampaignCounts | None = None) -> str:
+    """What the closing step names, "listed-never answered", for the form to send back."""
+    counts = counts or campaign.campaign_counts(letter)
+    return f"{counts.confirmed - counts.must_reconfirm}-{counts.not_answered}"
 
 
 @bp.get("/<id:letter_id>/documents.json")

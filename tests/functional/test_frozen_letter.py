@@ -30,7 +30,7 @@ from letterhub.services import publishing, signing
 from letterhub.services.pdf_pages import count_pages
 from letterhub.services.render_limits import render_within_limits
 
-from ..conftest import csrf_token, pdf_text, printed_list, reading_order_text, without_spaces
+from ..conftest import close_signing, csrf_token, pdf_text, printed_list, reading_order_text, without_spaces
 
 
 def decide(invitation, letter, decision=Decision.CONFIRMED, name_en=None, name_ar=None):
@@ -78,8 +78,7 @@ def post(client, path, form_path, **fields):
 
 
 def close_through_the_page(client, letter):
-    show = f"/letters/{letter.id}"
-    return post(client, f"{show}/close", show, confirm="yes")
+    return close_signing(client, letter.id)
 
 
 def state_of_everything() -> tuple:
@@ -243,6 +242,30 @@ def test_closing_asks_for_confirmation_naming_who_is_listed_and_who_never_answer
     assert close_through_the_page(signed_in, answered_letter).status_code == 303
     db.session.refresh(answered_letter)
     assert answered_letter.status == LetterStatus.CLOSED
+
+
+def test_closing_is_refused_when_answers_arrived_after_the_numbers_were_shown(signed_in, answered_letter):
+    """The closing step names the numbers; an answer arriving before the click changes them, so
+    the letter stays open and the step comes back with the new numbers."""
+    letter = answered_letter
+    show = f"/letters/{letter.id}"
+    page = signed_in.get(show).get_data(as_text=True)
+    shown = re.search(r'name="expected_counts" value="([^"]*)"', page).group(1)
+    assert shown == "2-1"
+    decide(letter.invitations_by_name["Pending Org"], letter)  # confirms meanwhile
+    stale = post(signed_in, f"{show}/close", show, confirm="yes", expected_counts=shown)
+    assert stale.status_code == 303
+    db.session.refresh(letter)
+    assert letter.status == LetterStatus.OPEN
+    page = signed_in.get(show).get_data(as_text=True)
+    assert "answers arrived while you were deciding" in page
+    assert "3 organisations will be listed in the final documents." in page
+    missing = post(signed_in, f"{show}/close", show, confirm="yes")
+    db.session.refresh(letter)
+    assert missing.status_code == 303 and letter.status == LetterStatus.OPEN
+    assert close_through_the_page(signed_in, letter).status_code == 303
+    db.session.refresh(letter)
+    assert letter.status == LetterStatus.CLOSED
 
 
 def test_after_closing_the_page_reports_each_documents_state_and_updates_in_place(

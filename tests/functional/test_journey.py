@@ -18,7 +18,7 @@ from letterhub.models import (
 )
 from letterhub.services import mailing, publishing
 
-from ..conftest import LETTER_TEXT, csrf_token, pdf_text
+from ..conftest import LETTER_TEXT, close_signing, csrf_token, pdf_text
 
 
 def form_data(client, path, **fields):
@@ -118,7 +118,7 @@ def test_coordinator_drafts_invites_and_downloads_pdf_with_confirmed_signatory_o
     # 5. Coordinator sees the states, closes signing, downloads the PDF.
     overview = client.get(show).get_data(as_text=True)
     assert overview.count("state-confirmed") == 1 and overview.count("state-declined") == 1
-    client.post(f"{show}/close", data={**form_data(client, show), "confirm": "yes"})
+    close_signing(client, int(show.rsplit("/", 1)[1]))
     assert client.get(f"{show}/final.pdf").status_code == 302  # not rendered yet: back to the letter page
     assert publishing.render_queued_documents() == {"rendered": 3, "failed": 0}
     response = client.get(f"{show}/final.pdf")

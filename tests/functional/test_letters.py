@@ -12,7 +12,7 @@ from letterhub.extensions import db
 from letterhub.models import AuditEvent, Invitation, Letter, LetterRevision, OutboxMessage
 from letterhub.services import drafting
 
-from ..conftest import LETTER_TEXT, csrf_token
+from ..conftest import LETTER_TEXT, close_signing, csrf_token
 
 
 def post_form(client, path, form_path=None, **fields):
@@ -255,7 +255,7 @@ def test_revoking_removes_the_organisation_from_the_final_list(signed_in, letter
 
 def test_closed_letter_cannot_be_edited_and_reopens(signed_in, letter):
     show = f"/letters/{letter.id}"
-    post_form(signed_in, f"{show}/close", show, confirm="yes")
+    close_signing(signed_in, letter.id)
     response = post_form(
         signed_in,
         f"{show}/edit",

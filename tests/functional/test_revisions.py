@@ -19,7 +19,7 @@ from letterhub.models import (
 from letterhub.services import drafting, revisions
 from letterhub.services.imports.parsing import parse_letter_text
 
-from ..conftest import LETTER_TEXT, csrf_token
+from ..conftest import LETTER_TEXT, close_signing, csrf_token
 
 
 def post_form(client, path, form_path=None, **fields):
@@ -162,7 +162,7 @@ def test_unresolved_warnings_are_listed_before_sending_and_closing_and_block_not
     page = signed_in.get(f"/letters/{letter.id}").get_data(as_text=True)
     assert page.count("parity-notice") == 2  # above closing and above sending
     assert f"/letters/{letter.id}/parity" in page
-    response = post_form(signed_in, f"/letters/{letter.id}/close", f"/letters/{letter.id}", confirm="yes")
+    response = close_signing(signed_in, letter.id)
     assert response.status_code == 303
     assert db.session.get(Letter, letter.id).status.value == "closed"
 
