@@ -31,6 +31,18 @@ ensure_system_packages() {
   fi
 }
 
+# axe-core, which the browser tests run on every page they walk (package.json, locked in
+# package-lock.json), into node_modules/; again only when the lock changed. npm comes with
+# Node.js; without it, Debian's npm is installed.
+ensure_test_node_packages() {
+  if [ -f node_modules/.package-lock.json ] && [ node_modules/.package-lock.json -nt package-lock.json ]; then
+    return 0
+  fi
+  command -v npm >/dev/null || ensure_system_packages npm || return 1
+  echo "installing the browser tests' npm packages (axe-core) into node_modules"
+  npm ci --no-audit --no-fund --loglevel=error
+}
+
 ensure_virtualenv() {
   local python=${PYTHON:-}
   if [ -z "$python" ]; then
