@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, ParityAcknowledgement, User
-from . import audit, diffing, parity
+from . import audit, diffing, drafting, parity
 
 
 def revisions_of(letter: Letter) -> list[LetterRevision]:
@@ -54,8 +54,12 @@ def compare(old: LetterRevision, new: LetterRevision) -> Comparison:
 
 
 def collision(base: LetterRevision, theirs: LetterRevision, yours: dict[str, str]) -> dict[str, list]:
-    """The three-way view of a save collision: per language, [(field, ThreeWay)] of fields that differ."""
+    """The three-way view of a save collision: per language, [(field, ThreeWay)] of fields that differ.
+
+    ``yours`` is the form as sent: normalised as a save would store it (a browser sends a
+    textarea's lines ended by CRLF), so that a field nobody changed is not listed."""
     base_text, their_text = base.content(), theirs.content()
+    yours = drafting.normalise_fields(yours)
     return {
         language: [
             (field, diffing.three_way(base_text[key], their_text[key], yours.get(key, "")))

@@ -132,6 +132,20 @@ def test_a_save_collision_shows_three_texts_per_language_and_keeps_the_users_tex
     assert 'name="base_revision" value="2"' in page
 
 
+def test_a_save_collision_lists_only_the_fields_that_differ_whatever_the_line_endings(
+    signed_in, letter, coordinator
+):
+    """A browser ends a textarea's lines with CRLF: the addressees nobody changed are not listed."""
+    save(letter, coordinator, body_en=LETTER_TEXT["body_en"].replace("We write", "Today we write"))
+    mine = {key: value.replace("\n", "\r\n") for key, value in LETTER_TEXT.items()}
+    mine["body_ar"] = mine["body_ar"].replace("مصيرهم", "مصير المفقودين")
+    response = post_form(signed_in, f"/letters/{letter.id}/edit", base_revision=1, action="save", **mine)
+    assert response.status_code == 409
+    collision = response.get_data(as_text=True).split('id="collision"', 1)[1]
+    listed = re.findall(r'data-language="(\w+)" data-field="(\w+)"', collision)
+    assert sorted(set(listed)) == [("ar", "body"), ("en", "body")]
+
+
 def test_parity_warnings_are_listed_in_the_editor_and_acknowledged_with_an_audit_event(
     signed_in, letter, coordinator
 ):
