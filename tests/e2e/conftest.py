@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask_babel import force_locale, gettext, ngettext
+from playwright.sync_api import expect, sync_playwright
 from werkzeug.serving import make_server
 
 from letterhub.extensions import db
@@ -147,8 +149,6 @@ class Browsing:
 @contextmanager
 def chromium(executable: str):
     """A headless Chromium, driven by Playwright."""
-    from playwright.sync_api import expect, sync_playwright
-
     expect.set_options(timeout=TIMEOUT_MS)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, timeout=30_000)
@@ -235,8 +235,6 @@ def walking(walk_browser, walk_server):
 def said(app: Flask, language: str, message: str | tuple[str, str], **values) -> str:
     """What the interface says for ``message`` in ``language`` (the catalogue's own wording);
     a (singular, plural) pair is counted by ``num``."""
-    from flask_babel import force_locale, gettext, ngettext
-
     with app.test_request_context(), force_locale(language):
         if isinstance(message, tuple):
             return ngettext(*message, **values)
@@ -316,8 +314,6 @@ class Looking:
     def in_both_languages(self, page, name: str) -> None:
         """Check the page in its language, then in the other one (switched by the header's
         button, as a person would) and switch back."""
-        from playwright.sync_api import expect
-
         first = page.locator("html").get_attribute("lang")
         other = "en" if first == "ar" else "ar"
         self.check(page, f"{name}-{first}")
