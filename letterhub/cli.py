@@ -126,6 +126,15 @@ def sign_out_everywhere(email: str) -> None:
     click.echo(f"{ended} session(s) of {user.email} ended")
 
 
+@users_cli.command("prune-sessions")
+def prune_sessions() -> None:
+    """Delete login sessions that ended or expired over SESSION_HISTORY_DAYS ago (the worker does it hourly)."""
+    pruned = login_sessions.prune()
+    db.session.commit()
+    days = current_app.config["SESSION_HISTORY_DAYS"]
+    click.echo(f"{pruned} login session(s) that ended or expired over {days} day(s) ago deleted")
+
+
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Do what is due, then stop.")
 @click.option(

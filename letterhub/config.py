@@ -111,6 +111,9 @@ class Defaults:
     # with it, REMEMBER_ME_DAYS, and the session cookie is kept that long.
     SIGN_IN_HOURS = 12
     REMEMBER_ME_DAYS = 30
+    # A login session's row is deleted this many days after it ended or expired (by the
+    # worker's mail loop, hourly, or `users prune-sessions`); sign-ins stay in the audit trail.
+    SESSION_HISTORY_DAYS = 30
     # Flask-Login's own remember cookie is never set (login_sessions.sign_in); should one be
     # set anyway, it is not sent to other sites and not readable by scripts.
     REMEMBER_COOKIE_HTTPONLY = True

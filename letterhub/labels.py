@@ -129,6 +129,7 @@ AUDIT_ACTION = {
     "member.added": _l("Team member added"),
     "member.role_changed": _l("Team member's role changed"),
     "member.removed": _l("Team member removed"),
+    "member.invitation_withdrawn": _l("Invitation to join the team withdrawn"),
 }
 
 # A letter team member's role, worded once.

@@ -5,7 +5,7 @@ paths (``/sign/<token>``), so in the error line of a failed request, in the acce
 werkzeug and gunicorn, and possibly inside an exception's text. Both formatters here mask
 every token in the *finished* line (:func:`mask_tokens`), whatever part of the record it came
 from: message, arguments, exception, stack. The app factory puts one of them on the root
-logger (:func:`init_app`); ``gunicorn.conf.py`` puts the JSON one on gunicorn's loggers
+logger (:func:`init_app`); ``gunicorn_config`` puts the JSON one on gunicorn's loggers
 (:func:`gunicorn_logconfig`). That is the one mechanism.
 
 Each request has an id: the ``X-Request-ID`` header when the proxy in front sets a
@@ -152,7 +152,7 @@ def init_app(app: Flask) -> None:
         if isinstance(handler, StderrHandler):  # an app made earlier in this process (tests)
             root.removeHandler(handler)
     if not any(isinstance(handler.formatter, JsonFormatter | TextFormatter) for handler in root.handlers):
-        # Under gunicorn, gunicorn.conf.py has already put the JSON formatter on the root logger.
+        # Under gunicorn, gunicorn_config has already put the JSON formatter on the root logger.
         handler = StderrHandler()
         handler.setFormatter(formatter_for(format_name))
         root.addHandler(handler)

@@ -7,7 +7,8 @@ Mail and documents are two loops, so that a render (seconds, for a long list) ne
 back invitations: plain ``flask worker`` runs both, each in a thread of its own, and
 ``--only mail`` / ``--only documents`` runs one, for a process (or a machine) per kind of job.
 A loop goes straight on to its next round while it finds work and waits ``interval`` seconds
-once there is none.
+once there is none. The mail loop also does the housekeeping, once an hour: deleting login
+sessions that ended long ago.
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import enum
 import logging
 import signal
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
 
+from . import database
 from .extensions import db
-from .services import commenting, mailing, publishing, reminding
+from .services import commenting, login_sessions, mailing, publishing, reminding
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +48,40 @@ def documents_round() -> dict[str, int]:
 
 ROUNDS: dict[Job, Callable[..., dict[str, int]]] = {Job.MAIL: mail_round, Job.DOCUMENTS: documents_round}
 
+# Housekeeping finds little to do: the mail loop does it once per this many seconds, not every round.
+HOUSEKEEPING_SECONDS = 3600.0
+
+
+def housekeeping() -> dict[str, int]:
+    """Delete the login sessions that ended or expired long ago (a transaction boundary: it commits)."""
+    with database.writing():
+        pruned = login_sessions.prune()
+        db.session.commit()
+    return {"sessions_pruned": pruned}
+
 
 def run_once(jobs: tuple[Job, ...] = tuple(Job)) -> dict[str, int]:
     """One round of each job, one after the other (``flask worker --once``)."""
     counts: dict[str, int] = {}
     for job in jobs:
         counts.update(ROUNDS[job]())
+    if Job.MAIL in jobs:
+        counts.update(housekeeping())
     return counts
 
 
 def loop(app: Flask, job: Job, *, interval: float, stop: threading.Event) -> None:
     """Do ``job`` until ``stop`` is set: again at once after a round that did something, else after
     ``interval`` seconds. A failed round is logged and retried (a database restart, say)."""
+    next_housekeeping = 0.0  # at once, then every HOUSEKEEPING_SECONDS
     while not stop.is_set():
         busy = False
         with app.app_context():
             try:
                 counts = ROUNDS[job]()
+                if job is Job.MAIL and time.monotonic() >= next_housekeeping:
+                    next_housekeeping = time.monotonic() + HOUSEKEEPING_SECONDS
+                    counts.update(housekeeping())
                 busy = any(counts.values())
                 if busy:
                     log.info("worker %s: %s", job.value, counts)

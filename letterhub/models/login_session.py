@@ -26,7 +26,8 @@ class LoginSession(Model):
     The cookie carries a random token; only the token's SHA-256 is stored, so reading the
     database gives nobody a working session. Ending a session (sign-out, "sign out of all
     devices", a new password, a deactivated account) sets ``revoked_at``: every copy of the
-    cookie stops working at once. Rows stay as the account's history of sign-ins.
+    cookie stops working at once. Rows stay ``SESSION_HISTORY_DAYS`` after they end or expire,
+    then the worker deletes them (services.login_sessions.prune).
     """
 
     __tablename__ = "login_sessions"

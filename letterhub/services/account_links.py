@@ -22,7 +22,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ..extensions import db
 from ..models import User
-from . import mailing
+from . import mailing, permissions
 from .tokens import signing_keys
 
 # One salt per purpose: a link made for one purpose is no use for the other.
@@ -37,7 +37,8 @@ NO_PASSWORD_PREFIX = "!no-password:"  # noqa: S105 (a marker, not a password)
 
 
 class AccountLinkError(Exception):
-    """A link that cannot be used: ``reason`` is "invalid", "expired" or "used"."""
+    """A link that cannot be used: ``reason`` is "invalid", "expired", "used" or "withdrawn"
+    (a team invitation whose account is no longer on the letter's team)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)
@@ -96,8 +97,10 @@ def read(purpose: str, token: str) -> LinkTarget:
         raise AccountLinkError("invalid")
     if not hmac.compare_digest(str(payload.get("p", "")), _fingerprint(user.password_hash)):
         raise AccountLinkError("used")
-    letter_id = payload.get("l")
-    return LinkTarget(user, letter_id if isinstance(letter_id, int) else None, purpose)
+    letter_id = payload.get("l") if isinstance(payload.get("l"), int) else None
+    if purpose == "join" and (letter_id is None or permissions.role_of(user, letter_id) is None):
+        raise AccountLinkError("withdrawn")
+    return LinkTarget(user, letter_id, purpose)
 
 
 def send(user: User, purpose: str, *, language: str, letter=None, by: User | None = None) -> str:

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, g, session
 from flask_login import login_user, logout_user
-from sqlalchemy import select
+from sqlalchemy import CursorResult, delete, or_, select
 
 from ..extensions import db
 from ..models import LoginSession, SessionEnd, User
@@ -107,6 +107,21 @@ def sign_out() -> None:
         end(login_session, SessionEnd.SIGNED_OUT)
     logout_user()
     g.pop("login_session", None)
+
+
+def prune(now: datetime | None = None) -> int:
+    """Delete the sessions that ended or expired more than ``SESSION_HISTORY_DAYS`` ago; how many.
+
+    Such a row opens nothing any more; it was kept a while only to say where and when the
+    account was used (the audit trail keeps every sign-in and sign-out for good).
+    """
+    cutoff = (now or utcnow()) - timedelta(days=float(current_app.config["SESSION_HISTORY_DAYS"]))
+    deleted: CursorResult = db.session.execute(  # type: ignore[assignment]
+        delete(LoginSession)
+        .where(or_(LoginSession.expires_at < cutoff, LoginSession.revoked_at < cutoff))
+        .execution_options(synchronize_session=False)
+    )
+    return deleted.rowcount
 
 
 def active_sessions(user: User) -> list[LoginSession]:

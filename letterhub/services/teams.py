@@ -110,10 +110,19 @@ def change_role(member: LetterMember, role: LetterRole, *, by: User) -> None:
     )
 
 
+def is_pending(member: LetterMember) -> bool:
+    """Invited by email and not joined yet: the account has never had a password."""
+    return not account_links.has_password(member.user)
+
+
 def remove(member: LetterMember, *, by: User) -> None:
+    """Take ``member`` off the team. For a pending invitation this withdraws it: the link sent
+    names this letter, and account_links.read refuses a join link for a letter its account is
+    no longer on, so the link stops working at once (other letters' invitations are untouched)."""
     if member.role == LetterRole.OWNER and _owners(member.letter_id) <= 1:
         raise TeamError("last_owner")
     letter, user_id = member.letter, member.user_id
+    event = "member.invitation_withdrawn" if is_pending(member) else "member.removed"
     db.session.delete(member)
     db.session.flush()
-    audit.record("member.removed", letter=letter, user=by, member=user_id)
+    audit.record(event, letter=letter, user=by, member=user_id)

@@ -131,7 +131,7 @@ def end_session(session_id: int):
     return redirect(url_for("accounts.account"))
 
 
-ACCOUNT_LINK_STATUS = {"invalid": 404, "expired": 410, "used": 410}
+ACCOUNT_LINK_STATUS = {"invalid": 404, "expired": 410, "used": 410, "withdrawn": 410}
 
 
 @bp.route("/account/link/<purpose>/<link_token>", methods=["GET", "POST"])

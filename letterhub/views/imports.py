@@ -15,8 +15,8 @@ from ..services.imports import messages, review, storage
 from ..services.imports.decoding import decode_letter_file
 from ..services.imports.notes import LetterImportError, NoSignatoryList, UnreadableLetterFile
 from ..services.imports.parsing import parse_letter_text
-from ..services.permissions import Action
-from .guard import get_letter
+from ..services.permissions import REFUSALS, Action
+from .guard import get_letter, may
 
 bp = Blueprint("imports", __name__, url_prefix="/letters/import")
 
@@ -271,4 +271,7 @@ def _render_pairs(
         duplicates=duplicates,
         duplicate_error=duplicate_error,
         listed={"en": len(english), "ar": len(arabic)},
+        # Pairing and resolving duplicates change the letter: a reviewer reads the page without them.
+        editable=may(letter, "edit"),
+        edit_refusal=REFUSALS["edit"],
     ), status

@@ -11,7 +11,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.teams import MemberInviteForm, RoleForm
 from ..models import Letter, LetterMember, LetterRole
-from ..services import account_links, teams
+from ..services import teams
 from .guard import get_letter
 
 bp = Blueprint("teams", __name__, url_prefix="/letters")
@@ -44,7 +44,7 @@ def _render(letter: Letter, form: MemberInviteForm | None = None, status: int = 
         role_forms={m.id: RoleForm(formdata=None, data={"role": m.role.value}) for m in members},
         invite_form=form or MemberInviteForm(),
         action_form=ActionForm(),
-        has_password=account_links.has_password,
+        is_pending=teams.is_pending,
     ), status
 
 
@@ -107,11 +107,13 @@ def change_role(letter_id: int, member_id: int):
 
 @bp.post("/<id:letter_id>/members/<id:member_id>/remove")
 def remove_member(letter_id: int, member_id: int):
-    """The removed member's next request is refused: access is checked on every request."""
+    """The removed member's next request is refused: access is checked on every request. For
+    someone invited who has not set a password yet this withdraws the invitation: the link
+    emailed to them stops working at once."""
     letter = get_letter(letter_id, needs="members")
     member = _member(letter, member_id)
     if ActionForm().validate_on_submit():
-        name = member.user.name
+        name, email, pending = member.user.name, member.user.email, teams.is_pending(member)
         try:
             teams.remove(member, by=current_user)
         except teams.TeamError as error:
@@ -119,7 +121,16 @@ def remove_member(letter_id: int, member_id: int):
             flash(_refusal(error), "warning")
         else:
             db.session.commit()
-            flash(_("%(name)s is no longer on the team.", name=name), "success")
+            if pending:
+                flash(
+                    _(
+                        "The invitation to %(email)s is withdrawn: the link emailed to them no longer works.",
+                        email=email,
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("%(name)s is no longer on the team.", name=name), "success")
             if not current_user.is_admin and teams.membership(letter, current_user) is None:
                 return redirect(url_for("letters.index"))
     else:

@@ -12,7 +12,6 @@ import os
 import re
 import secrets
 import shlex
-import shutil
 import signal
 import socket
 import subprocess
@@ -86,8 +85,7 @@ def stop(process: subprocess.Popen) -> tuple[int, str]:
 
 def test_the_web_unit_serves_the_sign_in_page_and_stops_on_sigterm(unit_environment, tmp_path):
     command = command_of(read_unit("letterhub-web.service"), unit_environment)
-    assert Path(command[0]).name == "gunicorn" and command[1:] == ["-c", "gunicorn.conf.py"]
-    shutil.copy(REPO_ROOT / "gunicorn.conf.py", tmp_path)  # the unit's WorkingDirectory holds it
+    assert Path(command[0]).name == "gunicorn" and command[1:] == ["-c", "python:letterhub.gunicorn_config"]
     web = subprocess.Popen(command, env=unit_environment, cwd=tmp_path, stderr=subprocess.PIPE, text=True)
     url = f"http://{unit_environment['LETTERHUB_BIND']}/login"
     status = None

@@ -1,4 +1,4 @@
-"""What an operator relies on: /healthz, JSON logs with a request id, gunicorn.conf.py, a CLI report alone on stdout."""
+"""What an operator relies on: /healthz, JSON logs with a request id, gunicorn's settings, a CLI report alone on stdout."""
 
 from __future__ import annotations
 
@@ -135,14 +135,14 @@ def wait_for_health(port: int, deadline: float) -> None:
 
 
 @pytest.mark.slow
-def test_gunicorn_conf_logs_json_access_lines_with_the_request_id_and_no_token(tmp_path, deployed_database):
+def test_gunicorn_config_logs_json_access_lines_with_the_request_id_and_no_token(tmp_path, deployed_database):
     port = free_port()
     environment = deployment_environment(
         tmp_path, deployed_database, LETTERHUB_BIND=f"127.0.0.1:{port}", LETTERHUB_WORKERS="1"
     )
     token = issue_invitation_token(1, "a-secret-key-for-this-test-only").token
     server = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", str(REPO_ROOT / "gunicorn.conf.py")],
+        [str(BIN / "gunicorn"), "-c", "python:letterhub.gunicorn_config"],
         cwd=tmp_path,
         env=environment,
         stdout=subprocess.PIPE,

@@ -1,13 +1,15 @@
 """A built wheel, installed into a fresh virtual environment outside the source tree, is a working app.
 
 It creates its database from the migrations it carries, renders the sign-in page from the
-templates it carries, and renders a PDF. Dependencies come from ``requirements/main.txt`` with
-their hashes (pip's cache makes that quick after the first time).
+templates it carries, renders a PDF, and gunicorn loads the settings and the app it carries.
+Dependencies come from ``requirements/main.txt`` with their hashes (pip's cache makes that
+quick after the first time).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -96,3 +98,15 @@ def test_a_wheel_installed_outside_the_source_tree_migrates_renders_pages_and_pd
     assert output.read_bytes().startswith(b"%PDF-")
     text = pdf_text(output)
     assert "Joint letter" in text and "نكتب" in text
+
+    # gunicorn's settings come with the wheel: the deploy unit's command loads them and the app
+    # from a folder that holds no file of the checkout.
+    gunicorn = str(venv / "bin" / "gunicorn")
+    printed = run(
+        [gunicorn, "-c", "python:letterhub.gunicorn_config", "--print-config"],
+        cwd=workdir,
+        env={**environment, "LETTERHUB_BIND": "127.0.0.1:8765"},
+    ).stdout
+    assert re.search(r"^wsgi_app\s*= letterhub:create_app\(\)$", printed, re.M), printed
+    assert re.search(r"^bind\s*= \['127.0.0.1:8765'\]$", printed, re.M), printed
+    assert re.search(r"^logconfig_dict\s*= \{.*JsonFormatter", printed, re.M), printed

@@ -16,15 +16,16 @@ from letterhub.models import (
     ImportPossibleDuplicate,
     Letter,
     LetterRevision,
+    LetterRole,
     LetterStatus,
     Organization,
     RenderStatus,
 )
-from letterhub.services import publishing
+from letterhub.services import accounts, publishing, teams
 from letterhub.services.imports import review, storage
 from letterhub.services.imports.notes import LetterImportError
 
-from ..conftest import csrf_token, pdf_text
+from ..conftest import PASSWORD, AuthActions, csrf_token, pdf_text
 
 
 def count(model) -> int:
@@ -696,6 +697,48 @@ def test_a_removed_entry_cannot_be_merged_again(signed_in, seed_text):
     response = resolve(signed_in, letter.id, "keep_second", first, second)  # the page seen before the merge
     assert response.status_code == 422
     assert "already been removed" in response.get_data(as_text=True)
+    assert snapshot(letter.id) == before
+
+
+def test_a_reviewer_reads_the_review_page_without_its_forms_and_is_refused_their_actions(
+    app, signed_in, coordinator, seed_text
+):
+    result = storage.import_letter([seed_text(0), seed_text(4)], author=coordinator)
+    letter = db.session.get(Letter, result.letter_id)
+    first, second = row_named(letter.id, "jasmin"), row_named(letter.id, "Jasmine Dream Organization")
+    english, arabic = rows(letter.id, "en"), rows(letter.id, "ar")
+    review.confirm_pair(letter, english[0].id, arabic[0].id, by=coordinator)
+    reviewer = accounts.create_user("reviewer@example.org", "Reviewer", PASSWORD)
+    teams.add_member(letter, reviewer, LetterRole.REVIEWER, by=coordinator)
+    db.session.commit()
+    path = f"/letters/import/{letter.id}/pairs"
+    editing = signed_in.get(path).get_data(as_text=True)
+    assert 'name="en_row"' in editing and 'value="not_duplicate"' in editing
+    assert f'action="/letters/import/{letter.id}/duplicates"' in editing
+    browser = app.test_client()
+    assert AuthActions(browser).login(email="reviewer@example.org").status_code == 302
+
+    page = browser.get(path)
+    assert page.status_code == 200
+    reading = page.get_data(as_text=True)
+    assert "jasmin / Jasmine Dream Organization" in reading
+    assert f'1. <bdi lang="ar" dir="rtl">{arabic[0].name}</bdi>' in reading  # the pair, as text
+    assert "Only the letter's owners and editors may change it." in reading
+    for control in (
+        'name="en_row"',
+        "<datalist",
+        'name="choice"',
+        "/duplicates",
+        'method="post" action="/letters/import',
+    ):
+        assert control not in reading, control
+
+    before = snapshot(letter.id)
+    token = csrf_token(browser, "/letters/new")
+    merge = {"csrf_token": token, "choice": "keep_first", "first_row": first.id, "second_row": second.id}
+    assert browser.post(f"/letters/import/{letter.id}/duplicates", data=merge).status_code == 403
+    unpair = {"csrf_token": token, "en_row": english[0].id, f"ar-{english[0].id}": ""}
+    assert browser.post(path, data=unpair).status_code == 403
     assert snapshot(letter.id) == before
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from letterhub.extensions import db
 from letterhub.logs import mask_tokens
-from letterhub.models import LetterMember, LetterRole, LoginSession, User
+from letterhub.models import AuditEvent, LetterMember, LetterRole, LoginSession, User
 from letterhub.models.types import utcnow
 from letterhub.services import accounts, commenting, drafting, mailing, teams
 
@@ -34,6 +34,14 @@ def colleague(app):
     user = accounts.create_user("colleague@example.org", "Colleague", PASSWORD)
     db.session.commit()
     return user
+
+
+def audit_actions(letter) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.letter_id == letter.id).order_by(AuditEvent.id)
+        )
+    )
 
 
 def delivered_link(app, smtp_server) -> tuple[str, object]:
@@ -148,6 +156,57 @@ def test_a_removed_member_loses_access_at_once(app, signed_in, letter, colleague
     assert browser.get(f"/letters/{letter.id}").status_code == 404
     assert browser.get(f"/letters/{letter.id}/audit").status_code == 404
     assert f'/letters/{letter.id}"' not in browser.get("/letters/").get_data(as_text=True)
+
+
+def test_a_withdrawn_invitation_s_link_changes_nothing(app, signed_in, letter, smtp_server):
+    members = f"/letters/{letter.id}/members"
+    post(signed_in, members, members, email="withdrawn@example.org", role="editor", language="en")
+    link, _message = delivered_link(app, smtp_server)
+    invited = accounts.find_user_by_email("withdrawn@example.org")
+    placeholder = invited.password_hash
+    member = teams.membership(letter, invited)
+    assert "Withdraw the invitation" in signed_in.get(members).get_data(as_text=True)
+
+    response = post(signed_in, f"{members}/{member.id}/remove", members)
+    assert response.status_code == 302
+    assert "withdrawn@example.org is withdrawn" in signed_in.get(members).get_data(as_text=True)
+    assert teams.membership(letter, invited) is None
+    assert audit_actions(letter)[-1] == "member.invitation_withdrawn"
+
+    stranger = app.test_client()
+    page = stranger.get(link)
+    assert page.status_code == 410 and "This invitation was withdrawn" in page.get_data(as_text=True)
+    fields = {"name": "Too Late", "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD}
+    token = csrf_token(stranger, "/login")  # the link's page has no form any more; any token of the session
+    assert stranger.post(link, data={"csrf_token": token, **fields}).status_code == 410
+    db.session.expire_all()
+    invited = accounts.find_user_by_email("withdrawn@example.org")
+    assert (invited.name, invited.password_hash) == ("withdrawn@example.org", placeholder)
+    assert db.session.scalars(select(LoginSession).where(LoginSession.user_id == invited.id)).all() == []
+    assert stranger.get(f"/letters/{letter.id}").status_code == 302  # not signed in
+
+
+def test_withdrawing_one_letter_s_invitation_leaves_another_letter_s_link_working(
+    app, signed_in, letter, coordinator, smtp_server
+):
+    other = drafting.create_letter(coordinator, dict(LETTER_TEXT, title_en="Another letter"))
+    db.session.commit()
+    first, second = f"/letters/{letter.id}/members", f"/letters/{other.id}/members"
+    post(signed_in, first, first, email="twice@example.org", role="editor", language="en")
+    post(signed_in, second, second, email="twice@example.org", role="reviewer", language="en")
+    port, handler = smtp_server
+    app.config["SMTP_PORT"] = port
+    assert mailing.drain_outbox()["sent"] == 2
+    newest = handler.messages[-1].get_body(("plain",)).get_content()
+    (link,) = re.findall(r"http://localhost(/account/link/\S+)", newest)
+    invited = accounts.find_user_by_email("twice@example.org")
+    post(signed_in, f"{first}/{teams.membership(letter, invited).id}/remove", first)
+
+    newcomer = app.test_client()
+    fields = {"name": "Twice", "new_password": NEW_PASSWORD, "repeat_password": NEW_PASSWORD}
+    landed = newcomer.post(link, data={"csrf_token": csrf_token(newcomer, link), **fields})
+    assert landed.status_code == 302 and landed.headers["Location"] == f"/letters/{other.id}"
+    assert newcomer.get(f"/letters/{letter.id}").status_code == 404
 
 
 def test_a_letter_keeps_at_least_one_owner(app, signed_in, letter, coordinator, colleague):

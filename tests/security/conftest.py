@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pytest
 from sqlalchemy import select
+from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Rule
 
 from letterhub.extensions import db
@@ -182,6 +184,55 @@ def routes(app, real_values) -> list[Route]:
                 arguments[name] = real_values[name]
         found.append(Route(rule, arguments))
     return sorted(found, key=lambda route: route.rule.endpoint in SIGNING_OUT)
+
+
+class ReadTrackingForm(ImmutableMultiDict):
+    """``request.form`` (and ``args``) noting which submitted names a request read a value of.
+
+    A value is read through ``form[name]``, ``get`` and ``getlist`` (WTForms uses ``getlist``);
+    anything else that hands out values (``items``, ``values``, ``to_dict``, a copy ...) counts
+    as reading every name. Names alone (``in``, ``keys``, iteration, ``len``) are free: they are
+    the same whatever a field holds. So a field never read cannot have changed the answer.
+    """
+
+    EVERY_NAME = "*"
+    reads: ClassVar[set[str]] = set()
+    _FREE = frozenset({"__class__", "keys", "get", "getlist", "__contains__", "__iter__", "__len__"})
+
+    def __getattribute__(self, name: str):
+        if name not in ReadTrackingForm._FREE:
+            ReadTrackingForm.reads.add(ReadTrackingForm.EVERY_NAME)
+        return super().__getattribute__(name)
+
+    def __getitem__(self, key):
+        ReadTrackingForm.reads.add(key)
+        return super().__getitem__(key)
+
+    def get(self, key, default=None, type=None):  # noqa: A002 (MultiDict's own signature)
+        ReadTrackingForm.reads.add(key)
+        return super().get(key, default, type)
+
+    def getlist(self, key, type=None):  # noqa: A002
+        ReadTrackingForm.reads.add(key)
+        return super().getlist(key, type)
+
+
+@pytest.fixture
+def form_reads(app):
+    """``form_reads(client, path, data)``: POST ``data``; (status, the names of ``data`` the request read)."""
+
+    class TrackingRequest(app.request_class):
+        parameter_storage_class = ReadTrackingForm
+
+    app.request_class = TrackingRequest
+
+    def post(client, path: str, data: dict) -> tuple[int, set[str]]:
+        ReadTrackingForm.reads = set()
+        status = client.post(path, data=data).status_code
+        read = ReadTrackingForm.reads
+        return status, set(data) if ReadTrackingForm.EVERY_NAME in read else read & set(data)
+
+    return post
 
 
 @pytest.fixture

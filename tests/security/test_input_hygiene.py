@@ -15,6 +15,7 @@ from letterhub.input_hygiene import MAX_ID, disallowed_in_text
 from letterhub.models import Letter, LetterRevision, Signature
 
 from ..conftest import LETTER_TEXT, PASSWORD, csrf_token
+from .conftest import SIGNING_OUT
 
 # Percent-encoded as a browser or a script would send them.
 CONTROL_CHARACTERS = ["%00", "%01", "%09", "%0A", "%0D%0A", "%1B", "%7F", "%C2%85", "%EF%BF%BF"]
@@ -119,40 +120,91 @@ def test_no_route_gives_a_5xx_for_bad_text_in_any_path_segment(signed_in, routes
     assert wrong == {}
 
 
-@pytest.mark.parametrize(
-    "value",
-    ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f", "\x85", "\ufffe", "\uffff", "\U0010ffff"],
-    ids=repr,
-)
+# Characters no form field may hold, one of each kind disallowed_in_text refuses.
+DISALLOWED_VALUES = ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f", "\x85", "\ufffe", "\uffff", "\U0010ffff"]
+# Numbers no id column holds (PostgreSQL's integer) and text where a number is expected.
+BAD_ID_VALUES = [str(MAX_ID + 1), "99999999999999999999999", "-" + "9" * 30, "abc", "\x00"]
+ID_FIELDS = ("base_revision", "revision_id", "en_row", "ar_row", "first_row", "second_row")
+
+
+def focal_points_first(routes):
+    """The routes of a signing link first: a coordinator's resend or revoke ends the link they walk
+    with (then every POST to them answers 410 before reading a field); sign-outs stay last."""
+    return sorted(
+        routes, key=lambda route: (route.rule.endpoint in SIGNING_OUT, "token" not in route.arguments)
+    )
+
+
+def post_attacks(post, client, path: str, valid: dict, names, spoil) -> dict[str, int]:
+    """The 5xx answers of ``path`` to ``valid`` with each field it reads spoiled, and to ``valid``.
+
+    Which of ``names`` the route reads (``form_reads``) is learnt from ``valid`` sent without
+    its CSRF token first, which changes nothing; each field read is then spoiled in turn with
+    every value ``spoil(original)`` gives, in that unchanged state; then ``valid`` goes as it
+    is, and a field only that request read is attacked as well, until no new one turns up. A
+    field no request reads cannot change an answer, so it is not sent spoiled: that would be
+    ``valid`` again, once per field and value, hundreds of times per route.
+    """
+    wrong: dict[str, int] = {}
+    read: set[str] = set()
+    attacked: set[str] = set()
+
+    def send(data: dict, label: str) -> None:
+        status, names_read = post(client, path, data)
+        read.update(names_read & set(names))
+        if status >= 500:
+            wrong[f"{path} {label}"] = status
+
+    send({name: value for name, value in valid.items() if name != "csrf_token"}, "without a CSRF token")
+    while True:
+        for name in sorted(read - attacked):
+            attacked.add(name)
+            for value in spoil(valid[name]):
+                send({**valid, name: value}, f"{name}={value!r}")
+        send(valid, "as it is")
+        if read <= attacked:
+            return wrong
+
+
 def test_no_post_route_gives_a_5xx_for_a_disallowed_character_in_any_form_field(
-    signed_in, routes, form_fields, session_csrf_token, value
+    signed_in, routes, form_fields, session_csrf_token, form_reads
 ):
+    valid = {**form_fields, "csrf_token": session_csrf_token}
     wrong = {}
-    for route in routes:
-        if "POST" not in route.methods:
-            continue
-        for name in form_fields:
-            data = {**form_fields, "csrf_token": session_csrf_token, name: form_fields[name] + value}
-            status = signed_in.post(route.path(), data=data).status_code
-            if status >= 500:
-                wrong[f"{route.path()} {name}"] = status
+    for route in focal_points_first(routes):
+        if "POST" in route.methods:
+            wrong |= post_attacks(
+                form_reads,
+                signed_in,
+                route.path(),
+                valid,
+                form_fields,
+                lambda original: [original + value for value in DISALLOWED_VALUES],
+            )
     assert wrong == {}
 
 
-@pytest.mark.parametrize("value", [str(MAX_ID + 1), "99999999999999999999999", "-" + "9" * 30, "abc", "\x00"])
 def test_no_post_route_gives_a_5xx_for_an_oversized_or_non_numeric_id_in_a_form(
-    signed_in, routes, form_fields, session_csrf_token, value
+    signed_in, routes, form_fields, session_csrf_token, form_reads
 ):
+    valid = {**form_fields, "csrf_token": session_csrf_token}
     wrong = {}
-    for route in routes:
-        if "POST" not in route.methods:
-            continue
-        for name in ("base_revision", "revision_id", "en_row", "ar_row", "first_row", "second_row"):
-            data = {**form_fields, "csrf_token": session_csrf_token, name: value}
-            status = signed_in.post(route.path(), data=data).status_code
-            if status >= 500:
-                wrong[f"{route.path()} {name}={value!r}"] = status
+    for route in focal_points_first(routes):
+        if "POST" in route.methods:
+            wrong |= post_attacks(
+                form_reads, signed_in, route.path(), valid, ID_FIELDS, lambda _original: BAD_ID_VALUES
+            )
     assert wrong == {}
+
+
+def test_the_attacks_reach_the_fields_each_form_reads(signed_in, form_fields, session_csrf_token, form_reads):
+    """The read tracking behind ``post_attacks`` sees WTForms' reads and a view's own (the picker)."""
+    valid = {**form_fields, "csrf_token": session_csrf_token}
+    _status, read = form_reads(signed_in, "/letters/new", valid)
+    assert {"title_en", "body_ar", "base_revision", "action"} <= read
+    assert "decline_reason" not in read and "choice" not in read
+    _status, read = form_reads(signed_in, "/login", valid)
+    assert {"email", "password"} <= read and "title_en" not in read
 
 
 def test_a_nul_in_a_letter_field_brings_the_form_back_with_the_rest_of_the_input(app, signed_in):

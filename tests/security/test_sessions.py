@@ -13,6 +13,7 @@ from email.utils import parsedate_to_datetime
 import pytest
 from sqlalchemy import select
 
+from letterhub import worker
 from letterhub.extensions import db
 from letterhub.models import LoginSession, SessionEnd, User
 from letterhub.models.types import utcnow
@@ -280,6 +281,55 @@ def test_last_seen_moves_forward_on_use_at_most_every_few_minutes(client, coordi
     client.get("/letters/")
     db.session.refresh(login_session)
     assert login_session.last_seen_at == first
+
+
+def old_and_recent_sessions(app, user) -> dict[str, int]:
+    """Sessions of ``user`` that ended or expired just over and just under SESSION_HISTORY_DAYS ago."""
+    now = utcnow()
+    history = timedelta(days=app.config["SESSION_HISTORY_DAYS"])
+    rows = {
+        "ended long ago": {
+            "revoked_at": now - history - timedelta(hours=1),
+            "expires_at": now + timedelta(days=1),
+        },
+        "expired long ago": {"expires_at": now - history - timedelta(hours=1)},
+        "ended lately": {
+            "revoked_at": now - history + timedelta(hours=1),
+            "expires_at": now + timedelta(days=1),
+        },
+        "expired lately": {"expires_at": now - history + timedelta(hours=1)},
+    }
+    sessions = {}
+    for name, times in rows.items():
+        row = LoginSession(token_hash=hashlib.sha256(name.encode()).hexdigest(), user_id=user.id, **times)
+        db.session.add(row)
+        db.session.flush()
+        sessions[name] = row.id
+    db.session.commit()
+    return sessions
+
+
+def test_the_worker_deletes_sessions_that_ended_or_expired_over_the_history_ago(app, client, coordinator):
+    sign_in(client)
+    (working,) = sessions_of(coordinator)
+    sessions = old_and_recent_sessions(app, coordinator)
+    assert worker.run_once((worker.Job.MAIL,))["sessions_pruned"] == 2
+    db.session.expire_all()
+    kept = {row.id for row in sessions_of(coordinator)}
+    assert kept == {working.id, sessions["ended lately"], sessions["expired lately"]}
+    assert opens_the_letters(client)
+
+
+def test_users_prune_sessions_deletes_the_same_rows_and_says_how_many(app, runner, coordinator):
+    sessions = old_and_recent_sessions(app, coordinator)
+    result = runner.invoke(args=["users", "prune-sessions"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 login session(s)")
+    db.session.expire_all()
+    assert {row.id for row in sessions_of(coordinator)} == {
+        sessions["ended lately"],
+        sessions["expired lately"],
+    }
 
 
 def test_a_session_from_before_the_change_naming_the_account_id_is_refused(app, client, coordinator):

@@ -1,13 +1,15 @@
-"""gunicorn's configuration for letterhub: ``gunicorn -c gunicorn.conf.py``.
+"""gunicorn's configuration for letterhub: ``gunicorn -c python:letterhub.gunicorn_config``.
 
-Every value can be changed through the environment, so the same file serves every
-installation. Logs (gunicorn's errors, its access log and the app's own) go to stderr as one
-JSON object per line, with signing tokens masked (letterhub.logs).
+A module of the package, so an installed wheel carries it and the command is the same in a
+checkout and on a server, from any working directory. Every value can be changed through the
+environment, so the same file serves every installation. Logs (gunicorn's errors, its access
+log and the app's own) go to stderr as one JSON object per line, with signing tokens masked
+(letterhub.logs).
 """
 
 import os
 
-from letterhub.logs import gunicorn_logconfig
+from .logs import gunicorn_logconfig
 
 wsgi_app = "letterhub:create_app()"
 
