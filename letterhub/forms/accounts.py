@@ -25,25 +25,38 @@ class ActionForm(Form):
     """A button that changes something: no fields, only the CSRF token."""
 
 
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password and its repetition, for each form that sets one; bind them as
+    ``new_password, repeat_password`` (the repetition is compared with ``new_password``).
+
+    A function, not a base class: WTForms orders a form's fields by when they were created, and
+    the error summary lists them in that order. A base class's fields would be created first and
+    so listed before the form's own (the current password, the name), which the page shows first.
+    """
+    return (
+        PasswordField(
+            _l("New password"),
+            validators=[
+                DataRequired(message=_l("Enter the new password.")),
+                Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
+            ],
+        ),
+        PasswordField(
+            _l("New password again"),
+            validators=[
+                DataRequired(message=_l("Enter the new password again.")),
+                EqualTo("new_password", message=_l("The two new passwords differ.")),
+            ],
+        ),
+    )
+
+
 class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)],
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(message=_l("Enter the new password.")),
-            Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
-        ],
-    )
-    repeat_password = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(message=_l("Enter the new password again.")),
-            EqualTo("new_password", message=_l("The two new passwords differ.")),
-        ],
-    )
+    new_password, repeat_password = new_password_fields()
 
 
 class AccountLinkForm(Form):
@@ -53,20 +66,7 @@ class AccountLinkForm(Form):
         _l("Your name"),
         validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(message=_l("Enter the new password.")),
-            Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
-        ],
-    )
-    repeat_password = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(message=_l("Enter the new password again.")),
-            EqualTo("new_password", message=_l("The two new passwords differ.")),
-        ],
-    )
+    new_password, repeat_password = new_password_fields()
 
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ar", "العربية")]
