@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import or_, select
 
@@ -134,10 +134,7 @@ def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, 
             "contact": deadlines.contact_email(letter),
             **extra,
         }
-        subject = render_template(f"emails/{name}/subject.txt", **context).strip()
-        body_text = render_template(f"emails/{name}/body.txt", **context)
-        body_html = render_template(f"emails/{name}/body.html", **context)
-    return subject, body_text, body_html
+        return mailing.render_email_parts(name, **context)
 
 
 def send_unsent_invitations(letter: Letter, *, by: User | None = None) -> int:

@@ -21,7 +21,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -197,10 +197,7 @@ def render_signon_email(proposal: Proposal, link: str) -> tuple[str, str, str]:
             "link": link,
             "hours": int(current_app.config["SIGNON_CONFIRM_HOURS"]),
         }
-        subject = render_template("emails/signon_confirm/subject.txt", **context).strip()
-        body_text = render_template("emails/signon_confirm/body.txt", **context)
-        body_html = render_template("emails/signon_confirm/body.html", **context)
-    return subject, body_text, body_html
+        return mailing.render_email_parts("signon_confirm", **context)
 
 
 def proposal_for_confirmation(token: str) -> Proposal:
