@@ -1,20 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from .base import Form
+from .letters import email_field
 
 
 class LoginForm(Form):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter your email address.")),
-            Email(message=_l("This is not a valid email address.")),
-            Length(max=254),
-        ],
-    )
+    email = email_field(_l("Email"), missing=_l("Enter your email address."))
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)]
     )
@@ -75,14 +69,7 @@ LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ar", "العر�
 class NewAccountForm(Form):
     """An administrator creates an account; its owner sets the password through an emailed link."""
 
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter an email address.")),
-            Email(message=_l("This is not a valid email address.")),
-            Length(max=254),
-        ],
-    )
+    email = email_field(_l("Email"))
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     locale = SelectField(
         _l("Language of the email and the interface"), choices=LANGUAGE_CHOICES, default="en"

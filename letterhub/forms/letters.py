@@ -148,9 +148,9 @@ class LetterForm(Form):
 
 
 def email_field(label, *, missing=None) -> EmailField:
-    """A required email address (``missing``: the message when it is empty): the focal point's
-    on the letter page, a nomination's, a request to sign's, the colleague an invitation is
-    handed to."""
+    """A required email address (``missing``: the message when it is empty), for every form that
+    asks for one: signing in, an account, a team member, a focal point, a nomination, a request
+    to sign, the colleague an invitation is handed to."""
     return EmailField(
         label,
         validators=[
