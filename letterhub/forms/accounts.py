@@ -1,20 +1,14 @@
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from .base import Form
+from .letters import email_field
 
 
 class LoginForm(Form):
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter your email address.")),
-            Email(message=_l("This is not a valid email address.")),
-            Length(max=254),
-        ],
-    )
+    email = email_field(_l("Email"), missing=_l("Enter your email address."))
     password = PasswordField(
         _l("Password"), validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)]
     )
@@ -25,25 +19,38 @@ class ActionForm(Form):
     """A button that changes something: no fields, only the CSRF token."""
 
 
+def new_password_fields() -> tuple[PasswordField, PasswordField]:
+    """A new password and its repetition, for each form that sets one; bind them as
+    ``new_password, repeat_password`` (the repetition is compared with ``new_password``).
+
+    A function, not a base class: WTForms orders a form's fields by when they were created, and
+    the error summary lists them in that order. A base class's fields would be created first and
+    so listed before the form's own (the current password, the name), which the page shows first.
+    """
+    return (
+        PasswordField(
+            _l("New password"),
+            validators=[
+                DataRequired(message=_l("Enter the new password.")),
+                Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
+            ],
+        ),
+        PasswordField(
+            _l("New password again"),
+            validators=[
+                DataRequired(message=_l("Enter the new password again.")),
+                EqualTo("new_password", message=_l("The two new passwords differ.")),
+            ],
+        ),
+    )
+
+
 class PasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"),
         validators=[DataRequired(message=_l("Enter your password.")), Length(max=1000)],
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(message=_l("Enter the new password.")),
-            Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
-        ],
-    )
-    repeat_password = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(message=_l("Enter the new password again.")),
-            EqualTo("new_password", message=_l("The two new passwords differ.")),
-        ],
-    )
+    new_password, repeat_password = new_password_fields()
 
 
 class AccountLinkForm(Form):
@@ -53,20 +60,7 @@ class AccountLinkForm(Form):
         _l("Your name"),
         validators=[DataRequired(message=_l("Enter your name.")), Length(max=200)],
     )
-    new_password = PasswordField(
-        _l("New password"),
-        validators=[
-            DataRequired(message=_l("Enter the new password.")),
-            Length(min=10, max=1000, message=_l("The new password must have at least 10 characters.")),
-        ],
-    )
-    repeat_password = PasswordField(
-        _l("New password again"),
-        validators=[
-            DataRequired(message=_l("Enter the new password again.")),
-            EqualTo("new_password", message=_l("The two new passwords differ.")),
-        ],
-    )
+    new_password, repeat_password = new_password_fields()
 
 
 LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ar", "العربية")]
@@ -75,14 +69,7 @@ LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("ar", "العر�
 class NewAccountForm(Form):
     """An administrator creates an account; its owner sets the password through an emailed link."""
 
-    email = EmailField(
-        _l("Email"),
-        validators=[
-            DataRequired(message=_l("Enter an email address.")),
-            Email(message=_l("This is not a valid email address.")),
-            Length(max=254),
-        ],
-    )
+    email = email_field(_l("Email"))
     name = StringField(_l("Name"), validators=[Optional(), Length(max=200)])
     locale = SelectField(
         _l("Language of the email and the interface"), choices=LANGUAGE_CHOICES, default="en"

@@ -147,6 +147,29 @@ class LetterForm(Form):
         }
 
 
+def email_field(label, *, missing=None) -> EmailField:
+    """A required email address (``missing``: the message when it is empty), for every form that
+    asks for one: signing in, an account, a team member, a focal point, a nomination, a request
+    to sign, the colleague an invitation is handed to."""
+    return EmailField(
+        label,
+        validators=[
+            required(missing or _l("Enter an email address.")),
+            Email(message=_l("This is not a valid email address."), check_deliverability=False),
+            too_long(254),
+        ],
+    )
+
+
+def language_field() -> SelectField:
+    """The language an organisation is invited in (and gets its emails in)."""
+    return SelectField(
+        _l("Language of the invitation"),
+        default="ar",
+        choices=[SelectChoice("ar", "العربية"), SelectChoice("en", "English")],
+    )
+
+
 class OrganizationNamesForm(Form):
     """An organisation's names: either may be empty, not both (the directory's form shares them)."""
 
@@ -164,19 +187,8 @@ class OrganizationNamesForm(Form):
 
 
 class OrganizationForm(OrganizationNamesForm):
-    email = EmailField(
-        _l("Focal point's email"),
-        validators=[
-            required(_l("Enter the focal point's email address.")),
-            Email(message=_l("This is not a valid email address."), check_deliverability=False),
-            too_long(254),
-        ],
-    )
-    language = SelectField(
-        _l("Language of the invitation"),
-        default="ar",
-        choices=[SelectChoice("ar", "العربية"), SelectChoice("en", "English")],
-    )
+    email = email_field(_l("Focal point's email"), missing=_l("Enter the focal point's email address."))
+    language = language_field()
 
 
 class PreviewOnly(Form):

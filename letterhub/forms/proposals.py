@@ -1,31 +1,11 @@
 """Forms of handing an invitation on, proposing an organisation, asking to sign, and vetting."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, EmailField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, Length, Optional
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import Length, Optional
 
 from .base import Form
-from .letters import OrganizationNamesForm, printable, required, too_long
-
-
-def email_field(label):
-    return EmailField(
-        label,
-        validators=[
-            required(_l("Enter an email address.")),
-            Email(message=_l("This is not a valid email address."), check_deliverability=False),
-            too_long(254),
-        ],
-    )
-
-
-def language_field():
-    return SelectField(
-        _l("Language of the invitation"),
-        default="ar",
-        choices=[SelectChoice("ar", "العربية"), SelectChoice("en", "English")],
-    )
+from .letters import OrganizationNamesForm, email_field, language_field, printable, required, too_long
 
 
 class ForwardForm(Form):

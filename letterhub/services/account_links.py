@@ -16,7 +16,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -118,9 +118,6 @@ def send(user: User, purpose: str, *, language: str, letter=None, by: User | Non
             "hours": hours,
             "first_time": first_time,
         }
-        name = f"emails/account_{purpose}"
-        subject = render_template(f"{name}/subject.txt", **context).strip()
-        body_text = render_template(f"{name}/body.txt", **context)
-        body_html = render_template(f"{name}/body.html", **context)
+        subject, body_text, body_html = mailing.render_email_parts(f"account_{purpose}", **context)
     mailing.enqueue(user.email, subject, body_text, body_html, language=language)
     return link

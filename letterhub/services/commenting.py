@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import CursorResult, func, or_, select, update
 
@@ -333,7 +333,4 @@ def _render_digest(user: User, comments: list[Comment], letters: dict[int, Lette
     ]
     with force_locale(user.locale):
         context = {"user": user, "groups": groups, "count": len(comments)}
-        subject = render_template("emails/comment_digest/subject.txt", **context).strip()
-        body_text = render_template("emails/comment_digest/body.txt", **context)
-        body_html = render_template("emails/comment_digest/body.html", **context)
-    return subject, body_text, body_html
+        return mailing.render_email_parts("comment_digest", **context)

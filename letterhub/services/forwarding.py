@@ -23,7 +23,7 @@ from ..extensions import db
 from ..models import Invitation, InvitationForward, InvitationState, Letter, LetterStatus, Organization
 from ..models.types import utcnow
 from . import audit, inviting, mailing, tokens
-from .names import clean_name
+from .names import clean_email, clean_name
 
 
 class NotForwardable(ValueError):
@@ -79,8 +79,8 @@ def forward_invitation(
         raise NotForwardable("closed")
     if invitation.state == InvitationState.REVOKED:
         raise NotForwardable("revoked")
-    to_email = to_email.strip().lower()
-    if to_email == invitation.email.strip().lower():
+    to_email = clean_email(to_email)
+    if to_email == clean_email(invitation.email):
         raise NotForwardable("same_address")
     now = now or utcnow()
     other_domain = domain_of(to_email) not in known_domains(invitation.organization)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from sqlalchemy import or_, select
 
@@ -13,7 +13,7 @@ from ..models import Invitation, InvitationState, Letter, LetterStatus, Organiza
 from ..models.organization import name_key
 from ..models.types import utcnow
 from . import audit, deadlines, mailing, publishing, tokens
-from .names import clean_name
+from .names import clean_email, clean_organization_names
 
 
 class DuplicateOrganization(ValueError):
@@ -74,9 +74,8 @@ def add_organization(
     """Put an organisation on the letter's list (not yet sent). Raises DuplicateOrganization."""
     if letter.status == LetterStatus.CLOSED:
         raise InvitationNotSendable("the letter is closed")
-    name_en, name_ar, email = clean_name(name_en), clean_name(name_ar), email.strip().lower()
-    if not (name_en or name_ar):
-        raise ValueError("an organisation needs a name")
+    name_en, name_ar = clean_organization_names(name_en, name_ar)
+    email = clean_email(email)
     if (existing := find_duplicate(letter, name_en, name_ar)) is not None:
         raise DuplicateOrganization(existing)
     organization = find_or_create_organization(name_en, name_ar, email)
@@ -135,10 +134,7 @@ def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, 
             "contact": deadlines.contact_email(letter),
             **extra,
         }
-        subject = render_template(f"emails/{name}/subject.txt", **context).strip()
-        body_text = render_template(f"emails/{name}/body.txt", **context)
-        body_html = render_template(f"emails/{name}/body.html", **context)
-    return subject, body_text, body_html
+        return mailing.render_email_parts(name, **context)
 
 
 def send_unsent_invitations(letter: Letter, *, by: User | None = None) -> int:

@@ -26,7 +26,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 
-from flask import current_app
+from flask import current_app, render_template
 from sqlalchemy import CursorResult, or_, select, update
 
 from .. import database
@@ -37,6 +37,18 @@ from ..models.types import utcnow
 log = logging.getLogger(__name__)
 
 BODY_FORGOTTEN = "(body not kept after sending: it held a signing link)"
+
+
+def render_email_parts(name: str, **context) -> tuple[str, str, str]:
+    """The subject (one line), plain text and HTML of ``templates/emails/<name>/``.
+
+    Rendered in the current locale: callers wrap this, and whatever in ``context`` depends on
+    the recipient's language, in ``force_locale``.
+    """
+    subject = render_template(f"emails/{name}/subject.txt", **context).strip()
+    body_text = render_template(f"emails/{name}/body.txt", **context)
+    body_html = render_template(f"emails/{name}/body.html", **context)
+    return subject, body_text, body_html
 
 
 def enqueue(

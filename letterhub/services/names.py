@@ -4,6 +4,11 @@ Names end up in a numbered list that goes to the UN, so a name must not carry in
 characters that reorder or hide text (U+202E RIGHT-TO-LEFT OVERRIDE and friends), control
 characters, or stray whitespace. The Unicode normal form is NFC so that the same name typed
 on two keyboards compares equal.
+
+An organisation proposed, invited or handed on is known by its two names and an email address:
+:func:`clean_organization_names` and :func:`clean_email` make them what every service stores
+and compares, so that the ways in (the letter page, a nomination, open sign-on, a handover)
+agree on what the same organisation and the same address are.
 """
 
 from __future__ import annotations
@@ -37,3 +42,24 @@ def clean_name(text: str) -> str:
             continue
         kept.append(ch)
     return _whitespace.sub(" ", "".join(kept)).strip()
+
+
+# What the tables hold: an organisation's name in each language, an email address.
+NAME_MAX = 300
+EMAIL_MAX = 254
+
+
+def clean_organization_names(name_en: str, name_ar: str) -> tuple[str, str]:
+    """Both names cleaned (:func:`clean_name`, cut to ``NAME_MAX``); ValueError when neither is left.
+
+    The forms refuse a nameless organisation with a message first; this guards every other caller.
+    """
+    name_en, name_ar = clean_name(name_en)[:NAME_MAX], clean_name(name_ar)[:NAME_MAX]
+    if not (name_en or name_ar):
+        raise ValueError("an organisation needs a name")
+    return name_en, name_ar
+
+
+def clean_email(email: str) -> str:
+    """An address as it is stored and compared: no surrounding space, lower case, cut to ``EMAIL_MAX``."""
+    return (email or "").strip().lower()[:EMAIL_MAX]

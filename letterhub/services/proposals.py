@@ -21,7 +21,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
@@ -39,7 +39,7 @@ from ..models import (
 )
 from ..models.types import utcnow
 from . import audit, directory, inviting, mailing, tokens
-from .names import clean_name
+from .names import clean_email, clean_name, clean_organization_names
 
 SIGNON_SALT = "letterhub.open-signon-confirmation.v1"
 WAITING = (ProposalStatus.PENDING,)
@@ -69,13 +69,6 @@ class ConfirmationLinkError(ValueError):
         self.reason = reason  # "invalid" or "expired"
 
 
-def _clean(name_en: str, name_ar: str, email: str) -> tuple[str, str, str]:
-    name_en, name_ar = clean_name(name_en or "")[:300], clean_name(name_ar or "")[:300]
-    if not (name_en or name_ar):
-        raise ValueError("a proposal needs a name")
-    return name_en, name_ar, (email or "").strip().lower()[:254]
-
-
 # --------------------------------------------------------------------------- nominating
 
 
@@ -92,7 +85,8 @@ def nominate(
     letter = invitation.letter
     if letter.status != LetterStatus.OPEN or invitation.state == InvitationState.REVOKED:
         raise ProposalNotAllowed("signing is not open")
-    name_en, name_ar, email = _clean(name_en, name_ar, email)
+    name_en, name_ar = clean_organization_names(name_en, name_ar)
+    email = clean_email(email)
     proposal = Proposal(
         letter=letter,
         source=ProposalSource.NOMINATION,
@@ -155,7 +149,8 @@ def request_signon(
     """
     if not accepts_open_signon(letter):
         raise ProposalNotAllowed("open sign-on is off")
-    name_en, name_ar, email = _clean(name_en, name_ar, email)
+    name_en, name_ar = clean_organization_names(name_en, name_ar)
+    email = clean_email(email)
     nonce = secrets.token_urlsafe(24)
     proposal = Proposal(
         letter=letter,
@@ -202,10 +197,7 @@ def render_signon_email(proposal: Proposal, link: str) -> tuple[str, str, str]:
             "link": link,
             "hours": int(current_app.config["SIGNON_CONFIRM_HOURS"]),
         }
-        subject = render_template("emails/signon_confirm/subject.txt", **context).strip()
-        body_text = render_template("emails/signon_confirm/body.txt", **context)
-        body_html = render_template("emails/signon_confirm/body.html", **context)
-    return subject, body_text, body_html
+        return mailing.render_email_parts("signon_confirm", **context)
 
 
 def proposal_for_confirmation(token: str) -> Proposal:

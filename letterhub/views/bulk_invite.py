@@ -42,6 +42,20 @@ def _closed(letter: Letter):
     return redirect(url_for("letters.show", letter_id=letter.id))
 
 
+def _back_to_invitations(letter: Letter, *, sent: int):
+    """Say how many invitations were queued, if any, and go back to the letter's list."""
+    if sent:
+        flash(
+            ngettext(
+                "%(num)d invitation queued for sending.",
+                "%(num)d invitations queued for sending.",
+                sent,
+            ),
+            "success",
+        )
+    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+
+
 # --------------------------------------------------------------------------- a CSV file
 
 
@@ -135,16 +149,7 @@ def confirm(letter_id: int):
         ),
         "success" if invited else "warning",
     )
-    if outcome.sent:
-        flash(
-            ngettext(
-                "%(num)d invitation queued for sending.",
-                "%(num)d invitations queued for sending.",
-                outcome.sent,
-            ),
-            "success",
-        )
-    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    return _back_to_invitations(letter, sent=outcome.sent)
 
 
 # --------------------------------------------------------------------------- picks from the directory
@@ -173,7 +178,14 @@ def pick_forms(language: str) -> tuple[PickForm, ConfirmedPickForm]:
     return pick, confirmed
 
 
-def _report(letter: Letter, outcome: bulk_inviting.PickOutcome):
+def _invite_and_report(letter: Letter, organization_ids: list[int], *, send: bool):
+    """Invite these directory entries to the letter, commit, and say what came of it."""
+    try:
+        outcome = bulk_inviting.invite_organizations(letter, organization_ids, send=send, by=current_user)
+    except inviting.InvitationNotSendable:
+        db.session.rollback()
+        return _closed(letter)
+    db.session.commit()
     flash(
         ngettext("%(num)d organisation invited.", "%(num)d organisations invited.", outcome.invited)
         + " "
@@ -184,16 +196,7 @@ def _report(letter: Letter, outcome: bulk_inviting.PickOutcome):
         ),
         "success" if outcome.invited else "info",
     )
-    if outcome.sent:
-        flash(
-            ngettext(
-                "%(num)d invitation queued for sending.",
-                "%(num)d invitations queued for sending.",
-                outcome.sent,
-            ),
-            "success",
-        )
-    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    return _back_to_invitations(letter, sent=outcome.sent)
 
 
 @bp.post("/organizations/invite")
@@ -213,15 +216,7 @@ def invite_picked():
         flash(_("Select organisations first, or every organisation that matches."), "warning")
         return redirect(back)
     letter = _open_letter(form.letter.data)
-    try:
-        outcome = bulk_inviting.invite_organizations(
-            letter, ids, send=bool(form.send_now.data), by=current_user
-        )
-    except inviting.InvitationNotSendable:
-        db.session.rollback()
-        return _closed(letter)
-    db.session.commit()
-    return _report(letter, outcome)
+    return _invite_and_report(letter, ids, send=bool(form.send_now.data))
 
 
 @bp.post("/organizations/invite-confirmed")
@@ -234,12 +229,4 @@ def invite_confirmed():
         return redirect(url_for("directory.index"))
     letter = _open_letter(form.letter.data)
     ids = bulk_inviting.confirmed_organization_ids(form.source.data)
-    try:
-        outcome = bulk_inviting.invite_organizations(
-            letter, ids, send=bool(form.send_now.data), by=current_user
-        )
-    except inviting.InvitationNotSendable:
-        db.session.rollback()
-        return _closed(letter)
-    db.session.commit()
-    return _report(letter, outcome)
+    return _invite_and_report(letter, ids, send=bool(form.send_now.data))

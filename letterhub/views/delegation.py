@@ -5,39 +5,25 @@ the page is in the invitation's language, nothing is cached, and only a POST wit
 token writes. A link that no longer works gets the signing pages' explanation.
 """
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 
 from ..extensions import db, limiter
 from ..forms.proposals import ForwardForm, NominationForm
-from ..services import forwarding, proposals, signing, tokens
+from ..services import forwarding, proposals, tokens
 from ..services.tokens import LinkError
 from . import signing as signing_views
 
 bp = Blueprint("delegation", __name__, url_prefix="/sign")
+# These pages are under the signing link: its refusals, no-store, rate limit and language.
 bp.register_error_handler(LinkError, signing_views._link_error)
-
-
-@bp.after_request
-def _kept_by_no_cache(response):
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def _signing_limit() -> str:
-    return current_app.config["RATELIMIT_SIGNING"]
-
-
-def _invitation(token: str):
-    invitation = signing.invitation_for_link(token)
-    g.page_locale = invitation.language
-    return invitation
+bp.after_request(signing_views._kept_by_no_cache)
 
 
 @bp.route("/<token>/forward", methods=["GET", "POST"])
-@limiter.limit(_signing_limit)
+@limiter.limit(signing_views._signing_limit)
 def forward(token: str):
-    invitation = _invitation(token)
+    invitation = signing_views._invitation(token)
     form = ForwardForm()
     if request.method == "POST" and form.validate_on_submit():
         _id, nonce_hash, _signed = tokens.read_invitation_token(token, tokens.signing_keys())
@@ -69,9 +55,9 @@ def forward(token: str):
 
 
 @bp.route("/<token>/nominate", methods=["GET", "POST"])
-@limiter.limit(_signing_limit)
+@limiter.limit(signing_views._signing_limit)
 def nominate(token: str):
-    invitation = _invitation(token)
+    invitation = signing_views._invitation(token)
     form = NominationForm(data={"language": invitation.language} if request.method == "GET" else None)
     if request.method == "POST" and form.validate_on_submit():
         try:

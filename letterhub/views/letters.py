@@ -230,9 +230,7 @@ def _preview(form: LetterForm) -> dict | None:
 
 @bp.post("/<id:letter_id>/organizations")
 def add_organization(letter_id: int):
-    letter = get_letter(letter_id, needs="invite")
-    if letter.status == LetterStatus.CLOSED:
-        return _closed_refusal(letter)
+    letter = _list_to_change(letter_id)
     form = OrganizationForm()
     if form.validate_on_submit():
         try:
@@ -256,15 +254,13 @@ def add_organization(letter_id: int):
         else:
             db.session.commit()
             flash(_("Organisation added. Send the invitations when the list is ready."), "success")
-            return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+            return _back_to_list(letter)
     return _render_show(letter, form, 422)
 
 
 @bp.post("/<id:letter_id>/send")
 def send_invitations(letter_id: int):
-    letter = get_letter(letter_id, needs="invite")
-    if letter.status == LetterStatus.CLOSED:
-        return _closed_refusal(letter)
+    letter = _list_to_change(letter_id)
     if ActionForm().validate_on_submit():
         count = inviting.send_unsent_invitations(letter, by=current_user)
         db.session.commit()
@@ -272,7 +268,7 @@ def send_invitations(letter_id: int):
             flash(_("%(count)d invitations queued for sending.", count=count), "success")
         else:
             flash(_("Every invitation on the list has been sent already."), "info")
-    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    return _back_to_list(letter)
 
 
 def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
@@ -283,9 +279,7 @@ def _get_invitation(letter: Letter, invitation_id: int) -> Invitation:
 
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/resend")
 def resend_invitation(letter_id: int, invitation_id: int):
-    letter = get_letter(letter_id, needs="invite")
-    if letter.status == LetterStatus.CLOSED:
-        return _closed_refusal(letter)
+    letter = _list_to_change(letter_id)
     invitation = _get_invitation(letter, invitation_id)
     if ActionForm().validate_on_submit():
         try:
@@ -296,14 +290,12 @@ def resend_invitation(letter_id: int, invitation_id: int):
         else:
             db.session.commit()
             flash(_("A new link was queued; the previous link no longer works."), "success")
-    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    return _back_to_list(letter)
 
 
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/revoke")
 def revoke_invitation(letter_id: int, invitation_id: int):
-    letter = get_letter(letter_id, needs="invite")
-    if letter.status == LetterStatus.CLOSED:
-        return _closed_refusal(letter)
+    letter = _list_to_change(letter_id)
     invitation = _get_invitation(letter, invitation_id)
     if ActionForm().validate_on_submit():
         try:
@@ -313,6 +305,21 @@ def revoke_invitation(letter_id: int, invitation_id: int):
             return _closed_refusal(letter)
         db.session.commit()
         flash(_("The invitation is revoked; its link no longer works."), "success")
+    return _back_to_list(letter)
+
+
+def _list_to_change(letter_id: int) -> Letter:
+    """The letter whose list of organisations the coordinator is changing (404 off their teams).
+
+    A closed letter's list is final: the request ends here with :func:`_closed_refusal`.
+    """
+    letter = get_letter(letter_id, needs="invite")
+    if letter.status == LetterStatus.CLOSED:
+        abort(_closed_refusal(letter))
+    return letter
+
+
+def _back_to_list(letter: Letter):
     return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
 
 
@@ -329,9 +336,7 @@ def _closed_refusal(letter: Letter):
 @bp.post("/<id:letter_id>/invitations/<id:invitation_id>/reminders")
 def toggle_reminders(letter_id: int, invitation_id: int):
     """Turn reminders off (or on again) for one organisation."""
-    letter = get_letter(letter_id, needs="invite")
-    if letter.status == LetterStatus.CLOSED:
-        return _closed_refusal(letter)
+    letter = _list_to_change(letter_id)
     invitation = _get_invitation(letter, invitation_id)
     if ActionForm().validate_on_submit():
         reminding.set_do_not_remind(invitation, not invitation.do_not_remind, by=current_user)
@@ -340,16 +345,14 @@ def toggle_reminders(letter_id: int, invitation_id: int):
             flash(_("This organisation will not be reminded."), "success")
         else:
             flash(_("This organisation will be reminded again."), "success")
-    return redirect(url_for("letters.show", letter_id=letter.id) + "#invitations")
+    return _back_to_list(letter)
 
 
 @bp.post("/<id:letter_id>/invitations/selection")
 def act_on_selection(letter_id: int):
     """Send, send new links, remind or revoke the selected invitations (revoking asks first)."""
-    letter = get_letter(letter_id, needs="invite")
+    letter = _list_to_change(letter_id)
     # back to the page of the list the coordinator was on (its filters kept), never elsewhere
-    if letter.status == LetterStatus.CLOSED:
-        return _closed_refusal(letter)
     letter_page = url_for("letters.show", letter_id=letter.id)
     target = urls.safe_redirect_target(request.form.get("back"))
     if target is None or not target.startswith(letter_page):

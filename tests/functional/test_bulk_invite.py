@@ -493,3 +493,40 @@ def test_picking_everyone_who_confirmed_another_letter(signed_in, letter, coordi
     assert response.status_code == 302
     db.session.expire_all()
     assert invitation_names(letter) == {"Org 0", "Org 2"}
+
+
+def test_picks_sent_at_once_queue_the_emails_and_say_how_many(signed_in, letter, coordinator):
+    first, second, third = entries(coordinator, 3)
+    source = drafting.create_letter(coordinator, dict(LETTER_TEXT))
+    db.session.add(
+        Invitation(
+            letter=source,
+            organization=third,
+            email=third.email,
+            language="en",
+            state=InvitationState.CONFIRMED,
+        )
+    )
+    db.session.commit()
+
+    picked = pick(
+        signed_in,
+        {"pick-letter": letter.id, "organization_ids": [str(first.id), str(second.id)], "pick-send_now": "y"},
+    )
+    page = signed_in.get(picked.headers["Location"]).get_data(as_text=True)
+    assert "2 organisations invited." in page and "2 invitations queued for sending." in page
+
+    confirmed = signed_in.post(
+        "/organizations/invite-confirmed",
+        data={
+            "confirmed-csrf_token": directory_csrf(signed_in),
+            "confirmed-source": source.id,
+            "confirmed-letter": letter.id,
+            "confirmed-send_now": "y",
+        },
+    )
+    page = signed_in.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert "1 organisation invited." in page and "1 invitation queued for sending." in page
+    db.session.expire_all()
+    assert invitation_names(letter) == {"Org 0", "Org 1", "Org 2"}
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 3
