@@ -141,6 +141,19 @@ def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, 
     return subject, body_text, body_html
 
 
+def invitations_sent(letter: Letter) -> bool:
+    """Whether any invitation of the letter has gone out (revoked ones too): from then on an
+    organisation may have confirmed, and a saved change must say whether it keeps that."""
+    return (
+        db.session.scalar(
+            select(Invitation.id)
+            .where(Invitation.letter_id == letter.id, Invitation.token_hash.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
+
+
 def send_unsent_invitations(letter: Letter, *, by: User | None = None) -> int:
     """Send every invitation on the list that has never been sent. Returns how many."""
     unsent = [i for i in letter.invitations if i.token_hash is None and i.state == InvitationState.PENDING]
