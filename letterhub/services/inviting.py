@@ -120,13 +120,16 @@ def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:
 
 
 def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, str]:
-    """Subject, text and HTML of ``templates/emails/<name>/`` in the invitation's language."""
+    """Subject, text and HTML of ``templates/emails/<name>/`` in the invitation's language.
+
+    ``revision`` defaults to the current one (a caller writing many emails passes it once).
+    """
     letter = invitation.letter
     with force_locale(invitation.language):
         context = {
             "invitation": invitation,
             "letter": letter,
-            "revision": letter.current_revision,
+            "revision": extra.pop("revision", None) or letter.current_revision,
             "organization": invitation.organization,
             "deadline": deadlines.format_deadline(letter, invitation.language),
             "link_expires": deadlines.format_moment(

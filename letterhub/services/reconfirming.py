@@ -59,6 +59,7 @@ def ask_to_reconfirm(letter: Letter, revision: LetterRevision, *, by: User | Non
             "reconfirm",
             invitation,
             link=link,
+            revision=revision,
             confirmed=confirmed,
             comparison=comparisons[confirmed.id],
             languages=languages_first(invitation.language),

@@ -140,7 +140,7 @@ def test_a_substantive_change_asks_each_confirmed_organisation_again_by_email_wi
     app, client, signed_in, letter, invite, smtp_server
 ):
     archive, _archive_link = invite(language="ar")
-    baytna, _baytna_link = invite("Baytna Syria", "بيتنا سوريا", "focal@baytna.example", language="en")
+    baytna, baytna_link = invite("Baytna Syria", "بيتنا سوريا", "focal@baytna.example", language="en")
     waiting, _waiting_link = invite("Pending Org", "منظمة لم ترد", "focal@pending.example", language="en")
     confirm(client, latest_link(archive), letter)
     confirm(client, latest_link(baytna), letter, name_en="Baytna Syria", name_ar="بيتنا سوريا")
@@ -181,7 +181,7 @@ def test_a_substantive_change_asks_each_confirmed_organisation_again_by_email_wi
     # The link in the email is the organisation's link; the one it confirmed through is replaced.
     link = re.search(r"http://localhost/sign/\S+", english).group(0)
     assert client.get(path_of(link)).status_code == 200
-    assert client.get(path_of(_baytna_link)).status_code == 410
+    assert client.get(path_of(baytna_link)).status_code == 410
     assert waiting.state == InvitationState.PENDING
 
 
