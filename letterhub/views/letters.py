@@ -161,6 +161,14 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
 
 @bp.route("/<id:letter_id>/edit", methods=["GET", "POST"])
 def edit(letter_id: int):
+    """The editor. Once an invitation went out it asks what kind of change a save is (none
+    chosen: substantive; see services.drafting.save_revision).
+
+    A save collision (someone saved meanwhile) brings the form back with the three texts
+    (views.revisions.revision_collision), the coordinator's text and their choice kept: the
+    merged text is saved through this same form, so it gets the same question, and a
+    correction then corrects the colleague's revision, the one it is saved after.
+    """
     letter = get_letter(letter_id, needs="edit")
     revision = letter.current_revision
     if letter.status == LetterStatus.CLOSED:

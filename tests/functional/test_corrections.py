@@ -15,7 +15,16 @@ from letterhub.extensions import db
 from letterhub.models import AuditEvent, ChangeKind, InvitationState, LetterRevision, OutboxMessage
 from letterhub.services import accounts, drafting, finalizing, publishing
 
-from ..conftest import LETTER_TEXT, PASSWORD, csrf_token, make_app, pdf_text, printed_list, without_spaces
+from ..conftest import (
+    LETTER_TEXT,
+    PASSWORD,
+    close_signing,
+    csrf_token,
+    make_app,
+    pdf_text,
+    printed_list,
+    without_spaces,
+)
 from .test_answers import plain, receipts
 from .test_signing import confirm_data, latest_link, path_of
 
@@ -74,9 +83,9 @@ def revised_events(letter) -> list[dict]:
 
 
 def close_and_render(client, letter) -> bytes:
-    path = f"/letters/{letter.id}"
-    response = client.post(f"{path}/close", data={"csrf_token": csrf_token(client, path), "confirm": "yes"})
-    assert response.status_code == 303
+    assert close_signing(client, letter.id).status_code == 303
+    db.session.expire_all()
+    assert letter.status.value == "closed"
     publishing.render_queued_documents()
     return publishing.ready_document(letter, "en,ar").pdf
 
@@ -257,6 +266,37 @@ def test_the_kind_of_change_is_asked_only_once_invitations_have_gone_out(signed_
     assert "If you choose neither, the change is treated as substantive" in page
     assert 'value="correction"' in page and 'value="substantive"' in page
     assert "checked" not in page.split(question, 1)[1].split("</fieldset>", 1)[0]  # nothing chosen for them
+
+
+def test_a_save_collision_keeps_the_choice_and_the_merged_save_corrects_the_colleagues_revision(
+    client, signed_in, letter, invite, coordinator
+):
+    archive, link = invite(language="en")
+    confirm(client, link, letter)
+    drafting.save_revision(letter, 1, TYPO_FIXED, coordinator, kind=ChangeKind.CORRECTION)  # a colleague
+    db.session.commit()
+    path = f"/letters/{letter.id}/edit"
+    mine = {**LETTER_TEXT, "date_place_en": "Geneva, 2 December 2026"}
+    data = {"csrf_token": csrf_token(signed_in, path), "base_revision": 1, "action": "save", **mine}
+    response = signed_in.post(path, data={**data, "change_kind": "correction"})
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert re.search(
+        r'<input[^>]*checked[^>]*value="correction"|<input[^>]*value="correction"[^>]*checked', page
+    )
+    assert (
+        edit(
+            signed_in,
+            letter,
+            {**TYPO_FIXED, "date_place_en": mine["date_place_en"]},
+            change_kind="correction",
+        ).status_code
+        == 302
+    )
+    db.session.expire_all()
+    merged = letter.current_revision
+    assert (merged.number, merged.change_kind, merged.agreement_number) == (3, ChangeKind.CORRECTION, 1)
+    assert listed(letter) == {"Syrian Archive"}
 
 
 def test_restoring_an_earlier_revision_is_a_substantive_change(app, client, signed_in, letter, invite):
