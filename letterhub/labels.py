@@ -99,6 +99,7 @@ AUDIT_ACTION = {
     "invitation.opened": _l("Invitation opened by the focal point"),
     "invitation.revoked": _l("Invitation revoked"),
     "invitation.reminded": _l("Reminder sent"),
+    "invitation.reconfirmation_asked": _l("Asked to confirm again after a substantive change"),
     "invitation.do_not_remind": _l("Reminders for the organisation turned off or on again"),
     "invitation.forwarded": _l("Invitation handed on by the focal point to a colleague"),
     "proposal.nominated": _l("Organisation proposed by a focal point"),
@@ -131,6 +132,8 @@ AUDIT_ACTION = {
     "member.removed": _l("Team member removed"),
     "member.invitation_withdrawn": _l("Invitation to join the team withdrawn"),
 }
+
+LANGUAGE_NAMES = {"en": _l("English"), "ar": _l("Arabic")}
 
 # A letter team member's role, worded once.
 LETTER_ROLE = {
@@ -170,6 +173,22 @@ def audit_details(details: dict) -> list[str]:
         words.append("SHA-256 " + details["sha256"][:12])
     if isinstance(details.get("role"), str) and details["role"] in LETTER_ROLE:
         words.append(str(LETTER_ROLE[details["role"]]))
+    if details.get("change_kind") == "correction":
+        words.append(_("a correction: confirmations keep counting"))
+    elif details.get("change_kind") == "substantive":
+        words.append(_("a substantive change"))
+    if isinstance(details.get("confirmed_revision"), int):
+        words.append(_("had confirmed revision %(number)d", number=details["confirmed_revision"]))
+    for language, change in (details.get("changes") or {}).items():
+        if isinstance(change, dict) and change.get("changed") and language in LANGUAGE_NAMES:
+            words.append(
+                _(
+                    "%(language)s: words inserted: %(inserted)d, deleted: %(deleted)d",
+                    language=LANGUAGE_NAMES[language],
+                    inserted=change.get("inserted_words", 0),
+                    deleted=change.get("deleted_words", 0),
+                )
+            )
     if details.get("replaced"):
         words.append(_("replaces an earlier answer"))
     if details.get("unnamed"):

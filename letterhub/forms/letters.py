@@ -5,6 +5,7 @@ from wtforms import (
     EmailField,
     HiddenField,
     IntegerField,
+    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -14,7 +15,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 from wtforms.widgets import HiddenInput
 
-from ..models import LANGUAGES, REVISION_FIELDS
+from ..models import LANGUAGES, REVISION_FIELDS, ChangeKind
 from ..services import deadlines, reminding
 from ..services.names import has_forbidden_characters
 from .base import CONTROL_CHARACTERS_MESSAGE, Form
@@ -67,6 +68,22 @@ class LetterForm(Form):
         ],
     )
     notify_unanswered = BooleanField(_l("Email the new deadline to the organisations that have not answered"))
+    # Shown once invitations have gone out (services.drafting.save_revision); none chosen: substantive.
+    change_kind = RadioField(
+        _l("What kind of change is this?"),
+        choices=[
+            SelectChoice(
+                ChangeKind.CORRECTION.value,
+                _l("A correction (typos, formatting): the confirmations already given keep counting"),
+            ),
+            SelectChoice(
+                ChangeKind.SUBSTANTIVE.value,
+                _l("A substantive change: the organisations that confirmed are asked to confirm again"),
+            ),
+        ],
+        validate_choice=False,  # anything but "correction" is substantive
+        validators=[Optional()],
+    )
 
     title_en = StringField(
         _l("Title"), validators=[required(_l("The English title is missing.")), too_long(MAX_LINE), printable]
@@ -137,6 +154,14 @@ class LetterForm(Form):
                 reminding.parse_reminder_days(self.reminder_days.data or "")
             ),
             contact_email=self.contact_email.data or "",
+        )
+
+    def chosen_change_kind(self) -> ChangeKind:
+        """What the coordinator said the change is; not saying means substantive."""
+        return (
+            ChangeKind.CORRECTION
+            if self.change_kind.data == ChangeKind.CORRECTION.value
+            else ChangeKind.SUBSTANTIVE
         )
 
     def text_fields(self) -> dict[str, str]:

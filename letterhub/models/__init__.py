@@ -5,7 +5,7 @@ from .comment import Comment
 from .final_document import FinalDocument, RenderErrorKind, RenderStatus
 from .imported import DuplicateStatus, ImportCreatedOrganization, ImportedSignatory, ImportPossibleDuplicate
 from .invitation import Invitation, InvitationState
-from .letter import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus
+from .letter import LANGUAGES, REVISION_FIELDS, ChangeKind, Letter, LetterRevision, LetterStatus
 from .login_session import LoginSession, SessionEnd
 from .membership import LetterMember, LetterRole
 from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
@@ -19,6 +19,7 @@ from .user import User
 __all__ = [
     "AliasSource",
     "AuditEvent",
+    "ChangeKind",
     "Comment",
     "Decision",
     "DecisionKind",

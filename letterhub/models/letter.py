@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import Model, db
@@ -14,6 +14,13 @@ class LetterStatus(enum.Enum):
     DRAFT = "draft"  # being written; no invitations sent yet
     OPEN = "open"  # invitations out, focal points can sign
     CLOSED = "closed"  # signing closed; the list is final and the PDF can be downloaded
+
+
+class ChangeKind(enum.Enum):
+    """What a revision did to the text organisations agreed to (see LetterRevision)."""
+
+    SUBSTANTIVE = "substantive"  # a new text: earlier confirmations must be given again
+    CORRECTION = "correction"  # typos, formatting: earlier confirmations keep counting
 
 
 # The fields a revision holds per language, in the order the editor shows them.
@@ -113,10 +120,25 @@ class LetterRevision(Model):
     ``number`` counts 1, 2, 3... per letter; the unique constraint on (letter, number) is what
     stops two coordinators who started from the same revision from both saving: the second
     insert fails and that coordinator is told (see services.drafting).
+
+    ``change_kind`` says whether the revision is a new text (substantive: revision 1, imports,
+    any save before invitations went out, and every save not declared otherwise) or a
+    correction of its predecessor, declared by ``judged_by`` (the author who saved it).
+    ``agreement_number`` is the number of the substantive revision it belongs to: its own for a
+    substantive revision, its predecessor's for a correction. Confirmations of any revision of
+    the same agreement count for this one (services.changes.answers_count_for). A number, like
+    ``Letter.finalized_revision_number``, so it is known before the row is inserted.
     """
 
     __tablename__ = "letter_revisions"
-    __table_args__ = (UniqueConstraint("letter_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("letter_id", "number"),
+        ForeignKeyConstraint(
+            ["letter_id", "agreement_number"],
+            ["letter_revisions.letter_id", "letter_revisions.number"],
+            ondelete="CASCADE",
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     letter_id: Mapped[int] = mapped_column(ForeignKey("letters.id", ondelete="CASCADE"), index=True)
@@ -124,6 +146,9 @@ class LetterRevision(Model):
     content_sha256: Mapped[str] = mapped_column(String(64))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    change_kind: Mapped[ChangeKind] = mapped_column(enum_column(ChangeKind), default=ChangeKind.SUBSTANTIVE)
+    agreement_number: Mapped[int]
+    judged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     title_en: Mapped[str] = mapped_column(Text, default="")
     title_ar: Mapped[str] = mapped_column(Text, default="")
@@ -137,7 +162,12 @@ class LetterRevision(Model):
     heading_ar: Mapped[str] = mapped_column(Text, default="")
 
     letter = relationship("Letter", back_populates="revisions", foreign_keys=[letter_id])
-    created_by = relationship("User")
+    created_by = relationship("User", foreign_keys=[created_by_id])
+    judged_by = relationship("User", foreign_keys=[judged_by_id])
+
+    @property
+    def is_correction(self) -> bool:
+        return self.change_kind == ChangeKind.CORRECTION
 
     def display_title(self, language: str = "en") -> str:
         """The title in ``language``, else in the other language, else the first addressee."""

@@ -12,12 +12,21 @@ import enum
 import math
 from dataclasses import dataclass
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, case, func, not_, or_, select
 from sqlalchemy.orm import aliased, contains_eager, load_only
 
 from ..extensions import db
-from ..models import Invitation, InvitationState, Letter, Organization, OutboxMessage, OutboxStatus, Signature
-from . import directory
+from ..models import (
+    Invitation,
+    InvitationState,
+    Letter,
+    LetterRevision,
+    Organization,
+    OutboxMessage,
+    OutboxStatus,
+    Signature,
+)
+from . import changes, directory
 
 PER_PAGE = 100
 
@@ -68,7 +77,7 @@ class CampaignCounts:
     failed: int = 0
     opened: int = 0  # links opened at least once (answered or not)
     confirmed: int = 0
-    must_reconfirm: int = 0  # confirmed an earlier revision of the text
+    must_reconfirm: int = 0  # confirmed an earlier agreement (before a substantive change)
     declined: int = 0
     not_answered: int = 0
     revoked: int = 0
@@ -78,6 +87,13 @@ class CampaignCounts:
 class InvitationRow:
     invitation: Invitation
     message: OutboxMessage | None  # the latest email of the invitation, if any
+    # its answer counts for the current text (answered it, or a revision it only corrects)
+    answer_is_current: bool = False
+
+    @property
+    def must_reconfirm(self) -> bool:
+        """Confirmed an earlier agreement: not listed unless the organisation confirms again."""
+        return self.invitation.state == InvitationState.CONFIRMED and not self.answer_is_current
 
 
 @dataclass(frozen=True)
@@ -110,17 +126,17 @@ def _latest_message_ids():
     )
 
 
-def campaign_counts(letter: Letter, current_revision_id: int | None = None) -> CampaignCounts:
+def campaign_counts(letter: Letter, current: LetterRevision | None = None) -> CampaignCounts:
     """The counts at the top of the letter page, in two aggregate queries (the caller may know
     the current revision already)."""
-    if current_revision_id is None:
-        current_revision_id = letter.current_revision.id
+    if current is None:
+        current = letter.current_revision
     by_state = db.session.execute(
         select(
             Invitation.state,
             func.count(Invitation.id),
             func.count(Invitation.opened_at),
-            func.count(case((Signature.revision_id != current_revision_id, Signature.id))),
+            func.count(case((not_(changes.answer_counts_for(current)), Signature.id))),
         )
         .outerjoin(Signature, Signature.invitation_id == Invitation.id)
         .where(Invitation.letter_id == letter.id)
@@ -166,6 +182,7 @@ def invitation_page(
     reader_language: str = "en",
     page: int = 1,
     per_page: int = PER_PAGE,
+    current: LetterRevision | None = None,
 ) -> InvitationPage:
     """One page of the letter's invitations, with what each row shows loaded, in two queries.
 
@@ -174,6 +191,8 @@ def invitation_page(
     taa marbuta, case, "the"...). ``language`` keeps the invitations in that language, ``tag``
     the organisations carrying that tag. A page past the end shows the last one.
     """
+    if current is None:
+        current = letter.current_revision
     message = aliased(OutboxMessage)
     latest = _latest_message_ids()
     query: Select = (
@@ -219,8 +238,10 @@ def invitation_page(
     total = int(total or 0)
     pages = max(1, math.ceil(total / per_page))
     number = min(max(1, page), pages)
+    answer_is_current = case((changes.answer_counts_for(current), True), else_=False)
     rows = db.session.execute(
-        query.options(
+        query.add_columns(answer_is_current)
+        .options(
             contains_eager(Invitation.organization),
             contains_eager(Invitation.signature),
             # the body (which holds the signing link) is never shown: leave it in the database
@@ -239,7 +260,10 @@ def invitation_page(
         .offset((number - 1) * per_page)
     ).all()
     return InvitationPage(
-        rows=[InvitationRow(invitation, latest_message) for invitation, latest_message in rows],
+        rows=[
+            InvitationRow(invitation, latest_message, bool(is_current))
+            for invitation, latest_message, is_current in rows
+        ],
         total=total,
         number=number,
         per_page=per_page,

@@ -16,6 +16,8 @@ What it gives, and what it promises:
   a paragraph break that was added or removed (a paragraph split or joined) ends its
   paragraph's last segment as ``"\\n\\n"``, so the change is visible and counted as a change.
 - :func:`three_way` gives what each of two people changed from the text both started from.
+- :func:`changed_paragraphs` keeps the paragraphs of a difference that hold a change, and
+  :func:`marked_plain` writes one for plain text (an email): ``[-removed-] {+added+}``.
 - :func:`direction_runs` splits a segment's text into runs to isolate: Latin words inside
   Arabic text ("(SNHR)", "Human Rights Watch") or Arabic inside English, so a template can wrap
   them in ``<bdi>`` and a mixed name keeps its order and brackets.
@@ -40,9 +42,11 @@ __all__ = [
     "TextDiff",
     "ThreeWay",
     "Token",
+    "changed_paragraphs",
     "diff_fields",
     "diff_text",
     "direction_runs",
+    "marked_plain",
     "three_way",
     "tokenize",
 ]
@@ -251,6 +255,32 @@ def diff_fields(old: Mapping[str, str], new: Mapping[str, str], keys: Iterable[s
 def three_way(base: str, theirs: str, yours: str) -> ThreeWay:
     """What the colleague changed and what this person changed, each from the common ``base``."""
     return ThreeWay(base=base, theirs=diff_text(base, theirs), yours=diff_text(base, yours))
+
+
+def changed_paragraphs(diff: TextDiff) -> list[tuple[Segment, ...]]:
+    """The paragraphs of ``diff`` that hold an insertion or a deletion, in order."""
+    return [paragraph for paragraph in diff.paragraphs if any(s.op != "equal" for s in paragraph)]
+
+
+_PLAIN_MARKS = {"delete": ("[-", "-]"), "insert": ("{+", "+}")}
+
+
+def marked_plain(paragraph: Sequence[Segment]) -> str:
+    """One paragraph of a difference as plain text: ``[-removed-]`` and ``{+added+}`` (the marks
+    of ``git diff --word-diff``), spaces outside the marks, a paragraph break added or removed
+    written ``¶``."""
+    pieces = []
+    for segment in paragraph:
+        if segment.op == "equal":
+            pieces.append(segment.text)
+            continue
+        text = segment.text
+        if text.endswith(PARAGRAPH_BREAK):
+            text = text[: -len(PARAGRAPH_BREAK)] + " ¶"
+        core = text.lstrip()
+        opening, closing = _PLAIN_MARKS[segment.op]
+        pieces.append(text[: len(text) - len(core)] + opening + core.strip() + closing)
+    return "".join(pieces).strip()
 
 
 # A run written in the other direction: Latin letters (with the digits, spaces and punctuation

@@ -1,4 +1,11 @@
-"""Writing letters: creating them and saving revisions of their two-language text."""
+"""Writing letters: creating them and saving revisions of their two-language text.
+
+Once invitations have gone out, whoever saves says what the change is (:class:`ChangeKind`):
+a *correction* (typos, formatting) keeps the confirmations already given; a *substantive*
+change (the default, and every save before invitations go out) asks the organisations that
+confirmed to confirm again (services.reconfirming). Either way the ``letter.revised`` audit
+event records the kind and, per language, how many words were inserted and deleted.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..extensions import db
-from ..models import LANGUAGES, REVISION_FIELDS, Letter, LetterRevision, LetterStatus, User
-from . import audit, deadlines, teams
+from ..models import LANGUAGES, REVISION_FIELDS, ChangeKind, Letter, LetterRevision, LetterStatus, User
+from . import audit, changes, deadlines, inviting, reconfirming, teams
 from .names import clean_name
 
 DEFAULT_HEADINGS = {"en": "Signatories:", "ar": "الموقعون:"}
@@ -92,8 +99,20 @@ def create_letter(
     return letter
 
 
-def save_revision(letter: Letter, base_number: int, fields: dict[str, str], author: User) -> LetterRevision:
+def save_revision(
+    letter: Letter,
+    base_number: int,
+    fields: dict[str, str],
+    author: User,
+    kind: ChangeKind = ChangeKind.SUBSTANTIVE,
+) -> LetterRevision:
     """Save ``fields`` as the revision after ``base_number``, the one the editor started from.
+
+    ``kind`` is what ``author`` judged the change to be. A correction is taken as one only once
+    invitations have gone out (before, no one has confirmed anything and every save is
+    substantive); it keeps the confirmations of its predecessor's agreement. A substantive
+    save after invitations went out asks every organisation whose confirmation no longer
+    counts to confirm again (an email with the difference and a fresh link).
 
     Returns the current revision unchanged when the text did not change. Raises
     RevisionConflict when another revision was saved since ``base_number`` — checked here and,
@@ -109,15 +128,29 @@ def save_revision(letter: Letter, base_number: int, fields: dict[str, str], auth
         raise RevisionConflict(current)
     if current.content_sha256 == content_sha256(fields):
         return current
+    invited = inviting.invitations_sent(letter)
+    if not invited:
+        kind = ChangeKind.SUBSTANTIVE
     try:
         with db.session.begin_nested():
-            revision = add_revision(letter, base_number + 1, fields, author)
+            revision = add_revision(
+                letter, base_number + 1, fields, author, kind=kind, agreement_number=current.agreement_number
+            )
     except IntegrityError:
         db.session.expire_all()
         raise RevisionConflict(letter.current_revision) from None
+    comparison = changes.compare(current, revision)
     audit.record(
-        "letter.revised", letter=letter, user=author, revision=revision.number, sha256=revision.content_sha256
+        "letter.revised",
+        letter=letter,
+        user=author,
+        revision=revision.number,
+        sha256=revision.content_sha256,
+        change_kind=kind.value,
+        changes=comparison.word_counts(),
     )
+    if kind == ChangeKind.SUBSTANTIVE and invited:
+        reconfirming.ask_to_reconfirm(letter, revision, by=author)
     return revision
 
 
@@ -131,13 +164,31 @@ def update_settings(
     return moved
 
 
-def add_revision(letter: Letter, number: int, fields: dict[str, str], author: User) -> LetterRevision:
+def add_revision(
+    letter: Letter,
+    number: int,
+    fields: dict[str, str],
+    author: User,
+    *,
+    kind: ChangeKind = ChangeKind.SUBSTANTIVE,
+    agreement_number: int | None = None,
+) -> LetterRevision:
     """Store ``fields`` (already normalised) as revision ``number`` with the SHA-256 of its text.
 
-    The one place a revision is made: drafting here, and imported letters' revision 1.
+    The one place a revision is made: drafting here, and imported letters' revision 1. A
+    substantive revision starts an agreement of its own; a correction joins
+    ``agreement_number`` (its predecessor's) and records ``author`` as the one who judged it so.
     """
+    correction = kind == ChangeKind.CORRECTION and agreement_number is not None
     revision = LetterRevision(
-        letter_id=letter.id, number=number, content_sha256=content_sha256(fields), created_by=author, **fields
+        letter_id=letter.id,
+        number=number,
+        content_sha256=content_sha256(fields),
+        created_by=author,
+        change_kind=ChangeKind.CORRECTION if correction else ChangeKind.SUBSTANTIVE,
+        agreement_number=agreement_number if correction else number,
+        judged_by=author if correction else None,
+        **fields,
     )
     db.session.add(revision)
     db.session.flush()
@@ -152,6 +203,11 @@ def revision_by_number(letter: Letter, number: int) -> LetterRevision | None:
 
 def restore_revision(letter: Letter, number: int, author: User) -> LetterRevision:
     """Save revision ``number``'s text again as a new revision, like any save (it is one).
+
+    A restore is always a substantive change: it usually undoes more than a typo, and the
+    restored text was not necessarily the one organisations confirmed, so those that confirmed
+    are asked to confirm again. A coordinator who only wants to undo a correction does so in
+    the editor and declares it a correction there.
 
     Returns the current revision unchanged when its text is already that text. Raises
     LookupError for a revision the letter does not have, LetterClosed as a save would.

@@ -1,7 +1,8 @@
 """The evidence report of a closed letter: who was invited, who answered what, to which text.
 
-For coordinators, to hand over when an organisation's signature is questioned: per organisation
-the invitation, every email sent, when the link was opened, every decision (signer, role,
+For coordinators, to hand over when an organisation's signature is questioned: every revision
+of the text (kind of change, author, who judged a change to be a correction, which earlier
+revisions' confirmations it kept), then per organisation the invitation, every email sent, when the link was opened, every decision (signer, role,
 revision and SHA-256 answered, time, IP address, user agent, consent wording version), and the
 rest of its history (forwarding, nominations...) read from the audit trail by event kind, so
 kinds added later appear without changes here; then the final files' hashes (superseded issues
@@ -26,10 +27,19 @@ from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 
 from ..extensions import db
-from ..models import AuditEvent, FinalDocument, Invitation, Letter, LetterStatus, Signature, User
+from ..models import (
+    AuditEvent,
+    FinalDocument,
+    Invitation,
+    Letter,
+    LetterRevision,
+    LetterStatus,
+    Signature,
+    User,
+)
 from ..models.signature import CONSENT_WORDING_VERSION
 from ..models.types import utcnow
-from . import audit, finalizing, publishing
+from . import audit, finalizing, publishing, revisions
 from .rendering import STATIC_DIR, StaticAssetsURLFetcher
 
 FORMAT_VERSION = 1
@@ -91,6 +101,7 @@ def build(letter: Letter, *, now: datetime | None = None) -> dict[str, Any]:
             "verification_code": letter.verification_code,
             "final_revision": {"number": revision.number, "sha256": revision.content_sha256},
         },
+        "revisions": [_revision(r, users) for r in reversed(revisions.revisions_of(letter))],
         "organizations": [
             _organization(
                 invitation,
@@ -106,6 +117,22 @@ def build(letter: Letter, *, now: datetime | None = None) -> dict[str, Any]:
             "first_break": verification.first_break.describe() if verification.first_break else None,
             "events": [_event(event, users) for event in events],
         },
+    }
+
+
+def _revision(revision: LetterRevision, users: dict[int, User]) -> dict[str, Any]:
+    """A revision as the evidence shows it: a correction names who judged it one, and the
+    substantive revision whose confirmations it kept (``agreement_revision``)."""
+    author = users.get(revision.created_by_id) if revision.created_by_id is not None else None
+    judge = users.get(revision.judged_by_id) if revision.judged_by_id is not None else None
+    return {
+        "number": revision.number,
+        "sha256": revision.content_sha256,
+        "saved_at": _time(revision.created_at),
+        "author": author.email if author else None,
+        "change_kind": revision.change_kind.value,
+        "judged_correction_by": judge.email if judge else None,
+        "agreement_revision": revision.agreement_number,
     }
 
 

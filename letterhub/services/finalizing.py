@@ -21,17 +21,20 @@ from ..models import (
     LetterRevision,
     Signature,
 )
-from . import deadlines
+from . import changes, deadlines
 from .rendering import LanguageText, LetterDocument, RenderOptions, Signatory
 
 _ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 
 def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None) -> list[Signature]:
-    """Confirmations of ``revision`` (default: the final one, else the current one), nobody else.
+    """Confirmations that count for ``revision`` (default: the final one, else the current one),
+    nobody else.
 
     Declined, pending and revoked organisations are never included, and neither are
-    confirmations of an earlier text: those organisations must reconfirm. This includes the
+    confirmations of an earlier agreement (before a substantive change): those organisations
+    must reconfirm. A confirmation of a revision that was then corrected counts (see
+    services.changes.answers_count_for). This includes the
     organisations that asked not to be named (``unnamed``): coordinators see them; every
     public output goes through :func:`public_signatures` instead.
     """
@@ -43,7 +46,7 @@ def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None)
             .where(
                 Signature.letter_id == letter.id,
                 Signature.decision == Decision.CONFIRMED,
-                Signature.revision_id == revision.id,
+                changes.answer_counts_for(revision),
                 Invitation.state == InvitationState.CONFIRMED,
             )
             .order_by(Signature.decided_at, Signature.id)

@@ -119,13 +119,16 @@ def issue_link(invitation: Invitation, *, now: datetime | None = None) -> str:
 
 
 def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, str]:
-    """Subject, text and HTML of ``templates/emails/<name>/`` in the invitation's language."""
+    """Subject, text and HTML of ``templates/emails/<name>/`` in the invitation's language.
+
+    ``revision`` defaults to the current one (a caller writing many emails passes it once).
+    """
     letter = invitation.letter
     with force_locale(invitation.language):
         context = {
             "invitation": invitation,
             "letter": letter,
-            "revision": letter.current_revision,
+            "revision": extra.pop("revision", None) or letter.current_revision,
             "organization": invitation.organization,
             "deadline": deadlines.format_deadline(letter, invitation.language),
             "link_expires": deadlines.format_moment(
@@ -135,6 +138,19 @@ def render_email(name: str, invitation: Invitation, **extra) -> tuple[str, str, 
             **extra,
         }
         return mailing.render_email_parts(name, **context)
+
+
+def invitations_sent(letter: Letter) -> bool:
+    """Whether any invitation of the letter has gone out (revoked ones too): from then on an
+    organisation may have confirmed, and a saved change must say whether it keeps that."""
+    return (
+        db.session.scalar(
+            select(Invitation.id)
+            .where(Invitation.letter_id == letter.id, Invitation.token_hash.is_not(None))
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def send_unsent_invitations(letter: Letter, *, by: User | None = None) -> int:

@@ -1,5 +1,7 @@
-"""A letter's revisions read back: the list, comparisons, and the warnings that its two
-languages differ with their acknowledgements. The pure work is in diffing and parity."""
+"""A letter's revisions read back: the list, save collisions, and the warnings that its two
+languages differ with their acknowledgements. Comparisons of two revisions, and which
+confirmations still count after one, are services.changes'; the pure work is in diffing and
+parity."""
 
 from __future__ import annotations
 
@@ -14,42 +16,14 @@ from . import audit, diffing, drafting, parity
 
 
 def revisions_of(letter: Letter) -> list[LetterRevision]:
-    """Every revision, newest first, with its author (one query each)."""
+    """Every revision, newest first, with its author and who judged it a correction."""
     return list(
         db.session.scalars(
             select(LetterRevision)
             .where(LetterRevision.letter_id == letter.id)
-            .options(selectinload(LetterRevision.created_by))
+            .options(selectinload(LetterRevision.created_by), selectinload(LetterRevision.judged_by))
             .order_by(LetterRevision.number.desc())
         )
-    )
-
-
-@dataclass(frozen=True)
-class Comparison:
-    """Two revisions' texts compared field by field; ``fields[language]`` is [(field, TextDiff)]."""
-
-    old: LetterRevision
-    new: LetterRevision
-    fields: dict[str, list[tuple[str, diffing.TextDiff]]]
-
-    @property
-    def changed_languages(self) -> list[str]:
-        return [lang for lang, diffs in self.fields.items() if any(d.changed for _, d in diffs)]
-
-
-def compare(old: LetterRevision, new: LetterRevision) -> Comparison:
-    old_text, new_text = old.content(), new.content()
-    return Comparison(
-        old,
-        new,
-        {
-            language: [
-                (field, diffing.diff_text(old_text[f"{field}_{language}"], new_text[f"{field}_{language}"]))
-                for field in REVISION_FIELDS
-            ]
-            for language in LANGUAGES
-        },
     )
 
 

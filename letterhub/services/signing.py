@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..models.signature import CONSENT_WORDING_VERSION
 from ..models.types import utcnow
-from . import audit, deadlines, inviting, mailing, tokens
+from . import audit, changes, deadlines, inviting, mailing, tokens
 from .names import clean_name
 
 
@@ -46,7 +46,8 @@ class AlreadyRecorded(Exception):
 
 
 class TextChanged(Exception):
-    """The letter was revised after the page was shown; the focal point must read it again."""
+    """The letter was changed substantively after the page was shown; the focal point must
+    read it again. (A correction saved meanwhile does not stop the answer: see record_decision.)"""
 
 
 class SigningClosed(Exception):
@@ -116,9 +117,13 @@ def record_decision(
 ) -> Signature:
     """Record a confirmation or a refusal, bound to the revision that was shown.
 
+    A page shown before a correction was saved still answers: the answer is bound to the
+    revision the focal point read, which counts for the corrected one (services.changes).
+
     Raises SigningClosed, DeadlinePassed (a confirmation after the deadline, unless the letter
-    allows late signatures), TextChanged (the text was revised since the page was shown) or
-    AlreadyRecorded (this answer to this text exists: a second tab, a stale page; nothing is
+    allows late signatures), TextChanged (the text was changed substantively since the page was
+    shown) or AlreadyRecorded (an answer to this text or a correction of it exists, the same
+    one: a second tab, a stale page; nothing is
     written; the unique constraint on letter and organisation also catches two submissions
     racing each other). Otherwise the answer becomes the current one, replacing an earlier
     answer (reconfirming after a change, a decline becoming a confirmation, a confirmation
@@ -132,7 +137,10 @@ def record_decision(
     if answer.decision == Decision.CONFIRMED and not deadlines.may_confirm(letter, now):
         raise DeadlinePassed()
     current = letter.current_revision
-    if answer.revision_id != current.id:
+    shown = (
+        current if answer.revision_id == current.id else db.session.get(LetterRevision, answer.revision_id)
+    )
+    if shown is None or not changes.answers_count_for(shown, current):
         raise TextChanged()
     if answer.decision == Decision.CONFIRMED and not answer.consent:
         raise ValueError("consent is required to confirm")
@@ -140,7 +148,7 @@ def record_decision(
     signature = existing_answer(invitation)
     if (
         signature is not None
-        and signature.revision_id == current.id
+        and changes.answers_count_for(signature.revision, current)
         and signature.decision == answer.decision
     ):
         raise AlreadyRecorded(signature)
@@ -160,7 +168,7 @@ def record_decision(
                     invitation_id=invitation.id,
                 )
                 db.session.add(signature)
-            _fill(signature, current, answer, moment)
+            _fill(signature, shown, answer, moment)
             db.session.flush()
     except IntegrityError:
         db.session.expire_all()
@@ -171,7 +179,7 @@ def record_decision(
 
     kind = DecisionKind.WITHDRAWN if withdrawing else DecisionKind(answer.decision.value)
     late = answer.decision == Decision.CONFIRMED and deadlines.is_late(letter, moment)
-    record = _history_entry(signature, invitation, current, kind, late)
+    record = _history_entry(signature, invitation, shown, kind, late)
     invitation.state = (
         InvitationState.CONFIRMED if answer.decision == Decision.CONFIRMED else InvitationState.DECLINED
     )
@@ -180,8 +188,8 @@ def record_decision(
         letter=letter,
         ip_address=answer.ip_address,
         invitation=invitation.id,
-        revision=current.number,
-        sha256=current.content_sha256,
+        revision=shown.number,
+        sha256=shown.content_sha256,
         replaced=replacing,
         late=late,
         unnamed=signature.unnamed,
@@ -191,6 +199,12 @@ def record_decision(
         user_agent=signature.user_agent,
         consent_version=signature.consent_version,
     )
+    # Writers of one letter take turns on its audit chain (services.audit): read the text again
+    # now that this one holds it. A substantive change committed meanwhile asked the confirmed
+    # organisations to confirm again without seeing this answer: turn it away rather than let
+    # it stand unasked and uncounted.
+    if not changes.answers_count_for(shown, letter.current_revision):
+        raise TextChanged()
     queue_receipt(invitation, record, link=link)
     return signature
 

@@ -24,7 +24,7 @@ from .. import labels
 from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.letters import LetterForm, ListOptionsForm, OrganizationForm
-from ..models import Invitation, Letter, LetterStatus, RenderStatus
+from ..models import ChangeKind, Invitation, Letter, LetterStatus, RenderStatus
 from ..services import (
     campaign,
     commenting,
@@ -35,6 +35,7 @@ from ..services import (
     inviting,
     permissions,
     publishing,
+    reconfirming,
     reminding,
     selection,
     urls,
@@ -127,8 +128,9 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
         sort=sort,
         reader_language=str(get_locale() or "en"),
         page=page,
+        current=revision,
     )
-    counts = campaign.campaign_counts(letter, revision.id)
+    counts = campaign.campaign_counts(letter, revision)
     return render_template(
         "letters/show.html",
         documents=documents,
@@ -159,6 +161,14 @@ def _render_show(letter: Letter, organization_form: OrganizationForm, status: in
 
 @bp.route("/<id:letter_id>/edit", methods=["GET", "POST"])
 def edit(letter_id: int):
+    """The editor. Once an invitation went out it asks what kind of change a save is (none
+    chosen: substantive; see services.drafting.save_revision).
+
+    A save collision (someone saved meanwhile) brings the form back with the three texts
+    (views.revisions.revision_collision), the coordinator's text and their choice kept: the
+    merged text is saved through this same form, so it gets the same question, and a
+    correction then corrects the colleague's revision, the one it is saved after.
+    """
     letter = get_letter(letter_id, needs="edit")
     revision = letter.current_revision
     if letter.status == LetterStatus.CLOSED:
@@ -176,10 +186,19 @@ def edit(letter_id: int):
     else:
         form = LetterForm()
     conflict = None
+    # Once invitations went out, the coordinator says whether a change keeps the confirmations.
+    ask_change_kind = inviting.invitations_sent(letter)
     if form.validate_on_submit() and request.form.get("action") != "preview":
         base = form.base_revision.data or revision.number
         try:
-            saved = drafting.save_revision(letter, base, form.text_fields(), current_user)
+            saved = drafting.save_revision(
+                letter, base, form.text_fields(), current_user, kind=form.chosen_change_kind()
+            )
+            asked = (
+                len(reconfirming.outdated_confirmations(letter, saved))
+                if saved.number != base and saved.change_kind == ChangeKind.SUBSTANTIVE
+                else 0
+            )
             moved = drafting.update_settings(
                 letter,
                 coalition=form.coalition.data or "",
@@ -198,6 +217,17 @@ def edit(letter_id: int):
                 flash(_("Nothing changed in the text; no new revision."), "info")
             else:
                 flash(_("Letter saved (revision %(number)d).", number=saved.number), "success")
+                if saved.is_correction:
+                    flash(_("Saved as a correction: the confirmations already given keep counting."), "info")
+                elif asked:
+                    flash(
+                        ngettext(
+                            "Saved as a substantive change: %(num)d organisation that had confirmed was asked to confirm again.",
+                            "Saved as a substantive change: %(num)d organisations that had confirmed were asked to confirm again.",
+                            asked,
+                        ),
+                        "warning",
+                    )
             if notified:
                 flash(
                     _("The new deadline was queued for %(count)d organisations.", count=notified), "success"
@@ -205,7 +235,12 @@ def edit(letter_id: int):
             return redirect(url_for("letters.show", letter_id=letter.id))
     status = 409 if conflict else (422 if form.errors else 200)
     return render_template(
-        "letters/edit.html", form=form, letter=letter, conflict=conflict, preview=_preview(form)
+        "letters/edit.html",
+        form=form,
+        letter=letter,
+        conflict=conflict,
+        preview=_preview(form),
+        ask_change_kind=ask_change_kind,
     ), status
 
 

@@ -13,7 +13,7 @@ from ..extensions import db
 from ..forms.accounts import ActionForm
 from ..forms.revisions import AcknowledgeForm, StartFromForm
 from ..models import Letter, LetterRevision, LetterStatus
-from ..services import diffing, drafting, inviting, parity, revisions
+from ..services import changes, diffing, drafting, inviting, parity, revisions
 from .guard import get_letter
 
 bp = Blueprint("revisions", __name__, url_prefix="/letters")
@@ -53,6 +53,7 @@ def show(letter_id: int, number: int):
         revision=revision,
         current=letter.current_revision,
         action_form=ActionForm(),
+        invitations_sent=inviting.invitations_sent(letter),
     )
 
 
@@ -67,13 +68,15 @@ def compare(letter_id: int):
     return render_template(
         "revisions/compare.html",
         letter=letter,
-        comparison=revisions.compare(old, new),
+        comparison=changes.compare(old, new),
         revisions=revisions.revisions_of(letter),
     )
 
 
 @bp.post("/<id:letter_id>/revisions/<id:number>/restore")
 def restore(letter_id: int, number: int):
+    """Save an old revision's text as a new revision: always a substantive change (see
+    drafting.restore_revision), so confirmations given since ask to be given again."""
     letter = get_letter(letter_id, needs="edit")
     get_revision(letter, number)
     if not ActionForm().validate_on_submit():
@@ -197,6 +200,17 @@ def diff_text_html(text: str, language: str) -> Markup:
         html = escape(run.text).replace("\n", Markup("<br>"))
         pieces.append(Markup("<bdi>%s</bdi>") % html if run.isolate else html)
     return Markup("").join(pieces) + tail
+
+
+@bp.app_template_filter()
+def changed_paragraphs(diff: diffing.TextDiff) -> list[tuple[diffing.Segment, ...]]:
+    return diffing.changed_paragraphs(diff)
+
+
+@bp.app_template_filter()
+def diff_plain(paragraph: tuple[diffing.Segment, ...]) -> str:
+    """A paragraph of a difference for a plain-text email: ``[-removed-] {+added+}``."""
+    return diffing.marked_plain(paragraph)
 
 
 @bp.app_template_global()

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db, limiter
 from ..forms.signing import SigningForm
 from ..models import Decision, InvitationState, LetterStatus
-from ..services import deadlines, forwarding, signing
+from ..services import changes, deadlines, forwarding, signing
 from ..services.tokens import LinkError
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
@@ -71,6 +71,13 @@ def _render(invitation, form, *, status=200, notice=None):
     letter = invitation.letter
     revision = letter.current_revision
     answer = signing.existing_answer(invitation)
+    answer_is_current = answer is not None and changes.answers_count_for(answer.revision, revision)
+    # A confirmation of an earlier agreement: show what changed since the text confirmed.
+    changed = (
+        changes.compare(answer.revision, revision)
+        if answer is not None and not answer_is_current and answer.decision == Decision.CONFIRMED
+        else None
+    )
     return render_template(
         "signing/sign.html",
         invitation=invitation,
@@ -78,7 +85,8 @@ def _render(invitation, form, *, status=200, notice=None):
         revision=revision,
         form=form,
         answer=answer,
-        answer_is_current=bool(answer and answer.revision_id == revision.id),
+        answer_is_current=answer_is_current,
+        changes=changed,
         notice=notice,
         open=letter.status == LetterStatus.OPEN,
         deadline_passed=deadlines.deadline_passed(letter),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 
 from letterhub.extensions import db
-from letterhub.models import Decision, InvitationState, Signature
+from letterhub.models import Decision, InvitationState, OutboxMessage, Signature
 from letterhub.models.types import utcnow
 from letterhub.services import drafting, inviting
 
@@ -212,12 +213,26 @@ def test_text_revised_after_page_was_shown_asks_to_read_again_and_keeps_answers(
     assert signature_count() == 0
 
 
+def latest_link(invitation) -> str:
+    """The signing link of the newest email queued for ``invitation`` (its body is still kept)."""
+    body = db.session.scalars(
+        select(OutboxMessage.body_text)
+        .where(OutboxMessage.invitation_id == invitation.id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).one()
+    return re.search(r"http://localhost/sign/\S+", body).group(0)
+
+
 def test_confirmation_of_an_older_text_is_replaced_when_reconfirmed(client, letter, invite, coordinator):
-    _invitation, link = invite()
+    invitation, link = invite()
     path = path_of(link)
     assert client.post(path, data=confirm_data(client, path, letter)).status_code == 200
     revision = drafting.save_revision(letter, 1, {**LETTER_TEXT, "body_en": "A revised text."}, coordinator)
     db.session.commit()
+    # The substantive change emailed a new link, which replaces the one confirmed through.
+    assert client.get(path).status_code == 410
+    path = path_of(latest_link(invitation))
     response = client.post(path, data=confirm_data(client, path, letter))
     assert response.status_code == 200
     signature = db.session.scalars(select(Signature)).one()

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from letterhub.services.diffing import Segment, diff_text, direction_runs, three_way, tokenize
+from letterhub.services.diffing import (
+    Segment,
+    changed_paragraphs,
+    diff_text,
+    direction_runs,
+    marked_plain,
+    three_way,
+    tokenize,
+)
 
 ARABIC_OLD = (
     "لقد دخلت مختلف المناطق في سوريا مرحلة جديدة من التصعيد العسكري.\n\n"
@@ -78,6 +86,16 @@ def test_a_paragraph_split_in_two_is_a_change_shown_as_its_break():
 def test_a_number_changed_in_arabic_indic_digits_is_marked_whole():
     diff = diff_text("أكثر من ١٣ مليون مدني", "أكثر من ١٤ مليون مدني")
     assert words(diff, "delete") == ["١٣"] and words(diff, "insert") == ["١٤"]
+
+
+def test_plain_marks_keep_spaces_outside_and_only_changed_paragraphs_are_kept():
+    old = "نكتب إليكم.\n\nالكشف عن مصيرهم.\n\nشكرًا."
+    new = "نكتب إليكم.\n\nالكشف الفوري عن مصير المعتقلين.\n\nشكرًا."
+    diff = diff_text(old, new)
+    (paragraph,) = changed_paragraphs(diff)
+    assert marked_plain(paragraph) == "الكشف {+الفوري+} عن [-مصيرهم-] {+مصير المعتقلين+}."
+    joined = changed_paragraphs(diff_text("One.\n\nTwo.", "One. Two."))
+    assert [marked_plain(p) for p in joined] == ["One. [-¶-]"]  # the paragraphs joined
 
 
 def test_three_way_shows_what_each_side_changed_from_the_common_text():
