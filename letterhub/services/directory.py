@@ -8,10 +8,12 @@ optional country and tags. Names, aliases and tags are compared through the one 
 "the"), stored as indexed keys: a search is an indexed equality on the keys for exact folded
 matches and a ``LIKE`` on them for partial ones.
 
-Adding an organisation that looks like an existing one warns (:func:`similar_organizations`)
-but never refuses. Merging moves invitations, answers, published-list entries, aliases, emails
-and tags to the entry kept and deletes the other; it is refused when both entries are on one
-letter's list (:class:`MergeConflict`), since a letter cannot list one organisation twice.
+Adding an organisation that looks like an existing one, or renaming one so that it does, warns
+(:func:`similar_organizations`) but never refuses. Editing an entry (:func:`edit_organization`)
+changes only the directory: a closed letter's list keeps the names its signatories confirmed.
+Merging moves invitations, answers, published-list entries, aliases, emails and tags to the
+entry kept and deletes the other; it is refused when both entries are on one letter's list
+(:class:`MergeConflict`), since a letter cannot list one organisation twice.
 Services never commit.
 """
 
@@ -456,6 +458,129 @@ def merge_organizations(
     db.session.flush()
     remember_spellings(spellings, AliasSource.MERGE)
     audit.record("organization.merged", user=by, ip_address=ip_address, **details)
+
+
+# --------------------------------------------------------------------------- editing
+
+
+@dataclass
+class EntryChanges:
+    """What an edit of a directory entry asks for; the web form and the CLI each build one.
+
+    Names, country and tags are the values wanted (as the add form takes them). Emails and
+    aliases are changes to the lists: addresses to add, the keys (:func:`email_key`) of
+    addresses to remove, the key of the address to make primary ("" leaves the primary as the
+    removals and additions leave it), spellings to add as (language, spelling), ids of aliases
+    to remove.
+    """
+
+    name_en: str
+    name_ar: str
+    country: str = ""
+    tags: list[str] = field(default_factory=list)
+    add_emails: list[str] = field(default_factory=list)
+    remove_emails: list[str] = field(default_factory=list)
+    primary_email: str = ""
+    add_aliases: list[tuple[str, str]] = field(default_factory=list)
+    remove_aliases: list[int] = field(default_factory=list)
+
+
+def renamed_look_alikes(organization: Organization, changes: EntryChanges) -> list[Organization]:
+    """Other entries that a changed name looks like: what the edit warns of before saving.
+
+    A name whose folded form stays the same (a change of case or of a hamza) warns of nothing.
+    """
+    name_en = changes.name_en if folding.name_key(changes.name_en) != organization.name_en_folded else ""
+    name_ar = changes.name_ar if folding.name_key(changes.name_ar) != organization.name_ar_folded else ""
+    return similar_organizations(name_en, name_ar, exclude_id=organization.id)
+
+
+def edit_organization(
+    organization: Organization, changes: EntryChanges, *, by: User | None, ip_address: str = ""
+) -> dict:
+    """Apply ``changes`` and write one audit event (``organization.edited``) saying what changed.
+
+    Returns what changed, as the event records it; nothing changed: ``{}`` and no event. Only
+    the directory changes: invitations keep their addresses, and a letter's list prints the
+    names its signatories confirmed (closed letters' documents are stored), so renaming an
+    entry rewrites no letter. Raises ValueError when the primary asked for is not among the
+    addresses kept or added (the form and the CLI check it first).
+    """
+    changed: dict = {}
+    for name, value in (
+        ("name_en", changes.name_en.strip()),
+        ("name_ar", changes.name_ar.strip()),
+        ("country", changes.country.strip()),
+    ):
+        if getattr(organization, name) != value:
+            changed[name] = {"from": getattr(organization, name), "to": value}
+            setattr(organization, name, value)
+
+    tags_before = {tag.key: tag.name for tag in organization.tags}
+    set_tags(organization, changes.tags)
+    tags_after = {tag.key: tag.name for tag in organization.tags}
+    _record_list_change(
+        changed,
+        "tags",
+        added=[name for key, name in tags_after.items() if key not in tags_before],
+        removed=[name for key, name in tags_before.items() if key not in tags_after],
+    )
+
+    primary_before = organization.email
+    emails_before = {entry.key: entry.email for entry in organization.emails}
+    removed = set(changes.remove_emails)
+    for entry in [entry for entry in organization.emails if entry.key in removed]:
+        organization.remove_email(entry)
+    db.session.flush()  # an address removed and added again in another case is a new row
+    for address in changes.add_emails:
+        organization.add_email(address)
+    if changes.primary_email:
+        entry = organization.email_entry(changes.primary_email)
+        if entry is None:
+            raise ValueError("the primary email must be one of the entry's addresses")
+        organization.make_primary(entry)
+    emails_after = {entry.key: entry.email for entry in organization.emails}
+    _record_list_change(
+        changed,
+        "emails",
+        added=[email for key, email in emails_after.items() if key not in emails_before],
+        removed=[email for key, email in emails_before.items() if key not in emails_after],
+    )
+    if organization.email != primary_before:
+        changed["primary_email"] = {"from": primary_before, "to": organization.email}
+
+    # Compared by key, not id: SQLite may give a new row the id of one just deleted.
+    aliases_before = {alias.key: alias.spelling for alias in organization.aliases}
+    for alias in [alias for alias in organization.aliases if alias.id in set(changes.remove_aliases)]:
+        organization.aliases.remove(alias)
+    db.session.flush()
+    remember_spellings(
+        [(organization, language, s) for language, s in changes.add_aliases], AliasSource.MANUAL
+    )
+    db.session.expire(organization, ["aliases"])
+    aliases_after = {alias.key: alias.spelling for alias in organization.aliases}
+    _record_list_change(
+        changed,
+        "aliases",
+        added=[s for key, s in aliases_after.items() if key not in aliases_before],
+        removed=[s for key, s in aliases_before.items() if key not in aliases_after],
+    )
+
+    db.session.flush()
+    if changed:
+        audit.record(
+            "organization.edited",
+            user=by,
+            ip_address=ip_address,
+            organization=organization.id,
+            changes=changed,
+        )
+    return changed
+
+
+def _record_list_change(changed: dict, name: str, *, added: list[str], removed: list[str]) -> None:
+    if added or removed:
+        changed[name] = {"added": added, "removed": removed}
 
 
 def remember_emails(addresses: Iterable[tuple[int, str]]) -> int:
