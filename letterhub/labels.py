@@ -117,6 +117,7 @@ AUDIT_ACTION = {
     "import.duplicate_dismissed": _l("Possible duplicate marked as two organisations"),
     "organization.added": _l("Organisation added to the directory"),
     "organization.merged": _l("Directory entries merged"),
+    "organization.edited": _l("Directory entry edited"),
     "user.login": _l("Coordinator signed in"),
     "user.logout": _l("Coordinator signed out"),
     "user.sessions_ended": _l("Sessions ended"),

@@ -8,7 +8,7 @@ from .invitation import Invitation, InvitationState
 from .letter import LANGUAGES, REVISION_FIELDS, ChangeKind, Letter, LetterRevision, LetterStatus
 from .login_session import LoginSession, SessionEnd
 from .membership import LetterMember, LetterRole
-from .organization import AliasSource, Organization, OrganizationAlias, OrganizationTag
+from .organization import AliasSource, Organization, OrganizationAlias, OrganizationEmail, OrganizationTag
 from .outbox import OutboxMessage, OutboxStatus
 from .parity import ParityAcknowledgement
 from .proposal import InvitationForward, Proposal, ProposalSource, ProposalStatus
@@ -42,6 +42,7 @@ __all__ = [
     "LoginSession",
     "Organization",
     "OrganizationAlias",
+    "OrganizationEmail",
     "OrganizationTag",
     "OutboxMessage",
     "OutboxStatus",

@@ -3,8 +3,8 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, validates
 
 from ..extensions import Model
 from ..services.imports import folding
@@ -17,6 +17,11 @@ def name_key(name: str) -> str:
     return clean_name(name).casefold()
 
 
+def email_key(address: str) -> str:
+    """Addresses compared as invitations store them: trimmed and lower-cased."""
+    return (address or "").strip().lower()
+
+
 class Organization(Model):
     """An organisation in the directory; it outlives any one letter."""
 
@@ -25,7 +30,6 @@ class Organization(Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name_en: Mapped[str] = mapped_column(String(300), default="")
     name_ar: Mapped[str] = mapped_column(String(300), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")  # the usual focal point
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # name_key() of each name, kept in step by the validator below, so that finding an
     # organisation already on a letter's list is an indexed query, not a scan of the list.
@@ -51,6 +55,13 @@ class Organization(Model):
         passive_deletes=True,
         order_by="OrganizationTag.name",
     )
+    emails = relationship(
+        "OrganizationEmail",
+        back_populates="organization",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="OrganizationEmail.id",
+    )
 
     @validates("name_en", "name_ar")
     def _keep_name_key(self, attribute: str, value: str) -> str:
@@ -61,6 +72,69 @@ class Organization(Model):
     def display_name(self, language: str = "en") -> str:
         first, second = (self.name_ar, self.name_en) if language == "ar" else (self.name_en, self.name_ar)
         return first or second
+
+    # Focal-point addresses. Loading many entries that read them: selectinload(Organization.emails).
+
+    @property
+    def email(self) -> str:
+        """The primary focal-point address, or "" when the entry has none."""
+        primary = self.primary_email
+        return primary.email if primary is not None else ""
+
+    @email.setter
+    def email(self, address: str) -> None:
+        """Make ``address`` the primary, adding it if the entry does not know it; "" changes nothing."""
+        if email_key(address):
+            self.add_email(address, primary=True)
+
+    @property
+    def primary_email(self) -> OrganizationEmail | None:
+        return next((entry for entry in self.emails if entry.is_primary), None)
+
+    def emails_primary_first(self) -> list[OrganizationEmail]:
+        return sorted(self.emails, key=lambda entry: not entry.is_primary)
+
+    def email_entry(self, address: str) -> OrganizationEmail | None:
+        """The entry's row for ``address`` (compared by :func:`email_key`), if it has one."""
+        key = email_key(address)
+        return next((entry for entry in self.emails if entry.key == key), None)
+
+    def add_email(self, address: str, *, primary: bool = False) -> OrganizationEmail:
+        """The row for ``address``, added if new; it becomes the primary if asked or if there is none."""
+        if not email_key(address):
+            raise ValueError("an empty address")
+        entry = self.email_entry(address)
+        if entry is None:
+            entry = OrganizationEmail(email=address.strip(), key=email_key(address), is_primary=False)
+            self.emails.append(entry)
+        if primary or self.primary_email is None:
+            self.make_primary(entry)
+        return entry
+
+    def make_primary(self, entry: OrganizationEmail) -> None:
+        """``entry`` becomes the one primary address.
+
+        The old primary is written as not primary before the new one is written as primary:
+        the database holds one primary per organisation (a unique index) at every statement.
+        """
+        for other in self.emails:
+            if other is not entry and other.is_primary:
+                other.is_primary = False
+                self._flush()
+        entry.is_primary = True
+
+    def remove_email(self, entry: OrganizationEmail) -> None:
+        """Forget ``entry``; if it was the primary, the oldest remaining address becomes primary."""
+        was_primary = entry.is_primary
+        self.emails.remove(entry)
+        if was_primary and self.emails:
+            self._flush()  # the old primary's row is deleted before another is marked primary
+            self.emails[0].is_primary = True
+
+    def _flush(self) -> None:
+        session = object_session(self)
+        if session is not None:
+            session.flush()
 
 
 class AliasSource(enum.Enum):
@@ -105,3 +179,32 @@ class OrganizationTag(Model):
     key: Mapped[str] = mapped_column(String(100), index=True)
 
     organization = relationship("Organization", back_populates="tags")
+
+
+class OrganizationEmail(Model):
+    """A focal-point address of an organisation; one of each organisation's is its primary.
+
+    ``key`` is the address as compared (:func:`email_key`): one row per organisation and key.
+    A partial unique index holds each organisation to one primary address.
+    """
+
+    __tablename__ = "organization_emails"
+    __table_args__ = (
+        UniqueConstraint("organization_id", "key"),
+        Index(
+            "uq_organization_emails_primary",
+            "organization_id",
+            unique=True,
+            sqlite_where=text("is_primary"),
+            postgresql_where=text("is_primary"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    email: Mapped[str] = mapped_column(String(254))
+    key: Mapped[str] = mapped_column(String(254), index=True)
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    organization = relationship("Organization", back_populates="emails")

@@ -11,7 +11,7 @@ One service for the web preview, its confirmation and ``flask letters invite --c
    as text. The header names the columns; the titles people type ("English name",
    «الاسم بالعربية», "E-mail"…) are recognised once folded (:data:`COLUMN_TITLES`).
 2. :func:`classify` compares the lines with one snapshot of the directory and of the letter's
-   invitations (:func:`load_directory`: three queries, whatever the number of lines), using
+   invitations (:func:`load_directory`: four queries, whatever the number of lines), using
    the one folding of :mod:`.imports.folding`, and gives each line a status: ``new``,
    ``existing`` (matched in the directory by its folded name or an alias), ``duplicate`` (looks
    like another line or a directory entry: the coordinator decides) or ``error`` (with codes).
@@ -44,6 +44,7 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import func, insert, select, text
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
@@ -53,9 +54,11 @@ from ..models import (
     LetterStatus,
     Organization,
     OrganizationAlias,
+    OrganizationEmail,
     OrganizationTag,
     User,
 )
+from ..models.organization import email_key
 from ..models.types import utcnow
 from . import audit, directory, inviting, spreadsheet, tokens
 from .imports import folding
@@ -435,7 +438,7 @@ class DirectorySnapshot:
 
 
 def load_directory(letter: Letter | None) -> DirectorySnapshot:
-    """Every directory entry's folded names and aliases, and the letter's invitations: three queries."""
+    """Every directory entry's folded names, aliases and emails, and the letter's invitations: four queries."""
     snapshot = DirectorySnapshot()
     rows = db.session.execute(
         select(
@@ -444,10 +447,9 @@ def load_directory(letter: Letter | None) -> DirectorySnapshot:
             Organization.name_ar,
             Organization.name_en_folded,
             Organization.name_ar_folded,
-            Organization.email,
         )
     )
-    for organization_id, name_en, name_ar, en_key, ar_key, email in rows:
+    for organization_id, name_en, name_ar, en_key, ar_key in rows:
         snapshot.names_of[organization_id] = (en_key, ar_key)
         for key in (en_key, ar_key):
             if key:
@@ -456,8 +458,11 @@ def load_directory(letter: Letter | None) -> DirectorySnapshot:
         for name, folded in ((name_en, en_key), (name_ar, ar_key)):
             for key in _looks_like_keys(name or "", folded or ""):
                 snapshot.by_looks[key].add(organization_id)
-        if email:
-            snapshot.by_email[email.strip().lower()].add(organization_id)
+    # Every address of every entry, the primary and the others alike.
+    for organization_id, email in db.session.execute(
+        select(OrganizationEmail.organization_id, OrganizationEmail.key)
+    ):
+        snapshot.by_email[email].add(organization_id)
     for organization_id, key in db.session.execute(
         select(OrganizationAlias.organization_id, OrganizationAlias.key)
     ):
@@ -480,7 +485,10 @@ def classify(lines: list[CsvLine], snapshot: DirectorySnapshot) -> list[CsvLine]
       empty: ``existing``; already on the letter's list: the error ``already_invited``.
     * Names matching two entries, or one name matching an entry whose other name differs, or
       only the words in another order, a shared acronym or the email of an entry or of an
-      earlier line: ``duplicate``, listing what it looks like.
+      earlier line: ``duplicate``, listing what it looks like. A line whose names match no
+      entry but whose email is an address (any, not only the primary) of exactly one entry
+      not yet invited is that entry's by default (a ``duplicate`` with ``organization_id``),
+      as is a line with one name of an entry and another second name.
     """
     seen_keys: dict[str, int] = {}
     seen_emails: dict[str, int] = {}
@@ -525,12 +533,24 @@ def classify(lines: list[CsvLine], snapshot: DirectorySnapshot) -> list[CsvLine]
             else:
                 line.status = LineStatus.DUPLICATE
         else:
-            similar = set(snapshot.by_email.get(line.email, ()))
+            by_email = set(snapshot.by_email.get(line.email, ()))
+            similar = set(by_email)
             for key in looks:
                 similar |= snapshot.by_looks.get(key, set())
             if similar:
                 line.status = LineStatus.DUPLICATE
                 line.similar_organizations = sorted(similar)
+            candidate = next(iter(by_email)) if len(by_email) == 1 else None
+            if (
+                candidate is not None
+                and candidate not in snapshot.invited
+                and candidate not in seen_organizations
+            ):
+                # Any address of one entry (primary or not): that entry, under other names. It
+                # is invited by default, counted as existing and still listed for review, since
+                # one person may answer for two organisations. (Not if already on the list or
+                # claimed by an earlier line: then it is a look-alike only.)
+                line.organization_id = candidate
         if line.organization_id is not None and line.status != LineStatus.ERROR:
             # Two spellings of one directory entry on two lines: the same organisation twice.
             if line.organization_id in seen_organizations:
@@ -714,9 +734,11 @@ def commit(
     new_lines = [line for line, organization_id in planned if organization_id is None]
     organization_ids = allocate_ids(Organization, len(new_lines))
     tag_ids = iter(allocate_ids(OrganizationTag, sum(len(line.tags) for line in new_lines)))
+    email_ids = iter(allocate_ids(OrganizationEmail, len(new_lines)))
     invitation_ids = allocate_ids(Invitation, len(planned))
     now = utcnow()
-    organization_rows, tag_rows = [], []
+    organization_rows, tag_rows, email_rows = [], [], []
+    known_addresses: list[tuple[int, str]] = []  # of existing entries
     new_ids = iter(organization_ids)
     invitation_rows = []
     for (line, organization_id), invitation_id in zip(planned, invitation_ids, strict=True):
@@ -727,7 +749,6 @@ def commit(
                     "id": organization_id,
                     "name_en": line.name_en,
                     "name_ar": line.name_ar,
-                    "email": line.email,
                     "country": "",
                     "created_at": now,
                     # What Organization's validator keeps in step with the names.
@@ -746,12 +767,23 @@ def commit(
                 }
                 for tag in line.tags
             ]
+            email_rows.append(
+                {
+                    "id": next(email_ids),
+                    "organization_id": organization_id,
+                    "email": line.email,
+                    "key": email_key(line.email),
+                    "is_primary": True,
+                    "created_at": now,
+                }
+            )
         else:
             organization = organizations[organization_id]
-            # What the one-at-a-time form does too: a missing name or email is filled in.
+            # What the one-at-a-time form does too: a missing name is filled in, the address
+            # becomes one of the entry's (its primary if it had none).
             organization.name_en = organization.name_en or line.name_en
             organization.name_ar = organization.name_ar or line.name_ar
-            organization.email = organization.email or line.email
+            known_addresses.append((organization_id, line.email))
         invitation_rows.append(
             {
                 "id": invitation_id,
@@ -767,8 +799,10 @@ def commit(
     db.session.flush()
     _insert_rows(Organization, organization_rows)
     _insert_rows(OrganizationTag, tag_rows)
+    _insert_rows(OrganizationEmail, email_rows)
     _insert_rows(Invitation, invitation_rows)
     db.session.expire(letter, ["invitations"])
+    directory.remember_emails(known_addresses)
     if existing_ids and any(line.tags for line, organization_id in planned if organization_id):
         _add_tags({oid: line.tags for line, oid in planned if oid and line.tags}, organizations)
     audit.record(
@@ -993,6 +1027,7 @@ def invite_organizations(
         for organization in db.session.scalars(
             select(Organization)
             .where(Organization.id.in_(wanted[start : start + _CHUNK]))
+            .options(selectinload(Organization.emails))
             .order_by(Organization.id)
         ):
             email = (organization.email or "").strip().lower()

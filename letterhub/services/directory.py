@@ -1,16 +1,19 @@
 """The organisation directory: every organisation the installation knows, reused across letters.
 
 An organisation has its two names, other spellings (:class:`OrganizationAlias`: what an import
-or a coordinator wrote), one focal-point email (the primary; an invitation carries its own
-address), an optional country and tags. Names, aliases and tags are compared through the one
-folding of :mod:`.imports.folding` (Arabic letter variants and diacritics; English case,
-punctuation and "the"), stored as indexed keys: a search is an indexed equality on the keys
-for exact folded matches and a ``LIKE`` on them for partial ones.
+or a coordinator wrote), focal-point emails (:class:`OrganizationEmail`, one of them the
+primary, which picking from the directory invites; an invitation carries its own address), an
+optional country and tags. Names, aliases and tags are compared through the one folding of
+:mod:`.imports.folding` (Arabic letter variants and diacritics; English case, punctuation and
+"the"), stored as indexed keys: a search is an indexed equality on the keys for exact folded
+matches and a ``LIKE`` on them for partial ones.
 
-Adding an organisation that looks like an existing one warns (:func:`similar_organizations`)
-but never refuses. Merging moves invitations, answers, published-list entries, aliases and tags
-to the entry kept and deletes the other; it is refused when both entries are on one letter's
-list (:class:`MergeConflict`), since a letter cannot list one organisation twice.
+Adding an organisation that looks like an existing one, or renaming one so that it does, warns
+(:func:`similar_organizations`) but never refuses. Editing an entry (:func:`edit_organization`)
+changes only the directory: a closed letter's list keeps the names its signatories confirmed.
+Merging moves invitations, answers, published-list entries, aliases, emails and tags to the
+entry kept and deletes the other; it is refused when both entries are on one letter's list
+(:class:`MergeConflict`), since a letter cannot list one organisation twice.
 Services never commit.
 """
 
@@ -36,14 +39,17 @@ from ..models import (
     LetterStatus,
     Organization,
     OrganizationAlias,
+    OrganizationEmail,
     OrganizationTag,
     Signature,
     User,
 )
+from ..models.organization import email_key
 from . import audit, permissions
 from .imports import folding
 
 PER_PAGE = 50
+_CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
 TAG_MAX_LENGTH = 100
 _TAG_SEPARATORS = re.compile(r"[,،;\n]")
 
@@ -143,8 +149,8 @@ def directory_page(
 ) -> DirectoryPage:
     """One page of the directory, with each entry's aliases, tags and history loaded.
 
-    A constant number of queries whatever the directory's size: the count, the page (aliases and
-    tags by ``selectinload``), and the history of the page's entries (:func:`history_of`).
+    A constant number of queries whatever the directory's size: the count, the page (aliases,
+    tags and emails by ``selectinload``), and the history of the page's entries (:func:`history_of`).
     """
     query = directory_query(search, tag)
     total = int(db.session.scalar(select(func.count()).select_from(query.subquery())) or 0)
@@ -153,7 +159,11 @@ def directory_page(
     organizations = list(
         db.session.scalars(
             _ordered(query, search)
-            .options(selectinload(Organization.aliases), selectinload(Organization.tags))
+            .options(
+                selectinload(Organization.aliases),
+                selectinload(Organization.tags),
+                selectinload(Organization.emails),
+            )
             .limit(per_page)
             .offset((number - 1) * per_page)
         )
@@ -385,9 +395,10 @@ def merge_organizations(
     both are invited to one letter.
 
     ``other``'s names become aliases of ``keep`` (source "merge"), as do its aliases; its tags
-    are added; its email and country fill ``keep``'s where those are empty. Published-list
-    entries move too: a published list that named both keeps both rows, which now point to one
-    organisation (the published text is not ours to change). Refuses (MergeOnClosedLetter)
+    and emails are added (``keep``'s primary email stays primary; if it had none, ``other``'s
+    becomes it); its country fills ``keep``'s if empty. Published-list entries move too: a
+    published list that named both keeps both rows, which now point to one organisation (the
+    published text is not ours to change). Refuses (MergeOnClosedLetter)
     when either entry is invited to a closed letter: its list is frozen until signing reopens.
     """
     if keep.id == other.id:
@@ -430,19 +441,190 @@ def merge_organizations(
     spellings = [(keep, "en", other.name_en), (keep, "ar", other.name_ar)]
     spellings += [(keep, alias.language, alias.spelling) for alias in other.aliases]
     set_tags(keep, [tag.name for tag in keep.tags] + [tag.name for tag in other.tags])
-    keep.email = keep.email or other.email
+    # Every address of both; keep's primary stays, other's becomes primary only if keep had none.
+    merged_emails = [entry.email for entry in other.emails_primary_first()]
+    for address in merged_emails:
+        keep.add_email(address)
     keep.country = keep.country or other.country
     details = {
         "kept": keep.id,
         "merged": other.id,
         "merged_name_en": other.name_en,
         "merged_name_ar": other.name_ar,
+        "merged_emails": merged_emails,
         "invitations_moved": moved_invitations,
     }
     db.session.delete(other)
     db.session.flush()
     remember_spellings(spellings, AliasSource.MERGE)
     audit.record("organization.merged", user=by, ip_address=ip_address, **details)
+
+
+# --------------------------------------------------------------------------- editing
+
+
+@dataclass
+class EntryChanges:
+    """What an edit of a directory entry asks for; the web form and the CLI each build one.
+
+    Names, country and tags are the values wanted (as the add form takes them). Emails and
+    aliases are changes to the lists: addresses to add, the keys (:func:`email_key`) of
+    addresses to remove, the key of the address to make primary ("" leaves the primary as the
+    removals and additions leave it), spellings to add as (language, spelling), ids of aliases
+    to remove.
+    """
+
+    name_en: str
+    name_ar: str
+    country: str = ""
+    tags: list[str] = field(default_factory=list)
+    add_emails: list[str] = field(default_factory=list)
+    remove_emails: list[str] = field(default_factory=list)
+    primary_email: str = ""
+    add_aliases: list[tuple[str, str]] = field(default_factory=list)
+    remove_aliases: list[int] = field(default_factory=list)
+
+
+def renamed_look_alikes(organization: Organization, changes: EntryChanges) -> list[Organization]:
+    """Other entries that a changed name looks like: what the edit warns of before saving.
+
+    A name whose folded form stays the same (a change of case or of a hamza) warns of nothing.
+    """
+    name_en = changes.name_en if folding.name_key(changes.name_en) != organization.name_en_folded else ""
+    name_ar = changes.name_ar if folding.name_key(changes.name_ar) != organization.name_ar_folded else ""
+    return similar_organizations(name_en, name_ar, exclude_id=organization.id)
+
+
+def edit_organization(
+    organization: Organization, changes: EntryChanges, *, by: User | None, ip_address: str = ""
+) -> dict:
+    """Apply ``changes`` and write one audit event (``organization.edited``) saying what changed.
+
+    Returns what changed, as the event records it; nothing changed: ``{}`` and no event. Only
+    the directory changes: invitations keep their addresses, and a letter's list prints the
+    names its signatories confirmed (closed letters' documents are stored), so renaming an
+    entry rewrites no letter. Raises ValueError when the primary asked for is not among the
+    addresses kept or added (the form and the CLI check it first).
+    """
+    changed: dict = {}
+    for name, value in (
+        ("name_en", changes.name_en.strip()),
+        ("name_ar", changes.name_ar.strip()),
+        ("country", changes.country.strip()),
+    ):
+        if getattr(organization, name) != value:
+            changed[name] = {"from": getattr(organization, name), "to": value}
+            setattr(organization, name, value)
+
+    tags_before = {tag.key: tag.name for tag in organization.tags}
+    set_tags(organization, changes.tags)
+    tags_after = {tag.key: tag.name for tag in organization.tags}
+    _record_list_change(
+        changed,
+        "tags",
+        added=[name for key, name in tags_after.items() if key not in tags_before],
+        removed=[name for key, name in tags_before.items() if key not in tags_after],
+    )
+
+    primary_before = organization.email
+    emails_before = {entry.key: entry.email for entry in organization.emails}
+    removed = set(changes.remove_emails)
+    for entry in [entry for entry in organization.emails if entry.key in removed]:
+        organization.remove_email(entry)
+    db.session.flush()  # an address removed and added again in another case is a new row
+    for address in changes.add_emails:
+        organization.add_email(address)
+    if changes.primary_email:
+        entry = organization.email_entry(changes.primary_email)
+        if entry is None:
+            raise ValueError("the primary email must be one of the entry's addresses")
+        organization.make_primary(entry)
+    emails_after = {entry.key: entry.email for entry in organization.emails}
+    _record_list_change(
+        changed,
+        "emails",
+        added=[email for key, email in emails_after.items() if key not in emails_before],
+        removed=[email for key, email in emails_before.items() if key not in emails_after],
+    )
+    if organization.email != primary_before:
+        changed["primary_email"] = {"from": primary_before, "to": organization.email}
+
+    # Compared by key, not id: SQLite may give a new row the id of one just deleted.
+    aliases_before = {alias.key: alias.spelling for alias in organization.aliases}
+    for alias in [alias for alias in organization.aliases if alias.id in set(changes.remove_aliases)]:
+        organization.aliases.remove(alias)
+    db.session.flush()
+    remember_spellings(
+        [(organization, language, s) for language, s in changes.add_aliases], AliasSource.MANUAL
+    )
+    db.session.expire(organization, ["aliases"])
+    aliases_after = {alias.key: alias.spelling for alias in organization.aliases}
+    _record_list_change(
+        changed,
+        "aliases",
+        added=[s for key, s in aliases_after.items() if key not in aliases_before],
+        removed=[s for key, s in aliases_before.items() if key not in aliases_after],
+    )
+
+    db.session.flush()
+    if changed:
+        audit.record(
+            "organization.edited",
+            user=by,
+            ip_address=ip_address,
+            organization=organization.id,
+            changes=changed,
+        )
+    return changed
+
+
+def _record_list_change(changed: dict, name: str, *, added: list[str], removed: list[str]) -> None:
+    if added or removed:
+        changed[name] = {"added": added, "removed": removed}
+
+
+def remember_emails(addresses: Iterable[tuple[int, str]]) -> int:
+    """Keep each (organisation id, address) as an address of the entry unless it has it already.
+
+    An address becomes the primary of an entry that has none. One query for what the entries
+    have, whatever their number (the CSV confirmation's path: entries not loaded with their
+    emails). Returns how many addresses were added.
+    """
+    wanted = [
+        (organization_id, address.strip()) for organization_id, address in addresses if email_key(address)
+    ]
+    if not wanted:
+        return 0
+    ids = sorted({organization_id for organization_id, _address in wanted})
+    known: set[tuple[int, str]] = set()
+    with_primary: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        for organization_id, key, is_primary in db.session.execute(
+            select(
+                OrganizationEmail.organization_id, OrganizationEmail.key, OrganizationEmail.is_primary
+            ).where(OrganizationEmail.organization_id.in_(ids[start : start + _CHUNK]))
+        ):
+            known.add((organization_id, key))
+            if is_primary:
+                with_primary.add(organization_id)
+    added = 0
+    for organization_id, address in wanted:
+        key = email_key(address)
+        if (organization_id, key) in known:
+            continue
+        known.add((organization_id, key))
+        db.session.add(
+            OrganizationEmail(
+                organization_id=organization_id,
+                email=address,
+                key=key,
+                is_primary=organization_id not in with_primary,
+            )
+        )
+        with_primary.add(organization_id)
+        added += 1
+    db.session.flush()
+    return added
 
 
 def get_organization(organization_id: int) -> Organization | None:
@@ -456,6 +638,7 @@ def as_json(organization: Organization, history: list[HistoryEntry]) -> dict:
         "name_en": organization.name_en,
         "name_ar": organization.name_ar,
         "email": organization.email,
+        "emails": [entry.email for entry in organization.emails_primary_first()],
         "country": organization.country,
         "tags": [tag.name for tag in organization.tags],
         "aliases": [

@@ -9,8 +9,8 @@ address, counted from the handover) and the deadline rules that end its link.
 
 The coordinator sees each handover (``invitation_forwards``, and the audit event
 ``invitation.forwarded``), flagged when the new address's domain is none of the organisation's
-known ones: the domains of its directory email and of every address an invitation of it was
-sent or handed to.
+known ones: the domains of every directory email of it (primary or not) and of every address
+an invitation of it was sent or handed to.
 """
 
 from __future__ import annotations
@@ -48,9 +48,9 @@ def mask_email(email: str) -> str:
 
 
 def known_domains(organization: Organization) -> set[str]:
-    """The domains of every address the organisation is known by: its directory email, every
+    """The domains of every address the organisation is known by: its directory emails, every
     invitation of it (any letter), and every address its invitations were handed on from."""
-    addresses = {organization.email or ""}
+    addresses = {entry.email for entry in organization.emails}
     addresses.update(
         db.session.scalars(select(Invitation.email).where(Invitation.organization_id == organization.id))
     )

@@ -48,7 +48,11 @@ def find_duplicate(letter: Letter, name_en: str, name_ar: str) -> Invitation | N
 
 
 def find_or_create_organization(name_en: str, name_ar: str, email: str) -> Organization:
-    """The directory entry with this English or Arabic name, created if new; fills in missing parts."""
+    """The directory entry with this English or Arabic name, created if new; fills in missing parts.
+
+    ``email`` becomes one of the entry's addresses (its primary only if it had none): the
+    coordinator chose it for this invitation, which does not change the entry's primary.
+    """
     conditions = []
     if name_en:
         conditions.append(Organization.name_en_key == name_key(name_en))
@@ -63,7 +67,8 @@ def find_or_create_organization(name_en: str, name_ar: str, email: str) -> Organ
     else:
         organization.name_en = organization.name_en or name_en
         organization.name_ar = organization.name_ar or name_ar
-        organization.email = email or organization.email
+        if email:
+            organization.add_email(email)
     db.session.flush()
     return organization
 

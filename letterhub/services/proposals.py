@@ -254,7 +254,8 @@ def approve(proposal: Proposal, *, by: User) -> Invitation:
     matches = directory.similar_organizations(proposal.name_en, proposal.name_ar)
     if matches:
         organization = matches[0]
-        organization.email = organization.email or proposal.email
+        if proposal.email:
+            organization.add_email(proposal.email)  # the primary only if the entry had none
         organization.country = organization.country or proposal.country
         on_list = db.session.scalars(
             select(Invitation).where(

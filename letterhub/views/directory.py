@@ -1,4 +1,8 @@
-"""The organisation directory (coordinators): the list, adding an entry, merging two."""
+"""The organisation directory (coordinators): the list, adding and editing an entry, merging two.
+
+The directory is the installation's, not a letter's: any signed-in coordinator may add, edit
+and merge entries (the histories shown stay limited to the letters they may see).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ..extensions import db
-from ..forms.directory import DirectoryOrganizationForm, MergeForm
+from ..forms.directory import DirectoryOrganizationForm, EditOrganizationForm, MergeForm
 from ..input_hygiene import MAX_ID
 from ..services import directory, permissions
 from .bulk_invite import pick_forms
@@ -62,6 +66,36 @@ def new():
             return redirect(url_for("directory.index", q=organization.display_name(current_user.locale)))
     status = 422 if form.errors else 200
     return render_template("directory/new.html", form=form, similar=similar), status
+
+
+@bp.route("/<id:organization_id>/edit", methods=["GET", "POST"])
+def edit(organization_id: int):
+    organization = directory.get_organization(organization_id)
+    if organization is None:
+        abort(404)
+    form = (
+        EditOrganizationForm(organization)
+        if request.method == "POST"
+        else EditOrganizationForm.of(organization)
+    )
+    similar = []
+    if form.validate_on_submit():
+        changes = form.changes()
+        similar = [] if form.add_anyway.data else directory.renamed_look_alikes(organization, changes)
+        if not similar:
+            changed = directory.edit_organization(
+                organization, changes, by=current_user, ip_address=request.remote_addr or ""
+            )
+            db.session.commit()
+            flash(_("The entry is saved.") if changed else _("Nothing was changed."), "success")
+            return redirect(
+                url_for("directory.index", q=organization.display_name(current_user.locale))
+                + f"#organization-{organization.id}"
+            )
+    status = 422 if form.errors else 200
+    return render_template(
+        "directory/edit.html", form=form, organization=organization, similar=similar
+    ), status
 
 
 def _entries(keep_id: int | None, other_id: int | None):

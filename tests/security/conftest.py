@@ -151,6 +151,7 @@ def real_values(app, coordinator, letter, invite):
         "purpose": "join",
         "link_token": join_link.rsplit("/", 1)[1],
         "proposal_id": proposal.id,
+        "organization_id": invitation.organization_id,
     }
 
 

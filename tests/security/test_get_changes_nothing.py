@@ -91,6 +91,7 @@ def world(app, coordinator, letter, invite, seed_text):
         "code": closed.verification_code,
         "message_id": message_id,
         "link_token": join_link.rsplit("/", 1)[1],
+        "organizations": [pending.organization_id, signer.organization_id],
     }
 
 
@@ -111,6 +112,7 @@ def every_get(app, world) -> list[str]:
             "number": [1],
             "purpose": ["join", "reset"],
             "link_token": [world["link_token"]],
+            "organization_id": world["organizations"],
         }
         arguments = [{}]
         for name in rule.arguments:

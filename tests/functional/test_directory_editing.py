@@ -1,0 +1,320 @@
+"""Editing a directory entry on its page and from the command line: names, other spellings,
+emails, country and tags, with the add form's checks; a closed letter's list is not rewritten."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import select
+
+from letterhub.extensions import db
+from letterhub.models import (
+    AliasSource,
+    AuditEvent,
+    Decision,
+    Invitation,
+    Organization,
+)
+from letterhub.services import directory, finalizing, publishing, signing
+
+from ..conftest import csrf_token
+from .test_organization_emails import add, addresses
+
+
+def edit_form(organization: Organization, **changes) -> dict:
+    """What the edit page posts when the coordinator changes ``changes`` and nothing else."""
+    primary = organization.primary_email
+    form = {
+        "name_en": organization.name_en,
+        "name_ar": organization.name_ar,
+        "country": organization.country,
+        "tags": ", ".join(tag.name for tag in organization.tags),
+        "primary_email": primary.key if primary else "",
+    }
+    form.update(changes)
+    return form
+
+
+def post_edit(client, organization: Organization, **changes):
+    path = f"/organizations/{organization.id}/edit"
+    data = {**edit_form(organization, **changes), "csrf_token": csrf_token(client, path)}
+    return client.post(path, data=data)
+
+
+def edit_events() -> list[AuditEvent]:
+    return list(
+        db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "organization.edited").order_by(AuditEvent.id)
+        )
+    )
+
+
+# --------------------------------------------------------------------------- editing on the page
+
+
+def test_editing_each_field_saves_it_and_audits_what_changed(signed_in, coordinator):
+    entry = add(
+        "Syrian Archive", "الأرشيف السوري", email="focal@archive.example", country="Syria", tags=["media"]
+    )
+    directory.remember_spellings([(entry, "en", "Syrian Archives")], AliasSource.IMPORT)
+    db.session.commit()
+    page = signed_in.get(f"/organizations/{entry.id}/edit")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert 'value="Syrian Archive"' in text and "Syrian Archives" in text and "focal@archive.example" in text
+    alias = entry.aliases[0]
+
+    response = post_edit(
+        signed_in,
+        entry,
+        name_en="Mnemonic",
+        name_ar="منيمونيك",
+        country="Germany",
+        tags="media, Idlib partners",
+        email="Lina@Mnemonic.example",
+        new_email_primary="y",
+        remove_aliases=str(alias.id),
+        alias_en="Syrian Archive",
+        alias_ar="الأرشيف السوري",
+    )
+    assert response.status_code == 302
+    assert f"#organization-{entry.id}" in response.headers["Location"]
+    db.session.expire_all()
+    entry = db.session.get(Organization, entry.id)
+    assert (entry.name_en, entry.name_ar, entry.country) == ("Mnemonic", "منيمونيك", "Germany")
+    assert entry.name_en_folded == "mnemonic"  # the search keys follow the name
+    assert sorted(tag.name for tag in entry.tags) == ["Idlib partners", "media"]
+    assert addresses(entry.id) == [("Lina@Mnemonic.example", True), ("focal@archive.example", False)]
+    assert {(a.language, a.spelling, a.source) for a in entry.aliases} == {
+        ("en", "Syrian Archive", AliasSource.MANUAL),
+        ("ar", "الأرشيف السوري", AliasSource.MANUAL),
+    }
+    assert {o.id for o in directory.directory_page(search="الارشيف السوري").organizations} == {entry.id}
+
+    (event,) = edit_events()
+    assert event.user_id == coordinator.id and event.organization_id == entry.id
+    assert event.details["changes"] == {
+        "name_en": {"from": "Syrian Archive", "to": "Mnemonic"},
+        "name_ar": {"from": "الأرشيف السوري", "to": "منيمونيك"},
+        "country": {"from": "Syria", "to": "Germany"},
+        "tags": {"added": ["Idlib partners"], "removed": []},
+        "emails": {"added": ["Lina@Mnemonic.example"], "removed": []},
+        "primary_email": {"from": "focal@archive.example", "to": "Lina@Mnemonic.example"},
+        "aliases": {"added": ["Syrian Archive", "الأرشيف السوري"], "removed": ["Syrian Archives"]},
+    }
+
+
+def test_making_another_address_primary_and_removing_one(signed_in):
+    entry = add("Syrian Archive", email="a@archive.example")
+    entry.add_email("b@archive.example")
+    entry.add_email("c@archive.example")
+    db.session.commit()
+    response = post_edit(
+        signed_in, entry, primary_email="b@archive.example", remove_emails="a@archive.example"
+    )
+    assert response.status_code == 302
+    assert addresses(entry.id) == [("b@archive.example", True), ("c@archive.example", False)]
+    (event,) = edit_events()
+    assert event.details["changes"] == {
+        "emails": {"added": [], "removed": ["a@archive.example"]},
+        "primary_email": {"from": "a@archive.example", "to": "b@archive.example"},
+    }
+
+
+def test_saving_without_a_change_writes_no_event(signed_in):
+    entry = add("Syrian Archive", email="a@archive.example", tags=["media"])
+    response = post_edit(signed_in, entry)
+    assert response.status_code == 302
+    assert edit_events() == []
+    assert "Nothing was changed." in signed_in.get(response.headers["Location"]).get_data(as_text=True)
+
+
+def test_a_bad_email_is_refused_in_the_readers_language_with_the_form_filled_and_nothing_saved(
+    signed_in, coordinator
+):
+    coordinator.locale = "ar"
+    db.session.commit()
+    entry = add("Syrian Archive", "الأرشيف السوري", email="a@archive.example")
+    response = post_edit(
+        signed_in, entry, name_en="Renamed", country="سوريا", email="not-an-email", alias_ar="أرشيف سوريا"
+    )
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert 'value="Renamed"' in page and 'value="سوريا"' in page and 'value="not-an-email"' in page
+    assert 'value="أرشيف سوريا"' in page
+    assert "هذا ليس عنوان بريد إلكتروني صالحًا." in page
+    assert 'class="error-summary"' in page
+    db.session.expire_all()
+    entry = db.session.get(Organization, entry.id)
+    assert (entry.name_en, entry.country, entry.aliases) == ("Syrian Archive", "", [])
+    assert addresses(entry.id) == [("a@archive.example", True)]
+    assert edit_events() == []
+
+
+def test_removing_both_names_or_the_primary_among_several_is_refused(signed_in):
+    entry = add("Syrian Archive", email="a@archive.example")
+    entry.add_email("b@archive.example")
+    entry.add_email("c@archive.example")
+    db.session.commit()
+    nameless = post_edit(signed_in, entry, name_en="", name_ar="")
+    assert nameless.status_code == 422
+    assert "name in at least one language." in nameless.get_data(as_text=True)
+
+    # a is removed and is still the primary chosen: which of b and c is primary now?
+    ambiguous = post_edit(signed_in, entry, remove_emails="a@archive.example")
+    assert ambiguous.status_code == 422
+    assert "Choose which of the addresses you keep is the primary one." in ambiguous.get_data(as_text=True)
+    tampered = post_edit(signed_in, entry, primary_email="someone@else.example")
+    assert tampered.status_code == 422
+    assert addresses(entry.id)[0] == ("a@archive.example", True)
+    assert edit_events() == []
+
+    # With one address left, it is the primary without asking.
+    post_edit(signed_in, entry, remove_emails="b@archive.example")
+    entry = db.session.get(Organization, entry.id)
+    response = post_edit(signed_in, entry, remove_emails="a@archive.example")
+    assert response.status_code == 302
+    assert addresses(entry.id) == [("c@archive.example", True)]
+
+
+def test_a_new_name_like_another_entry_warns_offers_it_and_saves_on_save_anyway(signed_in):
+    other = add("Women Now for Development", "النساء الآن من أجل التنمية")
+    entry = add("Women Now", "")
+    warned = post_edit(signed_in, entry, name_ar="النساء الان من اجل التنميه", country="Syria")
+    assert warned.status_code == 200
+    page = warned.get_data(as_text=True)
+    assert f"#organization-{other.id}" in page
+    assert f"/organizations/merge?keep={other.id}&amp;other={entry.id}" in page
+    assert 'name="add_anyway" value="1"' in page and 'value="Syria"' in page
+    db.session.expire_all()
+    assert db.session.get(Organization, entry.id).name_ar == ""
+
+    saved = post_edit(signed_in, entry, name_ar="النساء الان من اجل التنميه", country="Syria", add_anyway="1")
+    assert saved.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organization, entry.id).name_ar == "النساء الان من اجل التنميه"
+    # Editing something else of an entry whose name is unchanged warns of nothing.
+    assert post_edit(signed_in, db.session.get(Organization, entry.id), country="Lebanon").status_code == 302
+
+
+def test_the_edit_page_of_an_entry_that_does_not_exist_is_404(signed_in):
+    assert signed_in.get("/organizations/999/edit").status_code == 404
+
+
+def test_the_directory_links_each_entry_to_its_edit_page(signed_in):
+    entry = add("Syrian Archive", email="a@archive.example")
+    entry.add_email("b@archive.example")
+    db.session.commit()
+    page = signed_in.get("/organizations/").get_data(as_text=True)
+    assert f'href="/organizations/{entry.id}/edit"' in page and 'aria-label="Edit Syrian Archive"' in page
+    assert "b@archive.example" in page and "(primary)" in page
+
+
+def decide(invitation, letter):
+    signing.record_decision(
+        invitation,
+        signing.DecisionInput(
+            decision=Decision.CONFIRMED,
+            revision_id=letter.current_revision.id,
+            name_en=invitation.organization.name_en,
+            name_ar=invitation.organization.name_ar,
+            signer_name="Hadi",
+            signer_role="Director",
+            consent=True,
+            ip_address="203.0.113.7",
+            user_agent="test",
+        ),
+    )
+    db.session.commit()
+
+
+def test_renaming_an_entry_leaves_a_closed_letters_list_as_printed(signed_in, letter, invite, coordinator):
+    invitation, _link = invite("Syrian Archive", "الأرشيف السوري", "a@archive.example")
+    decide(invitation, letter)
+    publishing.close_signing(letter, by=coordinator)
+    db.session.commit()
+    before = {
+        language: finalizing.signatories_in(letter, letter.finalized_revision, language)
+        for language in ("en", "ar")
+    }
+    verify = f"/verify/{letter.verification_code}"
+    before_page = signed_in.get(verify).get_data(as_text=True)
+    assert "Syrian Archive" in before_page
+
+    entry = invitation.organization
+    response = post_edit(
+        signed_in, entry, name_en="Mnemonic", name_ar="منيمونيك", email="new@mnemonic.example"
+    )
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Organization, entry.id).name_en == "Mnemonic"
+    assert {
+        language: finalizing.signatories_in(letter, letter.finalized_revision, language)
+        for language in ("en", "ar")
+    } == before
+    after_page = signed_in.get(verify).get_data(as_text=True)
+    assert "Syrian Archive" in after_page and "Mnemonic" not in after_page
+    assert db.session.get(Invitation, invitation.id).email == "a@archive.example"
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def test_cli_edits_an_entry_with_the_forms_checks(runner):
+    entry = add("Syrian Archive", "الأرشيف السوري", email="a@archive.example", tags=["media"])
+    entry.add_email("b@archive.example")
+    directory.remember_spellings([(entry, "en", "Syrian Archives")], AliasSource.IMPORT)
+    other = add("Mnemonic", "")
+    db.session.commit()
+    entry_id, other_id = entry.id, other.id
+
+    result = runner.invoke(
+        args=[
+            "organizations", "edit", str(entry_id),
+            "--name-en", "The Mnemonic",
+            "--country", "Germany",
+            "--tags", "media, archives",
+            "--add-email", "lina@mnemonic.example",
+            "--primary-email", "LINA@mnemonic.example",
+            "--remove-email", "b@archive.example",
+            "--remove-alias", "syrian archives",
+            "--add-alias-ar", "منيمونيك",
+        ]
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["similar_organizations"] == [other_id]  # saved all the same, listed
+    assert report["changes"]["primary_email"] == {"from": "a@archive.example", "to": "lina@mnemonic.example"}
+    db.session.expire_all()
+    entry = db.session.get(Organization, entry_id)
+    assert (entry.name_en, entry.name_ar, entry.country) == ("The Mnemonic", "الأرشيف السوري", "Germany")
+    assert sorted(t.name for t in entry.tags) == ["archives", "media"]
+    assert addresses(entry_id) == [("lina@mnemonic.example", True), ("a@archive.example", False)]
+    assert [(a.language, a.spelling) for a in entry.aliases] == [("ar", "منيمونيك")]
+    assert len(edit_events()) == 1
+
+    listed = runner.invoke(args=["organizations", "list", "--search", "منيمونيك"])
+    (line,) = [json.loads(text) for text in listed.output.splitlines()]
+    assert line["email"] == "lina@mnemonic.example"
+    assert line["emails"] == ["lina@mnemonic.example", "a@archive.example"]
+
+
+def test_cli_refuses_bad_input_with_the_forms_message_and_saves_nothing(runner):
+    entry = add("Syrian Archive", email="a@archive.example")
+    entry_id = entry.id
+    bad = runner.invoke(
+        args=["organizations", "edit", str(entry_id), "--add-email", "not-an-email", "--country", "X"]
+    )
+    assert bad.exit_code != 0
+    assert "This is not a valid email address." in bad.output and "Nothing was saved" in bad.output
+    unknown = runner.invoke(
+        args=["organizations", "edit", str(entry_id), "--remove-email", "x@nowhere.example"]
+    )
+    assert unknown.exit_code != 0 and "Choose among the organisation's addresses." in unknown.output
+    nameless = runner.invoke(args=["organizations", "edit", str(entry_id), "--name-en", ""])
+    assert nameless.exit_code != 0 and "at least one language" in nameless.output
+    missing = runner.invoke(args=["organizations", "edit", "999", "--country", "X"])
+    assert missing.exit_code != 0
+    db.session.expire_all()
+    assert db.session.get(Organization, entry_id).country == ""
+    assert edit_events() == []
