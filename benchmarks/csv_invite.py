@@ -11,7 +11,8 @@ Times the whole service call a person waits for, after one warm-up:
 
 After each commit the rows it made are deleted, so every run meets the same directory (the
 same load). Prints one JSON line per size: median seconds of five runs, the SQL statements
-each step ran, and at the end the ratio 2,000 / 50 (target: at most 10 for both steps).
+each step ran (as SQLAlchemy's statement events see them: not the COPYs that load the new rows
+on PostgreSQL), and at the end the ratio 2,000 / 50 (target: at most 10 for both steps).
 
     .venv/bin/python benchmarks/csv_invite.py                # SQLite, in a temporary folder
     .venv/bin/python benchmarks/csv_invite.py --postgresql   # LETTERHUB_BENCH_POSTGRES_URL, own schema

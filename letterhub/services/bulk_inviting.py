@@ -36,7 +36,7 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import email_validator
 from email_validator import EmailNotValidError, validate_email
@@ -62,6 +62,9 @@ from .imports import folding
 from .imports.decoding import decode_letter_file
 from .imports.notes import UnreadableLetterFile
 from .names import clean_name
+
+if TYPE_CHECKING:
+    import psycopg
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_LINES = 5_000
@@ -705,7 +708,7 @@ def commit(
         organizations.update(
             (o.id, o) for o in db.session.scalars(select(Organization).where(Organization.id.in_(chunk)))
         )
-    # Rows inserted by one executemany per table (ORM bulk INSERT): building 2,000 ORM objects
+    # Rows inserted in bulk, per table (:func:`_insert_rows`): building 2,000 ORM objects
     # and flushing them costs seconds, and on SQLite the ORM inserts them one by one to read
     # each new id back. The ids are drawn beforehand instead.
     new_lines = [line for line, organization_id in planned if organization_id is None]
@@ -713,7 +716,6 @@ def commit(
     tag_ids = iter(allocate_ids(OrganizationTag, sum(len(line.tags) for line in new_lines)))
     invitation_ids = allocate_ids(Invitation, len(planned))
     now = utcnow()
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
     organization_rows, tag_rows = [], []
     new_ids = iter(organization_ids)
     invitation_rows = []
@@ -763,17 +765,9 @@ def commit(
             }
         )
     db.session.flush()
-    for model, rows in (
-        (Organization, organization_rows),
-        (OrganizationTag, tag_rows),
-        (Invitation, invitation_rows),
-    ):
-        if rows and postgresql:
-            # RETURNING makes SQLAlchemy batch the rows into multi-row INSERTs ("insertmanyvalues",
-            # 1,000 a statement); without it psycopg's executemany sends one statement per row.
-            db.session.execute(insert(model).returning(model.id), rows)
-        elif rows:
-            db.session.execute(insert(model), rows)  # sqlite3's executemany: one statement
+    _insert_rows(Organization, organization_rows)
+    _insert_rows(OrganizationTag, tag_rows)
+    _insert_rows(Invitation, invitation_rows)
     db.session.expire(letter, ["invitations"])
     if existing_ids and any(line.tags for line, organization_id in planned if organization_id):
         _add_tags({oid: line.tags for line, oid in planned if oid and line.tags}, organizations)
@@ -792,6 +786,39 @@ def commit(
     if send:
         outcome.sent = _send(_load_invitations(invitation_ids), by)
     return outcome
+
+
+def _insert_rows(model, rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (dicts with the same keys, ids included) into ``model``'s table, in bulk.
+
+    PostgreSQL: ``COPY … FROM STDIN`` on the session's connection (its transaction), each value
+    passed through its column type's bind processing first, as an INSERT would. A multi-row
+    ``VALUES`` list (SQLAlchemy's "insertmanyvalues": 1,000 rows and ten thousand parameters a
+    statement) cost most of the commit; inserting 1,600 directory entries took 0.5-3 s that
+    way, 0.16-0.27 s as ``unnest`` arrays and 0.05-0.08 s by COPY on the shared machine.
+    SQLite: sqlite3's executemany, one prepared statement run per row inside the library.
+    """
+    if not rows:
+        return
+    connection = db.session.connection()
+    dialect = connection.dialect
+    if dialect.name != "postgresql":
+        db.session.execute(insert(model), rows)
+        return
+    table = model.__table__
+    columns = list(rows[0])
+    processors = [table.c[column].type.bind_processor(dialect) for column in columns]
+    quote = dialect.identifier_preparer
+    statement = f"COPY {quote.format_table(table)} ({', '.join(quote.quote(c) for c in columns)}) FROM STDIN"
+    psycopg_connection = cast("psycopg.Connection", connection.connection.driver_connection)
+    with psycopg_connection.cursor() as cursor, cursor.copy(statement) as copy:  # the session's transaction
+        for row in rows:
+            copy.write_row(
+                [
+                    process(row[column]) if process else row[column]
+                    for column, process in zip(columns, processors, strict=True)
+                ]
+            )
 
 
 def allocate_ids(model, count: int) -> list[int]:
