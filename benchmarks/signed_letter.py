@@ -14,6 +14,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from render_pdf import build_document  # noqa: E402
 
+PASSWORD = "benchmark-password"  # the letter's owner's, to sign in as them
+
 
 def create_signed_letter(n: int):
     """Create (and commit) the letter in the app's database; return it. Needs an app context."""
@@ -24,7 +26,7 @@ def create_signed_letter(n: int):
     document = build_document(n)
     en, ar = document.texts
     db.create_all()
-    user = accounts.create_user(f"bench{id(document)}@example.org", "Bench", "benchmark-password")
+    user = accounts.create_user(f"bench{id(document)}@example.org", "Bench", PASSWORD)
     fields = drafting.empty_fields()
     for text in (en, ar):
         language = text.language
