@@ -27,6 +27,7 @@ Prints one JSON line: {"names": N, "seconds": median, "reference_seconds": media
 from __future__ import annotations
 
 import argparse
+import html
 import io
 import json
 import os
@@ -36,6 +37,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -57,6 +60,17 @@ for html in pages:
     HTML(string=html, base_url=sys.argv[2]).write_pdf()
 print(time.perf_counter() - start)
 """
+
+
+@contextmanager
+def stopped_afterwards(process: subprocess.Popen | None) -> Iterator[None]:
+    """Stop ``process`` (the worker) when the block ends, whether the benchmark finished or failed."""
+    try:
+        yield
+    finally:
+        if process is not None:
+            process.terminate()  # SIGTERM: the worker stops cleanly
+            process.wait(timeout=60)
 
 
 def isolated_client(app):
@@ -94,6 +108,19 @@ def csrf_token(client, path: str) -> str:
     )
     assert match, f"no CSRF token on {path}"
     return match.group(1) or match.group(2)
+
+
+def close_form(client, show: str) -> dict[str, str]:
+    """The hidden fields of the letter page's close step (the CSRF token and the counts it showed)."""
+    page = client.get(show).get_data(as_text=True)
+    step = page[page.index(f'action="{show}/close"') :]
+    step = step[: step.index("</form>")]
+    fields = {}
+    for tag in re.findall(r"<input [^>]*>", step):
+        attributes = dict(re.findall(r'(\w+)="([^"]*)"', tag))
+        if attributes.get("type") == "hidden":
+            fields[attributes["name"]] = html.unescape(attributes.get("value", ""))
+    return fields
 
 
 def reference_seconds(pages_file: Path, base_url: str) -> float:
@@ -168,7 +195,7 @@ def main() -> None:
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
-        with app.app_context():
+        with app.app_context(), stopped_afterwards(worker):
             letter = create_signed_letter(args.names)
             letter_id, owner = letter.id, letter.created_by.email
             db.session.commit()  # this process holds no transaction (SQLite's lock) during a request
@@ -179,9 +206,9 @@ def main() -> None:
             def close_through_the_worker() -> float:
                 """The close POST, then wait (reading only) until the worker has stored every document."""
                 show = f"/letters/{letter_id}"
-                token = csrf_token(client, show)
+                form = close_form(client, show)
                 start = time.perf_counter()
-                response = client.post(f"{show}/close", data={"csrf_token": token, "confirm": "yes"})
+                response = client.post(f"{show}/close", data={**form, "confirm": "yes"})
                 assert response.status_code == 303, response.status_code
                 with database.reading():
                     db.session.expire_all()
@@ -228,9 +255,6 @@ def main() -> None:
                 theirs.append(reference)
                 ratios.append(round(seconds / reference, 2))
             db.session.remove()
-        if worker is not None:
-            worker.terminate()  # SIGTERM: the worker stops cleanly
-            worker.wait(timeout=60)
         median, reference_median = statistics.median(ours), statistics.median(theirs)
         print(
             json.dumps(
