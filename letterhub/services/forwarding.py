@@ -22,7 +22,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Invitation, InvitationForward, InvitationState, Letter, LetterStatus, Organization
 from ..models.types import utcnow
-from . import audit, inviting, mailing, tokens
+from . import audit, inviting, tokens
 from .names import clean_email, clean_name
 
 
@@ -98,12 +98,7 @@ def forward_invitation(
     from_email = invitation.email
     invitation.email = to_email
     link = inviting.issue_link(invitation, now=now)
-    subject, body_text, body_html = inviting.render_email(
-        "forwarded", invitation, link=link, from_email=from_email, to_name=forward.to_name
-    )
-    mailing.enqueue(
-        to_email, subject, body_text, body_html, language=invitation.language, invitation=invitation
-    )
+    inviting.queue_email("forwarded", invitation, link=link, from_email=from_email, to_name=forward.to_name)
     db.session.flush()
     audit.record(
         "invitation.forwarded",

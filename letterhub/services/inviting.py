@@ -9,7 +9,7 @@ from flask_babel import force_locale
 from sqlalchemy import or_, select
 
 from ..extensions import db
-from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, User
+from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, OutboxMessage, User
 from ..models.organization import name_key
 from ..models.types import utcnow
 from . import audit, deadlines, mailing, publishing, tokens
@@ -101,10 +101,7 @@ def send_invitation(invitation: Invitation, *, by: User | None = None, now: date
     if letter.status == LetterStatus.CLOSED:
         raise InvitationNotSendable("the letter is closed")
     link = issue_link(invitation, now=now)
-    subject, body_text, body_html = render_email("invitation", invitation, link=link)
-    mailing.enqueue(
-        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
-    )
+    queue_email("invitation", invitation, link=link)
     if letter.status == LetterStatus.DRAFT:
         letter.status = LetterStatus.OPEN
         audit.record("letter.opened", letter=letter, user=by)
@@ -155,6 +152,15 @@ def invitations_sent(letter: Letter) -> bool:
             .limit(1)
         )
         is not None
+    )
+
+
+def queue_email(name: str, invitation: Invitation, **extra) -> OutboxMessage:
+    """Queue the email ``templates/emails/<name>/`` (see :func:`render_email`) to the invitation's
+    focal point, in the invitation's language, tied to the invitation in the outbox."""
+    subject, body_text, body_html = render_email(name, invitation, **extra)
+    return mailing.enqueue(
+        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
     )
 
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Decision, Invitation, InvitationState, Letter, LetterRevision, Signature, User
-from . import audit, changes, inviting, mailing
+from . import audit, changes, inviting
 
 
 def outdated_confirmations(letter: Letter, revision: LetterRevision) -> list[Signature]:
@@ -55,7 +55,7 @@ def ask_to_reconfirm(letter: Letter, revision: LetterRevision, *, by: User | Non
             comparisons[confirmed.id] = changes.compare(confirmed, revision)
         invitation = signature.invitation
         link = inviting.issue_link(invitation)
-        subject, body_text, body_html = inviting.render_email(
+        inviting.queue_email(
             "reconfirm",
             invitation,
             link=link,
@@ -63,14 +63,6 @@ def ask_to_reconfirm(letter: Letter, revision: LetterRevision, *, by: User | Non
             confirmed=confirmed,
             comparison=comparisons[confirmed.id],
             languages=languages_first(invitation.language),
-        )
-        mailing.enqueue(
-            invitation.email,
-            subject,
-            body_text,
-            body_html,
-            language=invitation.language,
-            invitation=invitation,
         )
         audit.record(
             "invitation.reconfirmation_asked",

@@ -29,7 +29,7 @@ from .. import database
 from ..extensions import db
 from ..models import Invitation, InvitationState, Letter, LetterStatus, Reminder, ReminderKind, User
 from ..models.types import utcnow
-from . import audit, inviting, mailing
+from . import audit, inviting
 
 DEFAULT_REMINDER_DAYS = (7, 3, 1)
 MAX_REMINDER_DAYS = 365
@@ -180,10 +180,7 @@ def _remind(
     db.session.add(reminder)
     db.session.flush()
     link = inviting.issue_link(invitation, now=now)
-    subject, body_text, body_html = inviting.render_email("reminder", invitation, link=link)
-    message = mailing.enqueue(
-        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
-    )
+    message = inviting.queue_email("reminder", invitation, link=link)
     db.session.flush()
     reminder.outbox_message_id = message.id
     audit.record(
@@ -243,15 +240,7 @@ def notify_new_deadline(letter: Letter, *, by: User | None = None) -> int:
         return 0
     invitations = unanswered(letter)
     for invitation in invitations:
-        subject, body_text, body_html = inviting.render_email("deadline_extended", invitation)
-        mailing.enqueue(
-            invitation.email,
-            subject,
-            body_text,
-            body_html,
-            language=invitation.language,
-            invitation=invitation,
-        )
+        inviting.queue_email("deadline_extended", invitation)
     if invitations:
         audit.record("letter.deadline_notified", letter=letter, user=by, count=len(invitations))
     return len(invitations)
