@@ -99,18 +99,18 @@ def count_on(page: str, name: str) -> int:
 
 
 def test_letter_page_runs_the_same_few_queries_with_2000_invitations_as_with_50(signed_in, letter):
+    """Queries and size, which do not depend on the machine; the time is benchmarks/letter_page.py's."""
     show = f"/letters/{letter.id}"
     fill_list(letter, 50)
     fetch(signed_in, show)  # warm up templates and caches
-    page_50, queries_50, seconds_50 = fetch(signed_in, show)
+    page_50, queries_50, _seconds = fetch(signed_in, show)
     fill_list(letter, 1950, start=50)
-    page_2000, queries_2000, seconds_2000 = fetch(signed_in, show)
+    page_2000, queries_2000, _seconds = fetch(signed_in, show)
 
     assert queries_2000 == queries_50 <= 20
     assert len(page_2000.encode()) <= 300_000
     assert len(shown_rows(page_2000)) == 100
     assert count_on(page_2000, "invited") == 2000
-    assert seconds_2000 <= max(3 * seconds_50, 0.5)  # generous: the machine is shared
     assert len(shown_rows(page_50)) == 50
 
 
