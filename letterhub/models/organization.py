@@ -141,6 +141,7 @@ class AliasSource(enum.Enum):
     IMPORT = "import"  # a published list spelled the name this way
     MANUAL = "manual"  # a coordinator added it
     MERGE = "merge"  # a name of an entry merged into this one
+    RENAME = "rename"  # a name the entry had before a coordinator renamed it
 
 
 class OrganizationAlias(Model):

@@ -10,7 +10,8 @@ matches and a ``LIKE`` on them for partial ones.
 
 Adding an organisation that looks like an existing one, or renaming one so that it does, warns
 (:func:`similar_organizations`) but never refuses. Editing an entry (:func:`edit_organization`)
-changes only the directory: a closed letter's list keeps the names its signatories confirmed.
+changes only the directory: a closed letter's list keeps the names its signatories confirmed,
+and a name replaced stays an alias, so the old spelling still finds the entry.
 Merging moves invitations, answers, published-list entries, aliases, emails and tags to the
 entry kept and deletes the other; it is refused when both entries are on one letter's list
 (:class:`MergeConflict`), since a letter cannot list one organisation twice.
@@ -44,9 +45,9 @@ from ..models import (
     Signature,
     User,
 )
-from ..models.organization import email_key
 from . import audit, permissions
 from .imports import folding
+from .names import clean_email
 
 PER_PAGE = 50
 _CHUNK = 500  # ids per IN (...) list: well under SQLite's and PostgreSQL's parameter limits
@@ -468,7 +469,7 @@ class EntryChanges:
     """What an edit of a directory entry asks for; the web form and the CLI each build one.
 
     Names, country and tags are the values wanted (as the add form takes them). Emails and
-    aliases are changes to the lists: addresses to add, the keys (:func:`email_key`) of
+    aliases are changes to the lists: addresses to add, the keys (:func:`clean_email`) of
     addresses to remove, the key of the address to make primary ("" leaves the primary as the
     removals and additions leave it), spellings to add as (language, spelling), ids of aliases
     to remove.
@@ -500,13 +501,18 @@ def edit_organization(
 ) -> dict:
     """Apply ``changes`` and write one audit event (``organization.edited``) saying what changed.
 
-    Returns what changed, as the event records it; nothing changed: ``{}`` and no event. Only
+    Returns what changed, as the event records it (``former_names_kept``: the replaced names
+    kept as aliases); nothing changed: ``{}`` and no event. Only
     the directory changes: invitations keep their addresses, and a letter's list prints the
     names its signatories confirmed (closed letters' documents are stored), so renaming an
-    entry rewrites no letter. Raises ValueError when the primary asked for is not among the
+    entry rewrites no letter. A name replaced stays an alias of its language (source
+    ``rename``), so searches and CSV imports that spell the entry the old way still find it;
+    not when it folds like a name or alias the entry keeps, nor when the same edit removes the
+    alias spelled like it. Raises ValueError when the primary asked for is not among the
     addresses kept or added (the form and the CLI check it first).
     """
     changed: dict = {}
+    former_names = []
     for name, value in (
         ("name_en", changes.name_en.strip()),
         ("name_ar", changes.name_ar.strip()),
@@ -514,20 +520,16 @@ def edit_organization(
     ):
         if getattr(organization, name) != value:
             changed[name] = {"from": getattr(organization, name), "to": value}
+            if name != "country":
+                former_names.append((organization, name.removeprefix("name_"), getattr(organization, name)))
             setattr(organization, name, value)
 
-    tags_before = {tag.key: tag.name for tag in organization.tags}
+    tags_before = _by_key(organization.tags, "name")
     set_tags(organization, changes.tags)
-    tags_after = {tag.key: tag.name for tag in organization.tags}
-    _record_list_change(
-        changed,
-        "tags",
-        added=[name for key, name in tags_after.items() if key not in tags_before],
-        removed=[name for key, name in tags_before.items() if key not in tags_after],
-    )
+    _record_list_change(changed, "tags", tags_before, _by_key(organization.tags, "name"))
 
     primary_before = organization.email
-    emails_before = {entry.key: entry.email for entry in organization.emails}
+    emails_before = _by_key(organization.emails, "email")
     removed = set(changes.remove_emails)
     for entry in [entry for entry in organization.emails if entry.key in removed]:
         organization.remove_email(entry)
@@ -539,32 +541,33 @@ def edit_organization(
         if entry is None:
             raise ValueError("the primary email must be one of the entry's addresses")
         organization.make_primary(entry)
-    emails_after = {entry.key: entry.email for entry in organization.emails}
-    _record_list_change(
-        changed,
-        "emails",
-        added=[email for key, email in emails_after.items() if key not in emails_before],
-        removed=[email for key, email in emails_before.items() if key not in emails_after],
-    )
+    _record_list_change(changed, "emails", emails_before, _by_key(organization.emails, "email"))
     if organization.email != primary_before:
         changed["primary_email"] = {"from": primary_before, "to": organization.email}
 
     # Compared by key, not id: SQLite may give a new row the id of one just deleted.
-    aliases_before = {alias.key: alias.spelling for alias in organization.aliases}
-    for alias in [alias for alias in organization.aliases if alias.id in set(changes.remove_aliases)]:
+    aliases_before = _by_key(organization.aliases, "spelling")
+    removed_aliases = [alias for alias in organization.aliases if alias.id in set(changes.remove_aliases)]
+    for alias in removed_aliases:
         organization.aliases.remove(alias)
     db.session.flush()
     remember_spellings(
         [(organization, language, s) for language, s in changes.add_aliases], AliasSource.MANUAL
     )
-    db.session.expire(organization, ["aliases"])
-    aliases_after = {alias.key: alias.spelling for alias in organization.aliases}
-    _record_list_change(
-        changed,
-        "aliases",
-        added=[s for key, s in aliases_after.items() if key not in aliases_before],
-        removed=[s for key, s in aliases_before.items() if key not in aliases_after],
+    unwanted = {alias.key for alias in removed_aliases}
+    remember_spellings(
+        [(o, language, s) for o, language, s in former_names if folding.name_key(s) not in unwanted],
+        AliasSource.RENAME,
     )
+    db.session.expire(organization, ["aliases"])
+    _record_list_change(changed, "aliases", aliases_before, _by_key(organization.aliases, "spelling"))
+    kept = [
+        alias.spelling
+        for alias in organization.aliases
+        if alias.source == AliasSource.RENAME and alias.key not in aliases_before
+    ]
+    if kept:
+        changed["former_names_kept"] = kept
 
     db.session.flush()
     if changed:
@@ -578,7 +581,15 @@ def edit_organization(
     return changed
 
 
-def _record_list_change(changed: dict, name: str, *, added: list[str], removed: list[str]) -> None:
+def _by_key(rows: Iterable, attribute: str) -> dict[str, str]:
+    """An entry's tags, emails or aliases as {key: what a person reads}, to compare before and after."""
+    return {row.key: getattr(row, attribute) for row in rows}
+
+
+def _record_list_change(changed: dict, name: str, before: dict[str, str], after: dict[str, str]) -> None:
+    """Record in ``changed`` what a list gained and lost, compared by key; nothing when it is the same."""
+    added = [text for key, text in after.items() if key not in before]
+    removed = [text for key, text in before.items() if key not in after]
     if added or removed:
         changed[name] = {"added": added, "removed": removed}
 
@@ -591,7 +602,7 @@ def remember_emails(addresses: Iterable[tuple[int, str]]) -> int:
     emails). Returns how many addresses were added.
     """
     wanted = [
-        (organization_id, address.strip()) for organization_id, address in addresses if email_key(address)
+        (organization_id, address.strip()) for organization_id, address in addresses if clean_email(address)
     ]
     if not wanted:
         return 0
@@ -609,7 +620,7 @@ def remember_emails(addresses: Iterable[tuple[int, str]]) -> int:
                 with_primary.add(organization_id)
     added = 0
     for organization_id, address in wanted:
-        key = email_key(address)
+        key = clean_email(address)
         if (organization_id, key) in known:
             continue
         known.add((organization_id, key))

@@ -4,8 +4,9 @@ emails, country and tags, with the add form's checks; a closed letter's list is 
 from __future__ import annotations
 
 import json
+import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from letterhub.extensions import db
 from letterhub.models import (
@@ -15,9 +16,11 @@ from letterhub.models import (
     Invitation,
     Organization,
 )
-from letterhub.services import directory, finalizing, publishing, signing
+from letterhub.services import bulk_inviting, directory, finalizing, publishing, signing
+from letterhub.services.bulk_inviting import LineStatus
 
 from ..conftest import csrf_token
+from .test_bulk_invite import upload
 from .test_organization_emails import add, addresses
 
 
@@ -197,6 +200,89 @@ def test_a_new_name_like_another_entry_warns_offers_it_and_saves_on_save_anyway(
     assert post_edit(signed_in, db.session.get(Organization, entry.id), country="Lebanon").status_code == 302
 
 
+def test_a_replaced_name_stays_an_alias_so_search_and_csv_imports_still_find_the_entry(
+    signed_in, letter, coordinator
+):
+    entry = add("Syrian Archive", "الأرشيف السوري", email="a@archive.example")
+    entry_id = entry.id
+    response = post_edit(signed_in, entry, name_en="Mnemonic", name_ar="منيمونيك")
+    assert response.status_code == 302
+    flashed = signed_in.get(response.headers["Location"]).get_data(as_text=True)
+    assert "The name it replaced stays as another spelling" in flashed
+    db.session.expire_all()
+    entry = db.session.get(Organization, entry_id)
+    assert [(a.language, a.spelling, a.source) for a in entry.aliases] == [
+        ("en", "Syrian Archive", AliasSource.RENAME),
+        ("ar", "الأرشيف السوري", AliasSource.RENAME),
+    ]
+    (event,) = edit_events()
+    assert event.details["changes"]["former_names_kept"] == ["Syrian Archive", "الأرشيف السوري"]
+    assert event.details["changes"]["aliases"] == {
+        "added": ["Syrian Archive", "الأرشيف السوري"],
+        "removed": [],
+    }
+
+    # Search under the old names, in their folded variants too: "the", case and punctuation;
+    # no hamza, alef maqsura for yaa, taa marbuta and haa, diacritics and tatweel.
+    for old in ("syrian archive", "THE SYRIAN-ARCHIVE", "الارشيف السورى", "الأرشـيـف السُّوري", "أرشيف"):
+        assert {o.id for o in directory.directory_page(search=old).organizations} == {entry_id}, old
+
+    # A CSV that still writes the old name matches the entry as existing: no second entry.
+    data = "name_en,name_ar,email,language\nthe syrian archive,,new@archive.example,en\n".encode()
+    (line,) = bulk_inviting.preview(letter, data).lines
+    assert (line.status, line.organization_id) == (LineStatus.EXISTING, entry_id)
+    preview = upload(signed_in, letter, "name_ar,email\nالارشيف السوري,x@archive.example\n".encode())
+    statuses = re.findall(r'data-line="(\d+)" data-status="(\w+)"', preview.get_data(as_text=True))
+    assert statuses == [("2", "existing")]
+
+    # The edit form lists the former names among the spellings the coordinator may remove.
+    form_page = signed_in.get(f"/organizations/{entry_id}/edit").get_data(as_text=True)
+    assert form_page.count("(former name)") == 2
+    english = entry.aliases[0]
+    assert f'name="remove_aliases" type="checkbox" value="{english.id}"' in form_page
+    assert post_edit(signed_in, entry, remove_aliases=str(english.id)).status_code == 302
+    db.session.expire_all()
+    assert [a.spelling for a in db.session.get(Organization, entry_id).aliases] == ["الأرشيف السوري"]
+    assert directory.directory_page(search="syrian archive").organizations == []
+
+
+def test_a_replaced_name_is_not_kept_twice_nor_when_it_folds_like_the_new_one(signed_in):
+    entry = add("Syrian Archive", "الأرشيف السوري")
+    entry_id = entry.id
+    # "the", case and a hamza: the same name once folded; nothing to keep.
+    assert (
+        post_edit(signed_in, entry, name_en="The Syrian archive", name_ar="الارشيف السوري").status_code == 302
+    )
+    db.session.expire_all()
+    entry = db.session.get(Organization, entry_id)
+    assert entry.aliases == []
+    (event,) = edit_events()
+    assert "former_names_kept" not in event.details["changes"] and "aliases" not in event.details["changes"]
+
+    # A former name that is an alias already is not added again.
+    directory.remember_spellings([(entry, "en", "Mnemonic")], AliasSource.MANUAL)
+    db.session.commit()
+    assert post_edit(signed_in, entry, name_en="Mnemonic").status_code == 302
+    assert (
+        post_edit(signed_in, db.session.get(Organization, entry_id), name_en="Syrian Archive").status_code
+        == 302
+    )
+    db.session.expire_all()
+    entry = db.session.get(Organization, entry_id)
+    assert sorted((a.spelling, a.source) for a in entry.aliases) == [
+        ("Mnemonic", AliasSource.MANUAL),
+        ("The Syrian archive", AliasSource.RENAME),
+    ]
+
+    # Removing, in the same edit, the alias spelled like the name replaced keeps it out.
+    like_the_name = next(a for a in entry.aliases if a.spelling == "The Syrian archive")
+    assert (
+        post_edit(signed_in, entry, name_en="Karama", remove_aliases=str(like_the_name.id)).status_code == 302
+    )
+    db.session.expire_all()
+    assert [a.spelling for a in db.session.get(Organization, entry_id).aliases] == ["Mnemonic"]
+
+
 def test_the_edit_page_of_an_entry_that_does_not_exist_is_404(signed_in):
     assert signed_in.get("/organizations/999/edit").status_code == 404
 
@@ -290,13 +376,43 @@ def test_cli_edits_an_entry_with_the_forms_checks(runner):
     assert (entry.name_en, entry.name_ar, entry.country) == ("The Mnemonic", "الأرشيف السوري", "Germany")
     assert sorted(t.name for t in entry.tags) == ["archives", "media"]
     assert addresses(entry_id) == [("lina@mnemonic.example", True), ("a@archive.example", False)]
-    assert [(a.language, a.spelling) for a in entry.aliases] == [("ar", "منيمونيك")]
+    # The alias asked for, and the English name replaced (its Arabic name was not).
+    assert [(a.language, a.spelling) for a in entry.aliases] == [("ar", "منيمونيك"), ("en", "Syrian Archive")]
+    assert report["changes"]["former_names_kept"] == ["Syrian Archive"]
     assert len(edit_events()) == 1
 
     listed = runner.invoke(args=["organizations", "list", "--search", "منيمونيك"])
     (line,) = [json.loads(text) for text in listed.output.splitlines()]
     assert line["email"] == "lina@mnemonic.example"
     assert line["emails"] == ["lina@mnemonic.example", "a@archive.example"]
+
+
+def test_cli_rename_keeps_the_old_name_for_search_and_for_a_csv_import(runner, letter, tmp_path):
+    entry = add("Women Now for Development", "النساء الآن من أجل التنمية", email="w@now.example")
+    entry_id = entry.id
+    result = runner.invoke(
+        args=["organizations", "edit", str(entry_id), "--name-en", "Women Now", "--name-ar", "النساء الآن"]
+    )
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)["changes"]
+    assert changes["former_names_kept"] == ["Women Now for Development", "النساء الآن من أجل التنمية"]
+
+    for old in ("women now for development", "النساء الان من اجل التنميه"):  # no hamza, haa for taa marbuta
+        listed = runner.invoke(args=["organizations", "list", "--search", old])
+        assert [json.loads(text)["id"] for text in listed.output.splitlines()] == [entry_id], old
+        (line,) = [json.loads(text) for text in listed.output.splitlines()]
+        assert {"language": "en", "spelling": "Women Now for Development", "source": "rename"} in line[
+            "aliases"
+        ]
+
+    path = tmp_path / "list.csv"
+    path.write_text("name_en,name_ar,email,language\nWomen Now for Development,,w@now.example,ar\n")
+    invited = runner.invoke(args=["letters", "invite", str(letter.id), "--csv", str(path)])
+    assert invited.exit_code == 0, invited.output
+    assert (json.loads(invited.stdout)["added"], json.loads(invited.stdout)["existing"]) == (0, 1)
+    db.session.expire_all()
+    assert db.session.scalars(select(Invitation.organization_id)).all() == [entry_id]
+    assert db.session.scalar(select(func.count()).select_from(Organization)) == 1
 
 
 def test_cli_refuses_bad_input_with_the_forms_message_and_saves_nothing(runner):
