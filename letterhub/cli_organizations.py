@@ -11,9 +11,9 @@ from werkzeug.datastructures import MultiDict
 
 from .extensions import db
 from .forms.directory import ANOTHER_SPELLING, EditOrganizationForm
-from .models.organization import email_key
 from .services import directory
 from .services.imports import folding
+from .services.names import clean_email
 
 organizations_cli = AppGroup("organizations", help="The organisation directory.")
 
@@ -111,13 +111,13 @@ def edit_command(
             "alias_ar": add_alias_ar or "",
         }
     )
-    if primary_email is not None and add_email and email_key(primary_email) == email_key(add_email):
+    if primary_email is not None and add_email and clean_email(primary_email) == clean_email(add_email):
         formdata["new_email_primary"] = "y"
     elif primary_email is not None:
-        formdata["primary_email"] = email_key(primary_email)
+        formdata["primary_email"] = clean_email(primary_email)
     elif primary is not None:
         formdata["primary_email"] = primary.key
-    formdata.setlist("remove_emails", [email_key(address) for address in remove_email])
+    formdata.setlist("remove_emails", [clean_email(address) for address in remove_email])
     formdata.setlist("remove_aliases", [str(_alias_id(organization, spelling)) for spelling in remove_alias])
     with force_locale("en"):
         form = EditOrganizationForm(organization, formdata=formdata, meta={"csrf": False})

@@ -5,7 +5,6 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
-    EmailField,
     HiddenField,
     IntegerField,
     RadioField,
@@ -13,29 +12,20 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from ..models import Organization
-from ..models.organization import email_key
 from ..services import directory
+from ..services.names import clean_email
 from .base import Form
-from .letters import OrganizationNamesForm, printable, too_long
-
-
-def focal_point_email_validators() -> list:
-    """What any focal-point address typed into the directory must be (adding or editing an entry)."""
-    return [
-        Optional(),
-        Email(message=_l("This is not a valid email address."), check_deliverability=False),
-        too_long(254),
-    ]
+from .letters import OrganizationNamesForm, email_field, printable, too_long
 
 
 class DirectoryOrganizationForm(OrganizationNamesForm):
     """A new directory entry. ``add_anyway`` is set by the second submit, after the warning."""
 
-    email = EmailField(_l("Focal point's email"), validators=focal_point_email_validators())
+    email = email_field(_l("Focal point's email"), optional=True)
     country = StringField(_l("Country"), validators=[Optional(), too_long(100), printable])
     tags = StringField(_l("Tags, separated by commas"), validators=[Optional(), too_long(500), printable])
     add_anyway = HiddenField()
@@ -60,7 +50,7 @@ class EditOrganizationForm(DirectoryOrganizationForm):
     key) and aliases (by id), as the page showed them.
     """
 
-    email = EmailField(_l("Add an email"), validators=focal_point_email_validators())
+    email = email_field(_l("Add an email"), optional=True)
     new_email_primary = BooleanField(_l("Make it the primary email"))
     primary_email = RadioField(_l("Primary email"), choices=[], validate_choice=False)
     remove_emails = CheckboxesField(_l("Remove these emails"), choices=[], validate_choice=False)
@@ -117,7 +107,7 @@ class EditOrganizationForm(DirectoryOrganizationForm):
             return False
         if self.email.errors:
             return False
-        new = email_key(self.email.data or "")
+        new = clean_email(self.email.data or "")
         if self.new_email_primary.data and not new:
             self.new_email_primary.errors = [
                 *self.new_email_primary.errors,
@@ -135,7 +125,7 @@ class EditOrganizationForm(DirectoryOrganizationForm):
 
     def _primary_wanted(self) -> str:
         if self.new_email_primary.data:
-            return email_key(self.email.data or "")
+            return clean_email(self.email.data or "")
         return self.primary_email.data or ""
 
     def changes(self) -> directory.EntryChanges:
@@ -143,7 +133,7 @@ class EditOrganizationForm(DirectoryOrganizationForm):
         new = (self.email.data or "").strip()
         removed = list(self.remove_emails.data or ())
         kept = ({choice.value for choice in self.primary_email.choices} - set(removed)) | (
-            {email_key(new)} if new else set()
+            {clean_email(new)} if new else set()
         )
         primary = self._primary_wanted()
         aliases = [

@@ -40,6 +40,22 @@ def too_long(limit):
     return Length(max=limit, message=_l("This field is too long (at most %(max)d characters).", max=limit))
 
 
+def email_field(label, *, missing=None, optional: bool = False) -> EmailField:
+    """An email address, for every form that asks for one: signing in, an account, a team
+    member, a focal point, a nomination, a request to sign, the colleague an invitation is
+    handed to; with ``optional``, one that may be left empty (a directory entry's address, the
+    contact after the deadline). ``missing``: the message when a required one is empty."""
+    presence = Optional() if optional else required(missing or _l("Enter an email address."))
+    return EmailField(
+        label,
+        validators=[
+            presence,
+            Email(message=_l("This is not a valid email address."), check_deliverability=False),
+            too_long(254),
+        ],
+    )
+
+
 class LetterForm(Form):
     """Both languages of the letter side by side. ``base_revision`` is the revision the editor opened."""
 
@@ -59,13 +75,8 @@ class LetterForm(Form):
     reminder_days = StringField(
         _l("Reminders, in days before the deadline"), default="7,3,1", validators=[Optional(), too_long(100)]
     )
-    contact_email = EmailField(
-        _l("Contact for focal points after the deadline (empty: your address)"),
-        validators=[
-            Optional(),
-            Email(message=_l("This is not a valid email address."), check_deliverability=False),
-            too_long(254),
-        ],
+    contact_email = email_field(
+        _l("Contact for focal points after the deadline (empty: your address)"), optional=True
     )
     notify_unanswered = BooleanField(_l("Email the new deadline to the organisations that have not answered"))
     # Shown once invitations have gone out (services.drafting.save_revision); none chosen: substantive.
@@ -170,20 +181,6 @@ class LetterForm(Form):
             for f in REVISION_FIELDS
             for lang in LANGUAGES
         }
-
-
-def email_field(label, *, missing=None) -> EmailField:
-    """A required email address (``missing``: the message when it is empty), for every form that
-    asks for one: signing in, an account, a team member, a focal point, a nomination, a request
-    to sign, the colleague an invitation is handed to."""
-    return EmailField(
-        label,
-        validators=[
-            required(missing or _l("Enter an email address.")),
-            Email(message=_l("This is not a valid email address."), check_deliverability=False),
-            too_long(254),
-        ],
-    )
 
 
 def language_field() -> SelectField:

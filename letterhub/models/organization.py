@@ -8,18 +8,13 @@ from sqlalchemy.orm import Mapped, mapped_column, object_session, relationship, 
 
 from ..extensions import Model
 from ..services.imports import folding
-from ..services.names import clean_name
+from ..services.names import clean_email, clean_name
 from .types import UTCDateTime, enum_column, utcnow
 
 
 def name_key(name: str) -> str:
     """Names that differ only in case, spacing or direction marks are the same organisation."""
     return clean_name(name).casefold()
-
-
-def email_key(address: str) -> str:
-    """Addresses compared as invitations store them: trimmed and lower-cased."""
-    return (address or "").strip().lower()
 
 
 class Organization(Model):
@@ -84,7 +79,7 @@ class Organization(Model):
     @email.setter
     def email(self, address: str) -> None:
         """Make ``address`` the primary, adding it if the entry does not know it; "" changes nothing."""
-        if email_key(address):
+        if clean_email(address):
             self.add_email(address, primary=True)
 
     @property
@@ -95,17 +90,17 @@ class Organization(Model):
         return sorted(self.emails, key=lambda entry: not entry.is_primary)
 
     def email_entry(self, address: str) -> OrganizationEmail | None:
-        """The entry's row for ``address`` (compared by :func:`email_key`), if it has one."""
-        key = email_key(address)
+        """The entry's row for ``address`` (compared by :func:`clean_email`), if it has one."""
+        key = clean_email(address)
         return next((entry for entry in self.emails if entry.key == key), None)
 
     def add_email(self, address: str, *, primary: bool = False) -> OrganizationEmail:
         """The row for ``address``, added if new; it becomes the primary if asked or if there is none."""
-        if not email_key(address):
+        if not clean_email(address):
             raise ValueError("an empty address")
         entry = self.email_entry(address)
         if entry is None:
-            entry = OrganizationEmail(email=address.strip(), key=email_key(address), is_primary=False)
+            entry = OrganizationEmail(email=address.strip(), key=clean_email(address), is_primary=False)
             self.emails.append(entry)
         if primary or self.primary_email is None:
             self.make_primary(entry)
@@ -185,7 +180,7 @@ class OrganizationTag(Model):
 class OrganizationEmail(Model):
     """A focal-point address of an organisation; one of each organisation's is its primary.
 
-    ``key`` is the address as compared (:func:`email_key`): one row per organisation and key.
+    ``key`` is the address as compared (:func:`clean_email`): one row per organisation and key.
     A partial unique index holds each organisation to one primary address.
     """
 

@@ -58,13 +58,12 @@ from ..models import (
     OrganizationTag,
     User,
 )
-from ..models.organization import email_key
 from ..models.types import utcnow
 from . import audit, directory, inviting, spreadsheet, tokens
 from .imports import folding
 from .imports.decoding import decode_letter_file
 from .imports.notes import UnreadableLetterFile
-from .names import clean_name
+from .names import clean_email, clean_name
 
 if TYPE_CHECKING:
     import psycopg
@@ -772,7 +771,7 @@ def commit(
                     "id": next(email_ids),
                     "organization_id": organization_id,
                     "email": line.email,
-                    "key": email_key(line.email),
+                    "key": clean_email(line.email),
                     "is_primary": True,
                     "created_at": now,
                 }

@@ -61,5 +61,6 @@ def clean_organization_names(name_en: str, name_ar: str) -> tuple[str, str]:
 
 
 def clean_email(email: str) -> str:
-    """An address as it is stored and compared: no surrounding space, lower case, cut to ``EMAIL_MAX``."""
+    """An address as it is stored and compared (an invitation's address, the key of a directory
+    entry's address): no surrounding space, lower case, cut to ``EMAIL_MAX``."""
     return (email or "").strip().lower()[:EMAIL_MAX]
