@@ -10,6 +10,7 @@ Where PostgreSQL cannot be reached those runs are skipped with a message, except
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
 import re
 import socket
@@ -26,7 +27,8 @@ from flask.testing import FlaskClient
 from letterhub import create_app
 from letterhub import database as letterhub_database
 from letterhub.extensions import db
-from letterhub.services import accounts, drafting, inviting
+from letterhub.models import Decision
+from letterhub.services import accounts, drafting, inviting, signing
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The seed documents live outside the repository, in ../shared/seeds; LETTERHUB_TEST_SEEDS_DIR
@@ -312,6 +314,31 @@ def counted_queries():
         sa.event.remove(db.engine, "before_cursor_execute", count)
 
 
+def database_tables() -> list[sa.Table]:
+    """Every table found in the database (not only the models'), as the database describes it."""
+    tables = sa.MetaData()
+    tables.reflect(bind=db.engine)
+    return tables.sorted_tables
+
+
+def database_fingerprint(tables: list[sa.Table] | None = None) -> dict[str, tuple[int, str]]:
+    """Each table's row count and a hash of all its rows: compare one taken before and one
+    after something that must write nothing, and any row added, changed or deleted shows.
+
+    Reads what is committed, on a connection of its own (the test's session and the objects
+    it holds are left alone). ``tables``: from :func:`database_tables`, to reflect them once
+    for many fingerprints (reflecting is most of the cost).
+    """
+    fingerprint = {}
+    with db.engine.connect() as connection:
+        for table in database_tables() if tables is None else tables:
+            order = list(table.primary_key.columns) or list(table.columns)
+            rows = connection.execute(sa.select(table).order_by(*order)).all()
+            digest = hashlib.sha256(repr([tuple(row) for row in rows]).encode()).hexdigest()
+            fingerprint[table.name] = (len(rows), digest)
+    return fingerprint
+
+
 # --- people and letters ------------------------------------------------------------------
 
 
@@ -410,6 +437,26 @@ def invite(letter, coordinator):
         return invitation, link
 
     return invite_organization
+
+
+def answer(invitation, letter, decision: Decision = Decision.CONFIRMED, **fields) -> None:
+    """Record a focal point's answer to ``letter``'s current text, as the signing page does, and
+    commit: the names the directory has, a signer, consent when confirming. ``fields`` replace
+    any of :class:`signing.DecisionInput`'s."""
+    values = {
+        "decision": decision,
+        "revision_id": letter.current_revision.id,
+        "name_en": invitation.organization.name_en,
+        "name_ar": invitation.organization.name_ar,
+        "signer_name": "Hadi Al-Khatib",
+        "signer_role": "Director",
+        "consent": decision == Decision.CONFIRMED,
+        "ip_address": "203.0.113.7",
+        "user_agent": "Mozilla/5.0 (evidence test)",
+        **fields,
+    }
+    signing.record_decision(invitation, signing.DecisionInput(**values))
+    db.session.commit()
 
 
 # --- mail ----------------------------------------------------------------------------------

@@ -11,26 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from letterhub.extensions import db
-from letterhub.models import Decision, FinalDocument, RenderErrorKind, RenderStatus
-from letterhub.services import drafting, publishing, signing
+from letterhub.models import FinalDocument, RenderErrorKind, RenderStatus
+from letterhub.services import drafting, publishing
 
-from ..conftest import csrf_token, pdf_text
-
-
-def confirm(invitation, letter, name_en, name_ar):
-    signing.record_decision(
-        invitation,
-        signing.DecisionInput(
-            decision=Decision.CONFIRMED,
-            revision_id=letter.current_revision.id,
-            name_en=name_en,
-            name_ar=name_ar,
-            signer_name="Focal point",
-            signer_role="Director",
-            consent=True,
-        ),
-    )
-    db.session.commit()
+from ..conftest import answer, csrf_token, pdf_text
 
 
 @pytest.fixture
@@ -42,7 +26,7 @@ def signed_letter(letter, invite):
         ("Syrian Network for Human Rights (SNHR)", "الشبكة السورية لحقوق الإنسان", "c@example.org"),
     ]:
         invitation, _link = invite(name_en, name_ar, email)
-        confirm(invitation, letter, name_en, name_ar)
+        answer(invitation, letter, name_en=name_en, name_ar=name_ar, signer_name="Focal point")
     invite("Pending Organisation", "منظمة لم ترد", "d@example.org")
     return letter
 
@@ -143,11 +127,11 @@ def test_list_options_change_numbering_and_late_signatories_are_appended(
     )
     assert response.status_code == 302
     early, _ = invite("Zeta Relief", "زيتا للإغاثة", "z@example.org")
-    confirm(early, letter, "Zeta Relief", "زيتا للإغاثة")
+    answer(early, letter, name_en="Zeta Relief", name_ar="زيتا للإغاثة", signer_name="Focal point")
     letter.late_after = early.signature.decided_at + timedelta(microseconds=1)
     db.session.commit()
     late, _ = invite("Alpha Media", "ألفا ميديا", "a@example.org")
-    confirm(late, letter, "Alpha Media", "ألفا ميديا")
+    answer(late, letter, name_en="Alpha Media", name_ar="ألفا ميديا", signer_name="Focal point")
     close_and_render(app, letter, coordinator)
     assert [d.languages for d in publishing.documents_of(letter)][0] == "ar,en"
     text = pdf_text(publishing.ready_document(letter, "en").pdf)

@@ -10,18 +10,16 @@ from html import unescape
 
 import pypdf
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from letterhub.extensions import db
 from letterhub.models import (
-    AuditEvent,
     Decision,
     FinalDocument,
     Invitation,
     Letter,
     LetterStatus,
     Organization,
-    OutboxMessage,
     RenderStatus,
     Signature,
 )
@@ -30,25 +28,16 @@ from letterhub.services import publishing, signing
 from letterhub.services.pdf_pages import count_pages
 from letterhub.services.render_limits import render_within_limits
 
-from ..conftest import close_signing, csrf_token, pdf_text, printed_list, reading_order_text, without_spaces
-
-
-def decide(invitation, letter, decision=Decision.CONFIRMED, name_en=None, name_ar=None):
-    signing.record_decision(
-        invitation,
-        signing.DecisionInput(
-            decision=decision,
-            revision_id=letter.current_revision.id,
-            name_en=name_en or invitation.organization.name_en,
-            name_ar=name_ar or invitation.organization.name_ar,
-            signer_name="Hadi Al-Khatib",
-            signer_role="Director",
-            consent=decision == Decision.CONFIRMED,
-            ip_address="203.0.113.7",
-            user_agent="Mozilla/5.0 (evidence test)",
-        ),
-    )
-    db.session.commit()
+from ..conftest import (
+    answer,
+    close_signing,
+    csrf_token,
+    database_fingerprint,
+    pdf_text,
+    printed_list,
+    reading_order_text,
+    without_spaces,
+)
 
 
 @pytest.fixture
@@ -64,11 +53,11 @@ def answered_letter(letter, invite):
         ("Pending Org", "منظمة لم ترد", "e@example.org"),
     ]:
         invitations[name_en], _link = invite(name_en, name_ar, email)
-    decide(invitations["Women Now for Development"], letter)
-    decide(invitations["Baytna Syria"], letter)
-    decide(invitations["Dawlaty"], letter, Decision.DECLINED)
-    decide(invitations["Kesh Malek"], letter)
-    decide(invitations["Kesh Malek"], letter, Decision.DECLINED)
+    answer(invitations["Women Now for Development"], letter)
+    answer(invitations["Baytna Syria"], letter)
+    answer(invitations["Dawlaty"], letter, Decision.DECLINED)
+    answer(invitations["Kesh Malek"], letter)
+    answer(invitations["Kesh Malek"], letter, Decision.DECLINED)
     letter.invitations_by_name = invitations
     return letter
 
@@ -79,25 +68,6 @@ def post(client, path, form_path, **fields):
 
 def close_through_the_page(client, letter):
     return close_signing(client, letter.id)
-
-
-def state_of_everything() -> tuple:
-    """What any change of a list would touch: rows and their states, counted and listed."""
-    return (
-        sorted(
-            (i.id, i.state.value, i.email, i.organization_id, i.token_hash)
-            for i in db.session.scalars(select(Invitation))
-        ),
-        sorted(
-            (s.id, s.decision.value, s.revision_id, s.name_en) for s in db.session.scalars(select(Signature))
-        ),
-        db.session.scalar(select(func.count()).select_from(OutboxMessage)),
-        db.session.scalar(select(func.count()).select_from(AuditEvent)),
-        db.session.scalar(select(func.count()).select_from(Organization)),
-        sorted(
-            (d.id, d.verification_code, d.superseded_at) for d in db.session.scalars(select(FinalDocument))
-        ),
-    )
 
 
 def verification_lists(html: str) -> dict[str, list[tuple[int, str]]]:
@@ -125,7 +95,7 @@ def test_after_closing_every_way_to_change_the_list_is_refused_and_nothing_is_wr
     assert close_through_the_page(signed_in, letter).status_code == 303
     db.session.refresh(letter)
     assert letter.status == LetterStatus.CLOSED
-    before = state_of_everything()
+    before = database_fingerprint()
     show = f"/letters/{letter.id}"
     invitation_path = f"{show}/invitations"
     attempts = [
@@ -171,7 +141,7 @@ def test_after_closing_every_way_to_change_the_list_is_refused_and_nothing_is_wr
         assert response.status_code in (302, 303, 409), path
         page = signed_in.get(show).get_data(as_text=True)
         assert "Signing is closed" in page, path
-        assert state_of_everything() == before, path
+        assert database_fingerprint() == before, path
     # The directory's merge, on the web and on the command line.
     response = post(
         signed_in,
@@ -188,20 +158,9 @@ def test_after_closing_every_way_to_change_the_list_is_refused_and_nothing_is_wr
     # The focal points' links: a new answer, a withdrawal.
     for invitation, decision in ((pending, Decision.CONFIRMED), (confirmed, Decision.DECLINED)):
         with pytest.raises(signing.SigningClosed):
-            signing.record_decision(
-                invitation,
-                signing.DecisionInput(
-                    decision=decision,
-                    revision_id=letter.current_revision.id,
-                    name_en="X",
-                    name_ar="",
-                    signer_name="S",
-                    signer_role="R",
-                    consent=True,
-                ),
-            )
+            answer(invitation, letter, decision, name_en="X", name_ar="", consent=True)
         db.session.rollback()
-    assert state_of_everything() == before
+    assert database_fingerprint() == before
 
 
 def test_a_closed_letters_page_offers_no_revoke_resend_or_add(signed_in, answered_letter):
@@ -252,7 +211,7 @@ def test_closing_is_refused_when_answers_arrived_after_the_numbers_were_shown(si
     page = signed_in.get(show).get_data(as_text=True)
     shown = re.search(r'name="expected_counts" value="([^"]*)"', page).group(1)
     assert shown == "2-1"
-    decide(letter.invitations_by_name["Pending Org"], letter)  # confirms meanwhile
+    answer(letter.invitations_by_name["Pending Org"], letter)  # confirms meanwhile
     stale = post(signed_in, f"{show}/close", show, confirm="yes", expected_counts=shown)
     assert stale.status_code == 303
     db.session.refresh(letter)
@@ -356,20 +315,7 @@ def test_a_superseded_code_keeps_the_unnamed_count_its_pdf_printed(app, signed_i
     after a reopening changes the count, the old code still shows the old line, as its file does."""
     letter = answered_letter
     unnamed_org = letter.invitations_by_name["Pending Org"]
-    signing.record_decision(
-        unnamed_org,
-        signing.DecisionInput(
-            decision=Decision.CONFIRMED,
-            revision_id=letter.current_revision.id,
-            name_en=unnamed_org.organization.name_en,
-            name_ar=unnamed_org.organization.name_ar,
-            signer_name="Hadi Al-Khatib",
-            signer_role="Director",
-            consent=True,
-            unnamed=True,
-        ),
-    )
-    db.session.commit()
+    answer(unnamed_org, letter, unnamed=True)
     close_through_the_page(signed_in, letter)
     publishing.render_queued_documents()
     db.session.refresh(letter)

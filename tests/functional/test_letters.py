@@ -12,7 +12,7 @@ from letterhub.extensions import db
 from letterhub.models import AuditEvent, Invitation, Letter, LetterRevision, OutboxMessage
 from letterhub.services import drafting
 
-from ..conftest import LETTER_TEXT, close_signing, csrf_token
+from ..conftest import LETTER_TEXT, answer, close_signing, csrf_token
 
 
 def post_form(client, path, form_path=None, **fields):
@@ -224,23 +224,10 @@ def test_bad_organisation_input_comes_back_filled_in(signed_in, letter, fields, 
 
 
 def test_revoking_removes_the_organisation_from_the_final_list(signed_in, letter, invite, coordinator):
-    from letterhub.models import Decision
-    from letterhub.services import finalizing, signing
+    from letterhub.services import finalizing
 
     invitation, _link = invite()
-    signing.record_decision(
-        invitation,
-        signing.DecisionInput(
-            decision=Decision.CONFIRMED,
-            revision_id=letter.current_revision.id,
-            name_en="Syrian Archive",
-            name_ar="الأرشيف السوري",
-            signer_name="H",
-            signer_role="D",
-            consent=True,
-        ),
-    )
-    db.session.commit()
+    answer(invitation, letter)
     assert len(finalizing.confirmed_signatures(letter)) == 1
     show = f"/letters/{letter.id}"
     post_form(signed_in, f"{show}/invitations/{invitation.id}/revoke", show)
