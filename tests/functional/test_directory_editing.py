@@ -14,11 +14,12 @@ from letterhub.models import (
     AuditEvent,
     Invitation,
     Organization,
+    OrganizationAlias,
 )
 from letterhub.services import bulk_inviting, directory, finalizing, publishing
 from letterhub.services.bulk_inviting import LineStatus
 
-from ..conftest import answer, csrf_token, database_fingerprint
+from ..conftest import answer, counted_queries, csrf_token, database_fingerprint
 from .test_bulk_invite import upload
 from .test_organization_emails import add, addresses
 
@@ -277,6 +278,58 @@ def test_a_replaced_name_is_not_kept_twice_nor_when_it_folds_like_the_new_one(si
     )
     db.session.expire_all()
     assert [a.spelling for a in db.session.get(Organization, entry_id).aliases] == ["Mnemonic"]
+
+
+def test_with_350_renamed_entries_the_pages_run_the_queries_they_run_with_50_and_old_names_find_them(
+    signed_in,
+):
+    def fill(start: int, count: int) -> None:
+        """Entries added under one name and renamed, as a coordinator would: each keeps its old names."""
+        for n in range(start, start + count):
+            entry = directory.add_organization(
+                name_en=f"Relief Society {n:03d}", name_ar=f"جمعية الإغاثة رقم {n:03d}", by=None
+            )
+            directory.edit_organization(
+                entry, directory.EntryChanges(name_en=f"Aid {n:03d}", name_ar=f"مؤسسة العون {n:03d}"), by=None
+            )
+        db.session.commit()
+
+    def queries(path: str) -> int:
+        db.session.expire_all()
+        with counted_queries() as statements:
+            response = signed_in.get(path)
+        assert response.status_code == 200
+        return len(statements)
+
+    def pages() -> tuple[int, ...]:
+        entry_id = db.session.scalar(select(Organization.id).where(Organization.name_en == "Aid 007"))
+        return (
+            queries("/organizations/"),
+            queries("/organizations/?page=2"),
+            queries("/organizations/?q=" + "جمعيه الاغاثه رقم 007"),
+            queries(f"/organizations/{entry_id}/edit"),
+        )
+
+    fill(0, 50)
+    at_50 = pages()
+    fill(50, 300)
+    assert db.session.scalar(select(func.count()).select_from(Organization)) == 350
+    assert db.session.scalar(select(func.count()).select_from(OrganizationAlias)) == 700
+    assert pages() == at_50
+    assert max(at_50) <= 20
+
+    # An old Arabic name, written with haa for taa marbuta, no hamza, alef maqsura, tatweel and
+    # a shadda, finds the renamed entry through its alias; the old English name does too.
+    aid_7 = db.session.scalar(select(Organization.id).where(Organization.name_en == "Aid 007"))
+    aid_300 = db.session.scalar(select(Organization.id).where(Organization.name_en == "Aid 300"))
+    for old, entry_id in (
+        ("جمعيه الاغاثه رقم 007", aid_7),
+        ("جمعـيّة الإغاثة رقم 300", aid_300),
+        ("relief society 300", aid_300),
+    ):
+        assert [o.id for o in directory.directory_page(search=old).organizations] == [entry_id], old
+    page = signed_in.get("/organizations/?q=" + "جمعيه الاغاثه رقم 300").get_data(as_text=True)
+    assert f'id="organization-{aid_300}"' in page and "مؤسسة العون 300" in page
 
 
 def test_the_edit_page_of_an_entry_that_does_not_exist_is_404(signed_in):
