@@ -87,17 +87,15 @@ def edit(organization_id: int):
                 organization, changes, by=current_user, ip_address=request.remote_addr or ""
             )
             db.session.commit()
+            flash(_("The entry is saved.") if changed else _("Nothing was changed."), "success")
             if changed.get("former_names_kept"):
                 flash(
                     _(
-                        "The entry is saved. The name it replaced stays as another spelling, so "
-                        "searches and imports still find the entry; you can remove it on this entry's "
-                        "edit page."
+                        "The name it replaced stays as another spelling, so searches and imports "
+                        "still find the entry; you can remove it on the entry's edit page."
                     ),
-                    "success",
+                    "info",
                 )
-            else:
-                flash(_("The entry is saved.") if changed else _("Nothing was changed."), "success")
             return redirect(
                 url_for("directory.index", q=organization.display_name(current_user.locale))
                 + f"#organization-{organization.id}"

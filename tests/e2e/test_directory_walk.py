@@ -2,7 +2,8 @@
 
 A coordinator working in the Arabic interface opens an entry from the directory, adds an address
 that is not one, gets the error summary at the top (focused) with everything typed still there,
-corrects it and makes it the primary address, removes an old spelling and renames the entry.
+corrects it and makes it the primary address, removes an old spelling and renames the entry,
+whose former name stays as another spelling.
 axe-core checks the edit page in both languages and on a phone.
 """
 
@@ -67,8 +68,16 @@ def test_a_coordinator_edits_a_directory_entry_in_arabic(walk_server, walking, l
     page.click("main form button[type=submit].primary")
     expect(page).to_have_url(re.compile(rf"/organizations/\?q=.*#organization-{entry_id}$"))
     expect(page.locator(".flash-success")).to_have_text(said(app, "ar", "The entry is saved."))
+    expect(page.locator(".flash-info")).to_contain_text(
+        said(
+            app,
+            "ar",
+            "The name it replaced stays as another spelling, so searches and imports still find the entry; you can remove it on the entry's edit page.",
+        )
+    )
     row = page.locator(f"#organization-{entry_id}")
     expect(row).to_contain_text("منيمونيك")
+    expect(row).to_contain_text("الأرشيف السوري")  # the former name, now another spelling
     expect(row).to_contain_text("lina@mnemonic.example")
     expect(row).not_to_contain_text("ارشيف سوريا")
     with app.app_context():

@@ -205,7 +205,10 @@ def test_a_replaced_name_stays_an_alias_so_search_and_csv_imports_still_find_the
     response = post_edit(signed_in, entry, name_en="Mnemonic", name_ar="منيمونيك")
     assert response.status_code == 302
     flashed = signed_in.get(response.headers["Location"]).get_data(as_text=True)
-    assert "The name it replaced stays as another spelling" in flashed
+    assert '<p class="flash flash-success" role="status">The entry is saved.</p>' in flashed
+    assert (
+        '<p class="flash flash-info" role="status">The name it replaced stays as another spelling' in flashed
+    )
     db.session.expire_all()
     entry = db.session.get(Organization, entry_id)
     assert [(a.language, a.spelling, a.source) for a in entry.aliases] == [
