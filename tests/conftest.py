@@ -339,6 +339,16 @@ def database_fingerprint(tables: list[sa.Table] | None = None) -> dict[str, tupl
     return fingerprint
 
 
+def statements_of_get(client, path: str) -> int:
+    """How many SQL statements a GET of ``path`` runs (it must answer 200); the test's session
+    is expired first, so the page loads what it shows itself."""
+    db.session.expire_all()
+    with counted_queries() as statements:
+        response = client.get(path)
+    assert response.status_code == 200, path
+    return len(statements)
+
+
 # --- people and letters ------------------------------------------------------------------
 
 

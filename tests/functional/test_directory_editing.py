@@ -19,7 +19,7 @@ from letterhub.models import (
 from letterhub.services import bulk_inviting, directory, finalizing, publishing
 from letterhub.services.bulk_inviting import LineStatus
 
-from ..conftest import answer, counted_queries, csrf_token, database_fingerprint
+from ..conftest import answer, csrf_token, database_fingerprint, statements_of_get
 from .test_bulk_invite import upload
 from .test_organization_emails import add, addresses
 
@@ -297,20 +297,13 @@ def test_with_350_renamed_entries_the_pages_run_the_queries_they_run_with_50_and
             )
         db.session.commit()
 
-    def queries(path: str) -> int:
-        db.session.expire_all()
-        with counted_queries() as statements:
-            response = signed_in.get(path)
-        assert response.status_code == 200
-        return len(statements)
-
     def pages() -> tuple[int, ...]:
         entry_id = db.session.scalar(select(Organization.id).where(Organization.name_en == "Aid 007"))
         return (
-            queries("/organizations/"),
-            queries("/organizations/?page=2"),
-            queries("/organizations/?q=" + "جمعيه الاغاثه رقم 007"),
-            queries(f"/organizations/{entry_id}/edit"),
+            statements_of_get(signed_in, "/organizations/"),
+            statements_of_get(signed_in, "/organizations/?page=2"),
+            statements_of_get(signed_in, "/organizations/?q=" + "جمعيه الاغاثه رقم 007"),
+            statements_of_get(signed_in, f"/organizations/{entry_id}/edit"),
         )
 
     fill(0, 50)
