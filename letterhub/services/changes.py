@@ -15,7 +15,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, Select, select
 
-from ..models import LANGUAGES, REVISION_FIELDS, LetterRevision, Signature
+from ..models import (
+    LANGUAGES,
+    REVISION_FIELDS,
+    Decision,
+    Invitation,
+    InvitationState,
+    Letter,
+    LetterRevision,
+    Signature,
+)
 from . import diffing
 
 
@@ -39,6 +48,22 @@ def agreeing_revision_ids(revision: LetterRevision) -> Select:
 def answer_counts_for(revision: LetterRevision) -> ColumnElement[bool]:
     """SQL condition: the :class:`Signature` in the query answers a text that counts for ``revision``."""
     return Signature.revision_id.in_(agreeing_revision_ids(revision))
+
+
+def confirmations(letter: Letter) -> Select:
+    """SELECT of the letter's confirmed signatures whose invitation stands confirmed (joined as
+    :class:`Invitation`), to any revision: the base of both the final list (those that count
+    for a revision, services.finalizing) and the organisations that must confirm again (those
+    that do not, services.reconfirming)."""
+    return (
+        select(Signature)
+        .join(Invitation, Signature.invitation_id == Invitation.id)
+        .where(
+            Signature.letter_id == letter.id,
+            Signature.decision == Decision.CONFIRMED,
+            Invitation.state == InvitationState.CONFIRMED,
+        )
+    )
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,7 @@ from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import (
-    Decision,
     ImportedSignatory,
-    Invitation,
-    InvitationState,
     Letter,
     LetterRevision,
     Signature,
@@ -41,14 +38,8 @@ def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None)
     revision = revision or letter.finalized_revision or letter.current_revision
     return list(
         db.session.scalars(
-            select(Signature)
-            .join(Invitation, Signature.invitation_id == Invitation.id)
-            .where(
-                Signature.letter_id == letter.id,
-                Signature.decision == Decision.CONFIRMED,
-                changes.answer_counts_for(revision),
-                Invitation.state == InvitationState.CONFIRMED,
-            )
+            changes.confirmations(letter)
+            .where(changes.answer_counts_for(revision))
             .order_by(Signature.decided_at, Signature.id)
         )
     )
