@@ -1,4 +1,5 @@
-"""The background worker: queues due reminders, delivers queued email and renders queued final documents.
+"""The background worker: queues due reminders and requested emails, delivers queued email and
+renders queued final documents.
 
 Run one or more beside the web processes (``flask --app letterhub worker``). Each job claims
 its rows with a conditional UPDATE, so several workers never do the same job twice.
@@ -24,7 +25,7 @@ from flask import Flask
 
 from . import database
 from .extensions import db
-from .services import commenting, login_sessions, mailing, publishing, reminding
+from .services import commenting, login_sessions, mailing, publishing, reconfirming, reminding
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,11 @@ class Job(enum.Enum):
 
 
 def mail_round() -> dict[str, int]:
-    """Queue the reminders and comment digests that are due, then deliver what the outbox holds."""
+    """Queue the reminders and comment digests that are due and a batch of the emails asking to
+    confirm again, then deliver what the outbox holds."""
     counts = reminding.send_due_reminders()
     counts.update(commenting.send_comment_digests())
+    counts.update(reconfirming.send_requested())
     counts.update(mailing.drain_outbox())
     return counts
 

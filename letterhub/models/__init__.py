@@ -12,6 +12,7 @@ from .organization import AliasSource, Organization, OrganizationAlias, Organiza
 from .outbox import OutboxMessage, OutboxStatus
 from .parity import ParityAcknowledgement
 from .proposal import InvitationForward, Proposal, ProposalSource, ProposalStatus
+from .reconfirmation import ReconfirmationRequest
 from .reminder import Reminder, ReminderKind
 from .signature import Decision, DecisionKind, Signature, SignatureDecision
 from .user import User
@@ -51,6 +52,7 @@ __all__ = [
     "ProposalSource",
     "ProposalStatus",
     "REVISION_FIELDS",
+    "ReconfirmationRequest",
     "Reminder",
     "ReminderKind",
     "SessionEnd",

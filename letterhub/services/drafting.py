@@ -112,7 +112,8 @@ def save_revision(
     invitations have gone out (before, no one has confirmed anything and every save is
     substantive); it keeps the confirmations of its predecessor's agreement. A substantive
     save after invitations went out asks every organisation whose confirmation no longer
-    counts to confirm again (an email with the difference and a fresh link).
+    counts to confirm again (an email with the difference and a fresh link, which the mail
+    worker writes: services.reconfirming); the ``letter.revised`` event records how many.
 
     Returns the current revision unchanged when the text did not change. Raises
     RevisionConflict when another revision was saved since ``base_number`` — checked here and,
@@ -140,6 +141,9 @@ def save_revision(
         db.session.expire_all()
         raise RevisionConflict(letter.current_revision) from None
     comparison = changes.compare(current, revision)
+    asked = (
+        reconfirming.ask_to_reconfirm(letter, revision) if kind == ChangeKind.SUBSTANTIVE and invited else 0
+    )
     audit.record(
         "letter.revised",
         letter=letter,
@@ -148,9 +152,8 @@ def save_revision(
         sha256=revision.content_sha256,
         change_kind=kind.value,
         changes=comparison.word_counts(),
+        asked_to_reconfirm=asked,
     )
-    if kind == ChangeKind.SUBSTANTIVE and invited:
-        reconfirming.ask_to_reconfirm(letter, revision, by=author)
     return revision
 
 

@@ -195,7 +195,7 @@ def edit(letter_id: int):
                 letter, base, form.text_fields(), current_user, kind=form.chosen_change_kind()
             )
             asked = (
-                len(reconfirming.outdated_confirmations(letter, saved))
+                reconfirming.requests_of(saved)
                 if saved.number != base and saved.change_kind == ChangeKind.SUBSTANTIVE
                 else 0
             )

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from ..extensions import csrf, db, limiter
 from ..forms.signing import SigningForm
 from ..models import Decision, InvitationState, LetterStatus
-from ..services import changes, deadlines, forwarding, signing
+from ..services import changes, deadlines, forwarding, reconfirming, signing
 from ..services.tokens import LinkError
 
 bp = Blueprint("signing", __name__, url_prefix="/sign")
@@ -41,8 +41,10 @@ def _link_error(error: LinkError):
     handed = forwarding.forward_of_stale_link(invitation, (request.view_args or {}).get("token", ""))
     reason = "forwarded" if handed is not None and error.reason == "superseded" else error.reason
     masked = forwarding.mask_email(handed.to_email) if handed is not None else ""
+    # Replaced by a substantive change's request to confirm again, whose email the worker writes.
+    on_its_way = reason == "superseded" and reconfirming.email_on_its_way(invitation)
     return render_template(
-        "signing/link_error.html", reason=reason, invitation=invitation, masked=masked
+        "signing/link_error.html", reason=reason, invitation=invitation, masked=masked, on_its_way=on_its_way
     ), LINK_ERROR_STATUS[error.reason]
 
 

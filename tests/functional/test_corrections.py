@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from letterhub.extensions import db
 from letterhub.models import AuditEvent, ChangeKind, InvitationState, LetterRevision, OutboxMessage
-from letterhub.services import accounts, drafting, finalizing, publishing
+from letterhub.services import accounts, drafting, finalizing, publishing, reconfirming
 
 from ..conftest import (
     LETTER_TEXT,
@@ -167,10 +167,13 @@ def test_a_substantive_change_asks_each_confirmed_organisation_again_by_email_wi
     assert '<dd data-count="must-reconfirm">2</dd>' in page
     assert page.count("Signed an earlier revision; must reconfirm") == 2
     details = revised_events(letter)[-1]
-    assert details["change_kind"] == "substantive"
+    assert details["change_kind"] == "substantive" and details["asked_to_reconfirm"] == 2
     assert details["changes"]["en"] == {"changed": True, "inserted_words": 5, "deleted_words": 0}
     assert details["changes"]["ar"]["changed"] and details["changes"]["ar"]["inserted_words"] == 1
 
+    # The save only recorded what to send: the mail worker writes the emails.
+    assert receipts(app, smtp_server) == []
+    assert reconfirming.send_requested() == {"reconfirmations": 2}
     mails = {message["To"]: message for message in receipts(app, smtp_server)}
     assert set(mails) == {"focal@archive.example", "focal@baytna.example"}  # not the one that never answered
     arabic = mails["focal@archive.example"]
@@ -203,6 +206,7 @@ def test_the_signing_page_shows_what_changed_since_the_confirmed_revision_and_re
     db.session.expire_all()
     assert listed(letter) == set()
 
+    reconfirming.send_requested()
     path = path_of(latest_link(archive))
     page = client.get(path).get_data(as_text=True)
     assert "What changed since revision 1, which you confirmed" in page
@@ -312,6 +316,7 @@ def test_restoring_an_earlier_revision_is_a_substantive_change(app, client, sign
     assert letter.current_revision.number == 3
     assert letter.current_revision.change_kind == ChangeKind.SUBSTANTIVE
     assert listed(letter) == set()
+    reconfirming.send_requested()
     assert (
         "The letter changed"
         in db.session.scalars(

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from letterhub.extensions import db
 from letterhub.models import Decision, InvitationState, OutboxMessage, Signature
 from letterhub.models.types import utcnow
-from letterhub.services import drafting, inviting
+from letterhub.services import drafting, inviting, reconfirming
 
 from ..conftest import LETTER_TEXT, csrf_token
 
@@ -230,8 +230,9 @@ def test_confirmation_of_an_older_text_is_replaced_when_reconfirmed(client, lett
     assert client.post(path, data=confirm_data(client, path, letter)).status_code == 200
     revision = drafting.save_revision(letter, 1, {**LETTER_TEXT, "body_en": "A revised text."}, coordinator)
     db.session.commit()
-    # The substantive change emailed a new link, which replaces the one confirmed through.
+    # The substantive change stopped the link confirmed through; the worker emails a new one.
     assert client.get(path).status_code == 410
+    assert reconfirming.send_requested() == {"reconfirmations": 1}
     path = path_of(latest_link(invitation))
     response = client.post(path, data=confirm_data(client, path, letter))
     assert response.status_code == 200

@@ -1,0 +1,188 @@
+"""After a substantive change: the emails asking to confirm again are written by the mail
+worker (once, in each organisation's language, even with workers racing), the organisations
+that must reconfirm are reminded, "everyone who confirmed" leaves them out until they do, and
+a focal point switches between named and not named without withdrawing."""
+
+from __future__ import annotations
+
+import re
+import threading
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+
+from letterhub import database
+from letterhub.extensions import db
+from letterhub.models import (
+    AuditEvent,
+    InvitationState,
+    OutboxMessage,
+    ReconfirmationRequest,
+    Reminder,
+    Signature,
+    SignatureDecision,
+)
+from letterhub.models.types import utcnow
+from letterhub.services import bulk_inviting, drafting, finalizing, inviting, reconfirming, reminding, signing
+
+from ..conftest import LETTER_TEXT, close_signing, csrf_token, pdf_text, printed_list
+from .test_answers import plain, receipts
+from .test_corrections import REWORDED, confirm, edit
+from .test_signing import latest_link, path_of
+
+SECOND_CHANGE = {**REWORDED, "body_en": REWORDED["body_en"] + "\n4. Let families visit."}
+
+
+def three_confirmed(client, letter, invite):
+    """Three organisations that confirmed revision 1 (Arabic, English, English) and one that never answered."""
+    confirmed = []
+    for number, language in enumerate(("ar", "en", "en")):
+        invitation, link = invite(
+            f"Org {number}", f"منظمة {number}", f"org{number}@example.org", language=language
+        )
+        confirm(client, link, letter, name_en=f"Org {number}", name_ar=f"منظمة {number}")
+        confirmed.append((invitation, link))
+    waiting, _ = invite("Waiting", "منظمة تنتظر", "waiting@example.org", language="en")
+    return confirmed, waiting
+
+
+def requests_done() -> list[tuple[int, str]]:
+    db.session.commit()
+    return [
+        (row.invitation_id, row.outcome)
+        for row in db.session.scalars(select(ReconfirmationRequest).order_by(ReconfirmationRequest.id))
+        if row.done_at is not None
+    ]
+
+
+def test_the_save_records_the_requests_and_the_worker_writes_each_email_once_in_its_language(
+    app, client, signed_in, letter, invite, smtp_server
+):
+    confirmed, waiting = three_confirmed(client, letter, invite)
+    receipts(app, smtp_server)  # the invitations and receipts
+    outbox_before = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+
+    response = edit(signed_in, letter, REWORDED)
+    assert response.status_code == 302
+    db.session.expire_all()
+    # Nothing rendered in the request: three requests recorded, no email queued yet.
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == outbox_before
+    assert db.session.scalar(select(func.count()).select_from(ReconfirmationRequest)) == 3
+    assert "3 organisations that had confirmed were asked to confirm again" in signed_in.get(
+        f"/letters/{letter.id}"
+    ).get_data(as_text=True)
+
+    # The link confirmed through already says that a newer email is on its way, to whom.
+    old_page = client.get(path_of(confirmed[1][1]))
+    assert old_page.status_code == 410
+    text = old_page.get_data(as_text=True)
+    assert "A newer link replaces this one" in text
+    assert "confirm again is on its way to org1@example.org" in text
+    assert "The most recent email was sent" not in text  # that one was the receipt: not the newer email
+
+    # Two workers racing over the same requests: each email is written exactly once.
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def worker():
+        with app.app_context():
+            try:
+                barrier.wait()
+                results.append(reconfirming.send_requested()["reconfirmations"])
+            except Exception as error:  # surfaced below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sum(results) == 3
+    assert reconfirming.send_requested() == {"reconfirmations": 0}
+    assert sorted(requests_done()) == sorted((invitation.id, "sent") for invitation, _ in confirmed)
+
+    mails = receipts(app, smtp_server)
+    assert sorted(message["To"] for message in mails) == [
+        "org0@example.org",
+        "org1@example.org",
+        "org2@example.org",
+    ]
+    by_address = {message["To"]: message for message in mails}
+    arabic = by_address["org0@example.org"]
+    assert arabic["Content-Language"] == "ar" and arabic["Subject"].startswith("تغيّرت الرسالة")
+    assert plain(arabic).index("== العربية ==") < plain(arabic).index("== English ==")
+    english = plain(by_address["org1@example.org"])
+    assert "you confirmed revision 1, the text is now revision 2" in english
+    assert "We write to you {+urgently+}." in english
+    # The email's link opens the page with the difference; the old page now names that email.
+    new_link = re.search(r"http://localhost/sign/\S+", english).group(0)
+    page = client.get(path_of(new_link)).get_data(as_text=True)
+    assert "What changed since revision 1, which you confirmed" in page
+    assert "The most recent email was sent to org1@example.org" in client.get(
+        path_of(confirmed[1][1])
+    ).get_data(as_text=True)
+    asked = db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "invitation.reconfirmation_asked")
+    ).all()
+    assert sorted(event.details["invitation"] for event in asked) == sorted(i.id for i, _ in confirmed)
+    db.session.refresh(waiting)
+    assert waiting.state == InvitationState.PENDING
+
+
+def test_a_request_no_longer_needed_sends_nothing_and_a_second_change_sends_one_email(
+    app, client, letter, invite, coordinator, smtp_server
+):
+    (first, second, third), _waiting = three_confirmed(client, letter, invite)
+    receipts(app, smtp_server)
+    with database.writing():
+        drafting.save_revision(letter, 1, REWORDED, coordinator)
+        db.session.commit()
+    with database.writing():
+        drafting.save_revision(letter, 2, SECOND_CHANGE, coordinator)  # before the worker ran
+        inviting.revoke_invitation(third[0], by=coordinator)
+        db.session.commit()
+
+    assert reconfirming.send_requested() == {"reconfirmations": 6}
+    outcomes = requests_done()
+    assert sorted(outcomes[:3]) == [
+        (first[0].id, "superseded"),
+        (second[0].id, "superseded"),
+        (third[0].id, "superseded"),
+    ]
+    assert sorted(outcomes[3:]) == [(first[0].id, "sent"), (second[0].id, "sent"), (third[0].id, "revoked")]
+    mails = receipts(app, smtp_server)
+    assert sorted(message["To"] for message in mails) == ["org0@example.org", "org1@example.org"]
+    assert "you confirmed revision 1, the text is now revision 3" in plain(
+        next(m for m in mails if m["To"] == "org1@example.org")
+    )
+
+
+def test_a_worker_that_died_holding_requests_leaves_them_to_another_once_the_claim_expires(
+    app, client, letter, invite, coordinator
+):
+    (first, _second, _third), _waiting = three_confirmed(client, letter, invite)
+    with database.writing():
+        drafting.save_revision(letter, 1, REWORDED, coordinator)
+        db.session.commit()
+    claimed_until = utcnow() + timedelta(seconds=app.config["MAIL_CLAIM_SECONDS"])
+    with database.writing():  # a worker claimed every request, then was killed
+        db.session.execute(update(ReconfirmationRequest).values(claimed_until=claimed_until))
+        db.session.commit()
+    assert reconfirming.send_requested() == {"reconfirmations": 0}
+    assert reconfirming.send_requested(now=claimed_until + timedelta(seconds=1)) == {"reconfirmations": 3}
+    assert [outcome for _id, outcome in requests_done()] == ["sent"] * 3
+    assert latest_subject(first[0]).startswith("تغيّرت الرسالة")
+
+
+def latest_subject(invitation) -> str:
+    return db.session.scalars(
+        select(OutboxMessage.subject)
+        .where(OutboxMessage.invitation_id == invitation.id)
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).one()
+
+
