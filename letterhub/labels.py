@@ -34,6 +34,7 @@ INVITATION_FILTER = {
     InvitationFilter.NOT_ANSWERED: _l("Not answered"),
     InvitationFilter.OPENED: _l("Opened, not answered"),
     InvitationFilter.CONFIRMED: _l("Confirmed"),
+    InvitationFilter.MUST_RECONFIRM: _l("Must reconfirm"),
     InvitationFilter.DECLINED: _l("Declined"),
     InvitationFilter.FAILED: _l("Email not delivered"),
     InvitationFilter.NOT_SENT: _l("Not sent yet"),

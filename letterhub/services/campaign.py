@@ -38,6 +38,7 @@ class InvitationFilter(enum.Enum):
     NOT_ANSWERED = "not-answered"  # pending or opened, not revoked
     OPENED = "opened"  # opened and not answered yet
     CONFIRMED = "confirmed"
+    MUST_RECONFIRM = "must-reconfirm"  # confirmed before a substantive change, not since
     DECLINED = "declined"
     FAILED = "failed"  # the latest email could not be delivered
     NOT_SENT = "not-sent"  # never sent
@@ -209,6 +210,10 @@ def invitation_page(
         query = query.where(Invitation.state == InvitationState.OPENED)
     elif shown == InvitationFilter.CONFIRMED:
         query = query.where(Invitation.state == InvitationState.CONFIRMED)
+    elif shown == InvitationFilter.MUST_RECONFIRM:
+        query = query.where(
+            Invitation.state == InvitationState.CONFIRMED, not_(changes.answer_counts_for(current))
+        )
     elif shown == InvitationFilter.DECLINED:
         query = query.where(Invitation.state == InvitationState.DECLINED)
     elif shown == InvitationFilter.REVOKED:

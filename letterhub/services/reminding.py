@@ -2,9 +2,12 @@
 
 Each letter has a schedule of days before its deadline (``reminder_days``, "7,3,1" by
 default). ``send_due_reminders`` is called by the worker each round: for every open letter
-whose deadline is still ahead, every invitation that was sent and is still unanswered (pending
-or opened; never confirmed, declined or revoked) and not marked "do not remind" gets a
-reminder for the latest point of the schedule that has come, unless it was emailed after that
+whose deadline is still ahead, every invitation that was sent and still waits for an answer
+that counts and is not marked "do not remind" gets a reminder. Waiting: unanswered (pending or
+opened), or confirmed before a substantive change and not since (must reconfirm: its reminder
+says the text changed since the organisation confirmed and asks it to confirm again); never
+an invitation whose answer counts, a declined or revoked one, nor one whose request to confirm
+again the worker has not written yet. A reminder goes for the latest point of the schedule that has come, unless it was emailed after that
 point already (a point that passed before the invitation went out is not sent; a worker that
 was down sends only the latest point it missed, not every one).
 
@@ -22,14 +25,26 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from .. import database
 from ..extensions import db
-from ..models import Invitation, InvitationState, Letter, LetterStatus, Reminder, ReminderKind, User
+from ..models import (
+    Decision,
+    Invitation,
+    InvitationState,
+    Letter,
+    LetterRevision,
+    LetterStatus,
+    Reminder,
+    ReminderKind,
+    Signature,
+    User,
+)
 from ..models.types import utcnow
-from . import audit, inviting
+from . import audit, changes, inviting, reconfirming
 
 DEFAULT_REMINDER_DAYS = (7, 3, 1)
 MAX_REMINDER_DAYS = 365
@@ -37,7 +52,8 @@ UNANSWERED = (InvitationState.PENDING, InvitationState.OPENED)
 
 
 class NotRemindable(ValueError):
-    """The invitation is answered, revoked, never sent, marked "do not remind", or the letter is not open."""
+    """The invitation's answer counts, it is declined, revoked, never sent, marked "do not
+    remind", or the letter is not open."""
 
 
 def parse_reminder_days(text: str) -> tuple[int, ...]:
@@ -96,12 +112,50 @@ def due_point(invitation: Invitation, now: datetime) -> tuple[int, datetime] | N
     return due[-1] if due else None
 
 
-def remindable(invitation: Invitation) -> bool:
+def remindable(invitation: Invitation, current: LetterRevision | None = None) -> bool:
+    """Whether a reminder may go to the invitation now (``current``: the letter's current
+    revision, when the caller knows it)."""
     return (
         invitation.letter.status == LetterStatus.OPEN
-        and invitation.state in UNANSWERED
         and invitation.token_hash is not None
+        and not reconfirming.email_on_its_way(invitation)
         and not invitation.do_not_remind
+        and (invitation.state in UNANSWERED or must_reconfirm(invitation, current))
+    )
+
+
+def must_reconfirm(invitation: Invitation, current: LetterRevision | None = None) -> bool:
+    """Confirmed a text that no longer counts (before a substantive change), and not since."""
+    if invitation.state != InvitationState.CONFIRMED:
+        return False
+    signature = invitation.signature
+    return (
+        signature is not None
+        and signature.decision == Decision.CONFIRMED
+        and not changes.answers_count_for(signature.revision, current or invitation.letter.current_revision)
+    )
+
+
+def _waiting_for_an_answer():
+    """SQL condition on an Invitation outer-joined to its Signature: unanswered, or must
+    reconfirm (its confirmation is of an agreement older than the letter's latest, which is
+    the current revision's: agreement numbers only grow)."""
+    confirmed = aliased(LetterRevision)
+    latest_agreement = (
+        select(func.max(LetterRevision.agreement_number))
+        .where(LetterRevision.letter_id == Invitation.letter_id)
+        .scalar_subquery()
+    )
+    outdated = (
+        select(confirmed.id)
+        .where(confirmed.id == Signature.revision_id, confirmed.agreement_number < latest_agreement)
+        .exists()
+    )
+    return or_(
+        Invitation.state.in_(UNANSWERED),
+        and_(
+            Invitation.state == InvitationState.CONFIRMED, Signature.decision == Decision.CONFIRMED, outdated
+        ),
     )
 
 
@@ -117,12 +171,14 @@ def send_due_reminders(now: datetime | None = None) -> dict[str, int]:
             db.session.execute(
                 select(Invitation.id)
                 .join(Letter, Invitation.letter_id == Letter.id)
+                .outerjoin(Signature, Signature.invitation_id == Invitation.id)
                 .where(
                     Letter.status == LetterStatus.OPEN,
                     Letter.deadline.is_not(None),
                     Letter.deadline > now,
-                    Invitation.state.in_(UNANSWERED),
+                    _waiting_for_an_answer(),
                     Invitation.token_hash.is_not(None),
+                    Invitation.token_hash != reconfirming.LINK_BEING_SENT,
                     Invitation.do_not_remind.is_(False),
                 )
                 .order_by(Invitation.id)
@@ -156,8 +212,12 @@ def remind_now(
     cannot be reminded. Returns how many were queued. Does not commit."""
     now = now or utcnow()
     count = 0
+    current: dict[int, LetterRevision] = {}
     for invitation in invitations:
-        if not remindable(invitation):
+        letter_id = invitation.letter_id
+        if letter_id not in current:
+            current[letter_id] = invitation.letter.current_revision
+        if not remindable(invitation, current[letter_id]):
             continue
         _remind(invitation, ReminderKind.MANUAL, now, now=now, by=by)
         count += 1
@@ -179,8 +239,17 @@ def _remind(
     )
     db.session.add(reminder)
     db.session.flush()
+    current = invitation.letter.current_revision
+    reconfirm = must_reconfirm(invitation, current)
     link = inviting.issue_link(invitation, now=now)
-    message = inviting.queue_email("reminder", invitation, link=link)
+    message = inviting.queue_email(
+        "reminder",
+        invitation,
+        link=link,
+        revision=current,
+        # confirmed an earlier text: the reminder says it changed and asks to confirm again
+        confirmed=invitation.signature.revision if reconfirm else None,
+    )
     db.session.flush()
     reminder.outbox_message_id = message.id
     audit.record(
@@ -190,6 +259,7 @@ def _remind(
         invitation=invitation.id,
         kind=kind.value,
         days_before=days_before,
+        must_reconfirm=reconfirm,
     )
     return reminder
 

@@ -186,3 +186,73 @@ def latest_subject(invitation) -> str:
     ).one()
 
 
+# --- reminders -------------------------------------------------------------------------------
+
+
+def test_scheduled_reminders_go_to_the_unanswered_and_to_those_that_must_reconfirm(
+    app, client, letter, invite, coordinator, smtp_server
+):
+    (must, current, quiet), waiting = three_confirmed(client, letter, invite)
+    declined, declined_link = invite("Declined", "منظمة رفضت", "declined@example.org", language="en")
+    path = path_of(declined_link)
+    data = {"csrf_token": csrf_token(client, path), "revision_id": letter.current_revision.id, "decline": "1"}
+    assert client.post(path, data=data).status_code == 200
+    with database.writing():
+        letter.deadline = utcnow() + timedelta(days=10)
+        drafting.save_revision(letter, 1, REWORDED, coordinator)
+        reminding.set_do_not_remind(quiet[0], True, by=coordinator)
+        db.session.commit()
+    # Not reminded while the request's email is still to be written; then only after the next point.
+    assert reminding.send_due_reminders(now=letter.deadline - timedelta(days=7)) == {"reminded": 1}
+    reconfirming.send_requested()
+    path = path_of(latest_link(current[0]))
+    confirm(client, path, letter, name_en="Org 1", name_ar="منظمة 1")  # confirms the new text: counts
+    receipts(app, smtp_server)
+
+    three_days = letter.deadline - timedelta(days=3)
+    assert reminding.send_due_reminders(now=three_days) == {"reminded": 2}
+    reminded = db.session.scalars(select(Reminder.invitation_id).where(Reminder.days_before == 3)).all()
+    assert sorted(reminded) == sorted([must[0].id, waiting.id])
+    mails = {message["To"]: message for message in receipts(app, smtp_server)}
+    assert set(mails) == {"org0@example.org", "waiting@example.org"}
+    arabic = mails["org0@example.org"]
+    assert arabic["Content-Language"] == "ar"
+    assert arabic["Subject"].startswith("تذكير: يرجى تأكيد الرسالة المعدّلة")
+    assert "تغيّر نص الرسالة المشتركة" in plain(arabic)
+    english = plain(mails["waiting@example.org"])
+    assert "has not yet answered" in english and "confirmed it" not in english
+    link = re.search(r"http://localhost/sign/\S+", plain(arabic)).group(0)
+    assert "What changed since revision 1" in client.get(path_of(link) + "?lang=en").get_data(as_text=True)
+
+
+def test_remind_now_picks_the_organisations_that_must_reconfirm_from_the_dashboard_filter(
+    app, client, signed_in, letter, invite, coordinator
+):
+    (must, current, _third), waiting = three_confirmed(client, letter, invite)
+    with database.writing():
+        drafting.save_revision(letter, 1, REWORDED, coordinator)
+        db.session.commit()
+    reconfirming.send_requested()
+    confirm(client, path_of(latest_link(current[0])), letter, name_en="Org 1", name_ar="منظمة 1")
+
+    page = signed_in.get(f"/letters/{letter.id}?state=must-reconfirm").get_data(as_text=True)
+    assert '<option value="must-reconfirm" selected>Must reconfirm</option>' in page
+    rows = [int(found) for found in re.findall(r'<tr data-invitation="(\d+)"', page)]
+    assert sorted(rows) == sorted([must[0].id, _third[0].id])
+
+    path = f"/letters/{letter.id}"
+    response = signed_in.post(
+        f"/letters/{letter.id}/invitations/selection",
+        data={
+            "csrf_token": csrf_token(signed_in, path),
+            "action": "remind",
+            "invitation_ids": [str(must[0].id), str(current[0].id), str(waiting.id)],
+        },
+    )
+    assert response.status_code in (302, 303)
+    db.session.expire_all()
+    reminded = db.session.scalars(select(Reminder.invitation_id)).all()
+    assert sorted(reminded) == sorted([must[0].id, waiting.id])  # not the one whose answer counts
+    assert "تذكير: يرجى تأكيد الرسالة المعدّلة" in latest_subject(must[0])
+
+
