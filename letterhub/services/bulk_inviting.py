@@ -59,7 +59,7 @@ from ..models import (
     User,
 )
 from ..models.types import utcnow
-from . import audit, directory, inviting, spreadsheet, tokens
+from . import audit, directory, finalizing, inviting, spreadsheet, tokens
 from .imports import folding
 from .imports.decoding import decode_letter_file
 from .imports.notes import UnreadableLetterFile
@@ -973,14 +973,10 @@ def matching_organization_ids(search: str = "", tag: str = "") -> list[int]:
 
 
 def confirmed_organization_ids(letter_id: int) -> list[int]:
-    """The organisations whose answer to a letter is a confirmed signature."""
-    return list(
-        db.session.scalars(
-            select(Invitation.organization_id)
-            .where(Invitation.letter_id == letter_id, Invitation.state == InvitationState.CONFIRMED)
-            .order_by(Invitation.organization_id)
-        )
-    )
+    """Everyone who confirmed a letter: its final list once closed, else those whose
+    confirmation counts for its current text (see finalizing.listed_organization_ids)."""
+    letter = db.session.get(Letter, letter_id)
+    return finalizing.listed_organization_ids(letter) if letter is not None else []
 
 
 def preferred_languages(organization_ids: list[int]) -> dict[int, str]:

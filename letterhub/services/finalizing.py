@@ -45,6 +45,28 @@ def confirmed_signatures(letter: Letter, revision: LetterRevision | None = None)
     )
 
 
+def listed_organization_ids(letter: Letter) -> list[int]:
+    """The organisations that confirmed ``letter``, as "everyone who confirmed letter X" means it
+    (the directory's "invite many", a letter started from another with its confirmed list).
+
+    The organisations of :func:`confirmed_signatures`: on a closed letter its final list, on an
+    open one those whose confirmation counts for the current text. Not those that confirmed
+    before a substantive change and have not confirmed again, nor revoked or declined ones.
+    Organisations that asked not to be named are included: they confirmed, the pick is seen by
+    coordinators only, and on the new letter they answer (and choose to be named or not) anew.
+    """
+    revision = letter.finalized_revision or letter.current_revision
+    return sorted(
+        set(
+            db.session.scalars(
+                changes.confirmations(letter)
+                .where(changes.answer_counts_for(revision))
+                .with_only_columns(Signature.organization_id)
+            )
+        )
+    )
+
+
 def public_signatures(letter: Letter, revision: LetterRevision | None = None) -> tuple[list[Signature], int]:
     """The confirmations a public output may name, and how many it may only count.
 

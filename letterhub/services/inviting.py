@@ -12,7 +12,7 @@ from ..extensions import db
 from ..models import Invitation, InvitationState, Letter, LetterStatus, Organization, OutboxMessage, User
 from ..models.organization import name_key
 from ..models.types import utcnow
-from . import audit, deadlines, mailing, publishing, tokens
+from . import audit, deadlines, finalizing, mailing, publishing, tokens
 from .names import clean_email, clean_organization_names
 
 
@@ -190,9 +190,10 @@ def revoke_invitation(invitation: Invitation, *, by: User | None = None) -> None
 def invite_from(letter: Letter, source: Letter, *, confirmed_only: bool, by: User | None = None) -> int:
     """Put the organisations of ``source``'s list on ``letter``'s (not sent). Returns how many.
 
-    ``confirmed_only``: those that confirmed ``source``; otherwise every organisation invited
-    to it and not revoked. Each keeps its focal point's address and language; one already on
-    the list is skipped.
+    ``confirmed_only``: those that confirmed ``source`` (its final list once closed, else those
+    whose confirmation counts for its current text: finalizing.listed_organization_ids);
+    otherwise every organisation invited to it and not revoked. Each keeps its focal point's
+    address and language; one already on the list is skipped.
     """
     states = (
         {InvitationState.CONFIRMED}
@@ -204,9 +205,10 @@ def invite_from(letter: Letter, source: Letter, *, confirmed_only: bool, by: Use
             InvitationState.DECLINED,
         }
     )
+    listed = set(finalizing.listed_organization_ids(source)) if confirmed_only else set()
     added = 0
     for invitation in sorted(source.invitations, key=lambda i: i.id):
-        if invitation.state not in states:
+        if invitation.state not in states or (confirmed_only and invitation.organization_id not in listed):
             continue
         organization = invitation.organization
         try:

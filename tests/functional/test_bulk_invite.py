@@ -10,7 +10,16 @@ import pytest
 from sqlalchemy import func, select
 
 from letterhub.extensions import db
-from letterhub.models import AliasSource, AuditEvent, Invitation, InvitationState, Organization, OutboxMessage
+from letterhub.models import (
+    AliasSource,
+    AuditEvent,
+    Decision,
+    Invitation,
+    InvitationState,
+    Organization,
+    OutboxMessage,
+    Signature,
+)
 from letterhub.services import bulk_inviting, directory, drafting, inviting
 from letterhub.services.bulk_inviting import CsvFileError, LineStatus, read_csv
 
@@ -512,17 +521,36 @@ def test_picking_a_selection_uses_the_primary_email_and_preferred_language(signe
     )
 
 
+def answered(source, organization, state: InvitationState) -> Invitation:
+    """An invitation of ``source`` answered as ``state`` (confirmed or declined) to its current text."""
+    invitation = Invitation(
+        letter=source, organization=organization, email=organization.email, language="en", state=state
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    revision = source.current_revision
+    db.session.add(
+        Signature(
+            letter_id=source.id,
+            organization_id=organization.id,
+            invitation_id=invitation.id,
+            revision_id=revision.id,
+            revision_sha256=revision.content_sha256,
+            decision=Decision.CONFIRMED if state == InvitationState.CONFIRMED else Decision.DECLINED,
+            name_en=organization.name_en,
+            consent=state == InvitationState.CONFIRMED,
+        )
+    )
+    return invitation
+
+
 def test_picking_everyone_who_confirmed_another_letter(signed_in, letter, coordinator):
     source = drafting.create_letter(coordinator, dict(LETTER_TEXT))
     made = entries(coordinator, 3)
     for organization, state in zip(
         made, [InvitationState.CONFIRMED, InvitationState.DECLINED, InvitationState.CONFIRMED], strict=True
     ):
-        db.session.add(
-            Invitation(
-                letter=source, organization=organization, email=organization.email, language="en", state=state
-            )
-        )
+        answered(source, organization, state)
     db.session.commit()
     response = signed_in.post(
         "/organizations/invite-confirmed",
@@ -540,15 +568,7 @@ def test_picking_everyone_who_confirmed_another_letter(signed_in, letter, coordi
 def test_picks_sent_at_once_queue_the_emails_and_say_how_many(signed_in, letter, coordinator):
     first, second, third = entries(coordinator, 3)
     source = drafting.create_letter(coordinator, dict(LETTER_TEXT))
-    db.session.add(
-        Invitation(
-            letter=source,
-            organization=third,
-            email=third.email,
-            language="en",
-            state=InvitationState.CONFIRMED,
-        )
-    )
+    answered(source, third, InvitationState.CONFIRMED)
     db.session.commit()
 
     picked = pick(

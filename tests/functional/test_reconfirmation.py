@@ -256,3 +256,33 @@ def test_remind_now_picks_the_organisations_that_must_reconfirm_from_the_dashboa
     assert "تذكير: يرجى تأكيد الرسالة المعدّلة" in latest_subject(must[0])
 
 
+# --- everyone who confirmed -----------------------------------------------------------------
+
+
+def test_everyone_who_confirmed_is_the_final_list_or_those_whose_confirmation_counts(
+    app, client, signed_in, letter, invite, coordinator
+):
+    (must, current, unnamed), _waiting = three_confirmed(client, letter, invite)
+    with database.writing():
+        drafting.save_revision(letter, 1, REWORDED, coordinator)
+        db.session.commit()
+    reconfirming.send_requested()
+    confirm(client, path_of(latest_link(current[0])), letter, name_en="Org 1", name_ar="منظمة 1")
+    confirm(client, path_of(latest_link(unnamed[0])), letter, name_en="Org 2", name_ar="منظمة 2", unnamed="y")
+    ids = {invitation.organization_id for invitation, _ in (current, unnamed)}
+    # Open: the organisation that confirmed only the earlier text is not among them.
+    assert set(bulk_inviting.confirmed_organization_ids(letter.id)) == ids
+
+    other = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Test coalition")
+    db.session.commit()
+    assert inviting.invite_from(other, letter, confirmed_only=True, by=coordinator) == 2
+    assert {invitation.organization_id for invitation in other.invitations} == ids
+    db.session.commit()
+
+    # Closed: the final list, the organisation not named publicly included.
+    assert close_signing(signed_in, letter.id).status_code == 303
+    db.session.expire_all()
+    assert set(finalizing.listed_organization_ids(letter)) == ids
+    assert set(bulk_inviting.confirmed_organization_ids(letter.id)) == ids
+
+
