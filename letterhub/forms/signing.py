@@ -52,3 +52,12 @@ class SigningForm(Form):
         if not valid and has_request_context():
             g.form_has_errors = True  # base.html says so in the page's title
         return valid
+
+
+class NamingForm(Form):
+    """Switch a confirmation between named and not named publicly (one button; ``unnamed`` is
+    the choice the button makes, sent as a hidden field)."""
+
+    revision_id = IntegerField(widget=HiddenInput(), validators=[DataRequired()])
+    unnamed = BooleanField(widget=HiddenInput())
+    naming = SubmitField(_l("Save this choice"))

@@ -192,6 +192,8 @@ def _decision(event: AuditEvent) -> dict[str, Any]:
         "consent_version": details.get("consent_version") or None,  # none for a decline or withdrawal
         "replaced_an_earlier_answer": bool(details.get("replaced")),
         "late": bool(details.get("late")),
+        "unnamed": bool(details.get("unnamed")),
+        "naming_changed": bool(details.get("naming_changed")),  # only switched named / not named
         "audit_sequence": event.sequence,
     }
 

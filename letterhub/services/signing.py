@@ -33,7 +33,7 @@ from ..models import (
 )
 from ..models.signature import CONSENT_WORDING_VERSION
 from ..models.types import utcnow
-from . import audit, changes, deadlines, inviting, mailing, tokens
+from . import audit, changes, deadlines, inviting, tokens
 from .names import clean_name
 
 
@@ -134,9 +134,18 @@ def record_decision(
     letter = invitation.letter
     if letter.status != LetterStatus.OPEN:
         raise SigningClosed()
+    current = letter.current_revision
+    signature = existing_answer(invitation)
+    if (
+        signature is not None
+        and changes.answers_count_for(signature.revision, current)
+        and signature.decision == answer.decision
+    ):
+        if answer.decision == Decision.CONFIRMED and bool(answer.unnamed) != signature.unnamed:
+            return change_naming(invitation, answer, now=now, link=link)
+        raise AlreadyRecorded(signature)
     if answer.decision == Decision.CONFIRMED and not deadlines.may_confirm(letter, now):
         raise DeadlinePassed()
-    current = letter.current_revision
     shown = (
         current if answer.revision_id == current.id else db.session.get(LetterRevision, answer.revision_id)
     )
@@ -145,13 +154,6 @@ def record_decision(
     if answer.decision == Decision.CONFIRMED and not answer.consent:
         raise ValueError("consent is required to confirm")
 
-    signature = existing_answer(invitation)
-    if (
-        signature is not None
-        and changes.answers_count_for(signature.revision, current)
-        and signature.decision == answer.decision
-    ):
-        raise AlreadyRecorded(signature)
     replacing = signature is not None
     withdrawing = (
         signature is not None
@@ -209,6 +211,65 @@ def record_decision(
     return signature
 
 
+def change_naming(
+    invitation: Invitation, answer: DecisionInput, *, now: datetime | None = None, link: str = ""
+) -> Signature:
+    """Switch a confirmation that counts between "name us publicly" and "do not name us"
+    (``answer.unnamed``), while signing is open, the deadline passed or not.
+
+    A decision of its own: a history row (the earlier one stays), an audit event
+    (``signature.confirmed`` with ``naming_changed``) and a receipt. The confirmation itself
+    is unchanged: the text it answered, its time (its place in the list, whether it is late),
+    names and signer. Raises SigningClosed; AlreadyRecorded when the confirmation is already
+    named (or not) as asked, a stale page repeating itself; ValueError when there is no
+    confirmation that counts for the current text to switch.
+    """
+    letter = invitation.letter
+    if letter.status != LetterStatus.OPEN:
+        raise SigningClosed()
+    signature = existing_answer(invitation)
+    if (
+        signature is None
+        or signature.decision != Decision.CONFIRMED
+        or invitation.state != InvitationState.CONFIRMED
+        or not changes.answers_count_for(signature.revision, letter.current_revision)
+    ):
+        raise ValueError("no confirmation of the current text to name or not")
+    if signature.unnamed == bool(answer.unnamed):
+        raise AlreadyRecorded(signature)
+    moment = now or utcnow()
+    signature.unnamed = bool(answer.unnamed)
+    late = deadlines.is_late(letter, signature.decided_at)
+    record = _history_entry(
+        signature,
+        invitation,
+        signature.revision,
+        DecisionKind.CONFIRMED,
+        late,
+        decided_at=moment,
+        ip_address=(answer.ip_address or "")[:64],
+        user_agent=(answer.user_agent or "")[:400],
+    )
+    audit.record(
+        "signature.confirmed",
+        letter=letter,
+        ip_address=answer.ip_address,
+        invitation=invitation.id,
+        revision=signature.revision.number,
+        sha256=signature.revision_sha256,
+        replaced=True,
+        late=late,
+        unnamed=signature.unnamed,
+        naming_changed=True,
+        signer_name=signature.signer_name,
+        signer_role=signature.signer_role,
+        user_agent=record.user_agent,
+        consent_version=signature.consent_version,
+    )
+    queue_receipt(invitation, record, link=link, naming_changed=True)
+    return signature
+
+
 def history(invitation: Invitation) -> list[SignatureDecision]:
     """Every decision of this invitation's organisation, oldest first."""
     return list(
@@ -221,8 +282,19 @@ def history(invitation: Invitation) -> list[SignatureDecision]:
 
 
 def _history_entry(
-    signature: Signature, invitation: Invitation, revision: LetterRevision, kind: DecisionKind, late: bool
+    signature: Signature,
+    invitation: Invitation,
+    revision: LetterRevision,
+    kind: DecisionKind,
+    late: bool,
+    *,
+    decided_at: datetime | None = None,
+    ip_address: str | None = None,
+    user_agent: str | None = None,
 ) -> SignatureDecision:
+    """The history row of a decision: the answer as ``signature`` now holds it; ``decided_at``,
+    ``ip_address`` and ``user_agent`` default to the signature's (a decision that changes only
+    part of the answer, see :func:`change_naming`, gives its own)."""
     record = SignatureDecision(
         signature_id=signature.id,
         letter_id=signature.letter_id,
@@ -239,9 +311,9 @@ def _history_entry(
         unnamed=signature.unnamed,
         decline_reason=signature.decline_reason,
         late=late,
-        ip_address=signature.ip_address,
-        user_agent=signature.user_agent,
-        decided_at=signature.decided_at,
+        ip_address=signature.ip_address if ip_address is None else ip_address,
+        user_agent=signature.user_agent if user_agent is None else user_agent,
+        decided_at=decided_at or signature.decided_at,
     )
     db.session.add(record)
     db.session.flush()
@@ -253,26 +325,28 @@ def link_for(token: str) -> str:
     return f"{current_app.config['BASE_URL'].rstrip('/')}/sign/{token}"
 
 
-def queue_receipt(invitation: Invitation, record: SignatureDecision, *, link: str = "") -> None:
+def queue_receipt(
+    invitation: Invitation, record: SignatureDecision, *, link: str = "", naming_changed: bool = False
+) -> None:
     """The receipt of one decision, in the invitation's language, through the outbox.
 
     It names the letter, the answer, the time in the letter's zone, the revision and the
-    SHA-256 of the text answered about, and how to change the answer while signing is open.
+    SHA-256 of the text answered about, and how to change the answer while signing is open
+    (``naming_changed``: the decision only switched whether the organisation is named).
     The body holds the link; the outbox forgets it once sent.
     """
-    letter = invitation.letter
-    with force_locale(invitation.language):
-        decided_at = deadlines.format_moment(record.decided_at, letter.deadline_timezone, invitation.language)
-    subject, body_text, body_html = inviting.render_email(
+    with force_locale(invitation.language):  # the zone's name, worded in the reader's language
+        decided_at = deadlines.format_moment(
+            record.decided_at, invitation.letter.deadline_timezone, invitation.language
+        )
+    inviting.queue_email(
         "receipt",
         invitation,
         record=record,
         answered_revision=record.revision,
         decided_at=decided_at,
+        naming_changed=naming_changed,
         link=link,
-    )
-    mailing.enqueue(
-        invitation.email, subject, body_text, body_html, language=invitation.language, invitation=invitation
     )
 
 

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import gettext as _
 
 from ..extensions import csrf, db, limiter
-from ..forms.signing import SigningForm
+from ..forms.signing import NamingForm, SigningForm
 from ..models import Decision, InvitationState, LetterStatus
 from ..services import changes, deadlines, forwarding, reconfirming, signing
 from ..services.tokens import LinkError
@@ -108,6 +108,8 @@ def show(token: str):
 @limiter.limit(_signing_limit)
 def answer(token: str):
     invitation = _invitation(token)
+    if "naming" in request.form:
+        return _change_naming(invitation, token)
     form = SigningForm()
     if not form.validate_on_submit():
         return _render(invitation, form, status=422)
@@ -148,7 +150,52 @@ def answer(token: str):
     return _receipt(invitation, signature, token, withdrawn=withdrawn)
 
 
-def _receipt(invitation, signature, token: str, *, already: bool = False, withdrawn: bool = False) -> str:
+def _change_naming(invitation, token: str):
+    """The focal point switches their confirmation between named and not named publicly."""
+    form = NamingForm()
+    if not form.validate_on_submit():
+        return _render(invitation, _form_for(invitation, invitation.letter.current_revision), status=422)
+    choice = signing.DecisionInput(
+        decision=Decision.CONFIRMED,
+        revision_id=form.revision_id.data,
+        name_en="",
+        name_ar="",
+        signer_name="",
+        signer_role="",
+        consent=False,
+        unnamed=bool(form.unnamed.data),
+        ip_address=request.remote_addr or "",
+        user_agent=request.user_agent.string or "",
+    )
+    try:
+        signature = signing.change_naming(invitation, choice, link=signing.link_for(token))
+    except signing.AlreadyRecorded as already:
+        db.session.rollback()
+        return _receipt(invitation, already.signature, token, already=True), 409
+    except signing.SigningClosed:
+        db.session.rollback()
+        form = _form_for(invitation, invitation.letter.current_revision)
+        return _render(invitation, form, status=409, notice=_("Signing is closed for this letter."))
+    except ValueError:  # no confirmation of the current text any more (withdrawn, text changed)
+        db.session.rollback()
+        form = _form_for(invitation, invitation.letter.current_revision)
+        notice = _(
+            "Your organisation has no confirmation of the current text to change. Please read the letter and answer."
+        )
+        return _render(invitation, form, status=409, notice=notice)
+    db.session.commit()
+    return _receipt(invitation, signature, token, naming_changed=True)
+
+
+def _receipt(
+    invitation,
+    signature,
+    token: str,
+    *,
+    already: bool = False,
+    withdrawn: bool = False,
+    naming_changed: bool = False,
+) -> str:
     """The on-screen receipt: the letter, the answer, when, and the text answered about."""
     letter = invitation.letter
     return render_template(
@@ -159,6 +206,7 @@ def _receipt(invitation, signature, token: str, *, already: bool = False, withdr
         answered_revision=signature.revision,
         already=already,
         withdrawn=withdrawn,
+        naming_changed=naming_changed,
         open=letter.status == LetterStatus.OPEN,
         token=token,
     )

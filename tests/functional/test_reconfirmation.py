@@ -286,3 +286,81 @@ def test_everyone_who_confirmed_is_the_final_list_or_those_whose_confirmation_co
     assert set(bulk_inviting.confirmed_organization_ids(letter.id)) == ids
 
 
+# --- named or not ----------------------------------------------------------------------------
+
+
+def test_a_focal_point_switches_between_named_and_not_named_without_withdrawing(
+    app, client, signed_in, letter, invite, smtp_server
+):
+    first, first_link = invite("First Org", "المنظمة الأولى", "first@example.org", language="en")
+    confirm(client, first_link, letter, name_en="First Org", name_ar="المنظمة الأولى")
+    archive, link = invite(language="ar")
+    confirm(client, link, letter)
+    receipts(app, smtp_server)
+    path = path_of(link)
+    page = client.get(path + "?lang=en").get_data(as_text=True)
+    assert "Do not name our organisation publicly" in page
+
+    def switch(unnamed: bool):
+        data = {
+            "csrf_token": csrf_token(client, path),
+            "revision_id": letter.current_revision.id,
+            "unnamed": "y" if unnamed else "",
+            "naming": "1",
+        }
+        return client.post(path, data=data)
+
+    with database.writing():  # both confirmed two hours ago, before a deadline now past
+        for signature in db.session.scalars(select(Signature)):
+            signature.decided_at = utcnow() - timedelta(hours=2 - signature.id / 100)
+        letter.deadline = utcnow() - timedelta(hours=1)  # the choice of naming is still theirs
+        db.session.commit()
+    response = switch(True)
+    assert response.status_code == 200
+    db.session.expire_all()
+    signature = signing.existing_answer(archive)
+    assert signature.unnamed is True and archive.state == InvitationState.CONFIRMED
+    # Still listed, in its place, counted without its name.
+    assert [s.name_en for s in finalizing.confirmed_signatures(letter)] == ["First Org", "Syrian Archive"]
+    assert finalizing.public_signatures(letter)[1] == 1
+    (mail,) = receipts(app, smtp_server)
+    assert mail["To"] == "focal@archive.example" and mail["Content-Language"] == "ar"
+    assert "طلبت منظمتكم عدم ذكر اسمها علنًا" in plain(mail)
+
+    # A stale page pressing the same button again: already recorded, nothing written.
+    assert switch(True).status_code == 409
+    assert receipts(app, smtp_server) == []
+    # And back: named again, a third decision in the history, a receipt saying so.
+    assert switch(False).status_code == 200
+    db.session.expire_all()
+    assert signing.existing_answer(archive).unnamed is False
+    history = db.session.scalars(
+        select(SignatureDecision)
+        .where(SignatureDecision.invitation_id == archive.id)
+        .order_by(SignatureDecision.id)
+    ).all()
+    assert [(h.kind.value, h.unnamed, h.late) for h in history] == [
+        ("confirmed", False, False),
+        ("confirmed", True, False),
+        ("confirmed", False, False),
+    ]
+    events = db.session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.action == "signature.confirmed", AuditEvent.letter_id == letter.id)
+        .order_by(AuditEvent.sequence)
+    ).all()
+    assert [(e.details.get("naming_changed", False), e.details["unnamed"]) for e in events][-2:] == [
+        (True, True),
+        (True, False),
+    ]
+    (mail,) = receipts(app, smtp_server)
+    assert "طلبت منظمتكم ذكر اسمها علنًا" in plain(mail)
+
+    assert close_signing(signed_in, letter.id).status_code == 303
+    db.session.expire_all()
+    from letterhub.services import publishing
+
+    publishing.render_queued_documents()
+    text = pdf_text(publishing.ready_document(letter, "en,ar").pdf)
+    assert printed_list(text, "Signatories:") == [(1, "First Org"), (2, "Syrian Archive")]
+    assert switch(True).status_code == 409  # closed: the list is frozen
