@@ -481,6 +481,8 @@ def test_evidence_json_holds_every_decision_of_every_organisation_and_the_files_
         "consent_version": CONSENT_WORDING_VERSION,
         "replaced_an_earlier_answer": False,
         "late": False,
+        "unnamed": False,
+        "naming_changed": False,
         "audit_sequence": None,
     }
     withdrawn = by_name["Kesh Malek"]["decisions"]

@@ -10,8 +10,6 @@ from letterhub.database import writing
 from letterhub.extensions import db
 from letterhub.models import (
     AuditEvent,
-    Invitation,
-    InvitationState,
     Letter,
     LetterRevision,
     ParityAcknowledgement,
@@ -20,6 +18,7 @@ from letterhub.services import drafting, revisions
 from letterhub.services.imports.parsing import parse_letter_text
 
 from ..conftest import LETTER_TEXT, close_signing, csrf_token
+from .test_signing import confirm_data, path_of
 
 
 def post_form(client, path, form_path=None, **fields):
@@ -206,13 +205,13 @@ def test_seed_letters_000_and_001_show_no_warning(signed_in, coordinator, seed_t
 
 
 def test_start_from_copies_text_addressees_and_list_options_and_the_confirmed_organisations(
-    signed_in, letter, coordinator, invite
+    client, signed_in, letter, coordinator, invite
 ):
-    confirmed, _ = invite("Syrian Archive", "الأرشيف السوري", "a@archive.example")
+    confirmed, link = invite("Syrian Archive", "الأرشيف السوري", "a@archive.example")
     pending, _ = invite("Jasmine Dream", "حلم الياسمين", "b@jasmine.example", language="en")
+    path = path_of(link)
+    assert client.post(path, data=confirm_data(client, path, letter)).status_code == 200
     with writing():
-        confirmed = db.session.get(Invitation, confirmed.id)
-        confirmed.state = InvitationState.CONFIRMED
         source = db.session.get(Letter, letter.id)
         source.numbering_style, source.arabic_indic_digits, source.two_columns = "dashed", True, True
         db.session.commit()
