@@ -1,8 +1,8 @@
 """The focal point's answer is theirs (issue 10), walked in Chromium in Arabic.
 
 The invitation arrives in Arabic over real SMTP. The focal point, on a phone, sends the form
-with a field missing (the error summary takes the focus), confirms, changes the answer to a
-refusal, signs after all, withdraws, and hands the invitation to a colleague, whose own link
+with a field missing (the error summary takes the focus), confirms, asks not to be named
+publicly (without withdrawing), changes the answer to a refusal, signs after all, withdraws, and hands the invitation to a colleague, whose own link
 works while the old one says it was handed on. Each decision is recorded in the history with a
 receipt email in Arabic. axe-core checks each page in both languages; screenshots are written
 to the test's temporary directory.
@@ -86,6 +86,15 @@ def test_a_focal_point_changes_the_answer_in_arabic_and_hands_the_invitation_on(
     expect(page.locator(".current-answer")).to_be_visible()
     expect(page.locator("input[name=confirm]")).to_have_count(0)
     looking.check(page, "signing-confirmed-phone")
+
+    # --- Not to be named after all: switched without withdrawing. ------------------------------
+    page.click("#naming button[name=naming]")
+    expect(page.locator("main h1")).to_have_text(said(app, "ar", "Your choice is recorded"))
+    looking.check(page, "receipt-unnamed-phone")
+    page.click('main a[href*="/sign/"]')
+    expect(page.locator("#naming button[name=naming]")).to_have_text(
+        said(app, "ar", "Name our organisation publicly")
+    )
     page.fill("#decline_reason", "نحتاج إلى موافقة مجلس الإدارة.")
     page.click("input[name=decline]")  # "Withdraw our signature": the confirmation becomes a refusal
     expect(page.locator("main h1")).to_have_text(said(app, "ar", "Your signature is withdrawn"))
@@ -106,6 +115,7 @@ def test_a_focal_point_changes_the_answer_in_arabic_and_hands_the_invitation_on(
         kinds = [decision.kind for decision in signing.history(invitation)]
         assert kinds == [
             DecisionKind.CONFIRMED,
+            DecisionKind.CONFIRMED,  # the same confirmation, not to be named
             DecisionKind.WITHDRAWN,
             DecisionKind.CONFIRMED,
             DecisionKind.WITHDRAWN,
@@ -113,7 +123,7 @@ def test_a_focal_point_changes_the_answer_in_arabic_and_hands_the_invitation_on(
         assert invitation.state == InvitationState.DECLINED
     walk_mail.deliver(app)
     receipts = walk_mail.to(FOCAL_POINT)[1:]
-    assert len(receipts) == 4 and {m["Content-Language"] for m in receipts} == {"ar"}
+    assert len(receipts) == 5 and {m["Content-Language"] for m in receipts} == {"ar"}
 
     # --- Hand the invitation to a colleague. ---------------------------------------------------
     page.click('main a[href*="/sign/"]')
