@@ -54,21 +54,12 @@ LINK_BEING_SENT = "reconfirmation-email-being-written"
 COMMIT_EVERY = 25
 
 
-def _outdated(letter: Letter, revision: LetterRevision) -> Select:
+def outdated(letter: Letter, revision: LetterRevision) -> Select:
+    """SELECT of the confirmations of an earlier agreement than ``revision``'s whose invitation
+    is still live (confirmed, sent): the organisations that must confirm again to be listed.
+    The final list's query with the opposite revision condition (changes.confirmations)."""
     return changes.confirmations(letter).where(
         Invitation.token_hash.is_not(None), not_(changes.answer_counts_for(revision))
-    )
-
-
-def outdated_confirmations(letter: Letter, revision: LetterRevision) -> list[Signature]:
-    """Confirmations of an earlier agreement than ``revision``'s whose invitation is still live:
-    the organisations that must confirm again to be listed."""
-    return list(
-        db.session.scalars(
-            _outdated(letter, revision)
-            .options(joinedload(Signature.invitation), joinedload(Signature.revision))
-            .order_by(Invitation.id)
-        )
     )
 
 
@@ -78,11 +69,11 @@ def languages_first(language: str) -> tuple[str, str]:
 
 
 def ask_to_reconfirm(letter: Letter, revision: LetterRevision, *, now: datetime | None = None) -> int:
-    """Record a request to confirm again for every organisation of
-    :func:`outdated_confirmations` and stop their older links; the mail worker writes the
-    emails (:func:`send_requested`). Returns how many. Two statements; does not commit."""
+    """Record a request to confirm again for every organisation of :func:`outdated` and stop
+    their older links; the mail worker writes the emails (:func:`send_requested`). Returns how
+    many. Two statements; does not commit."""
     now = now or utcnow()
-    outdated = _outdated(letter, revision).with_only_columns(
+    rows = outdated(letter, revision).with_only_columns(
         Invitation.id,
         literal(revision.id),
         Signature.revision_id,
@@ -91,7 +82,7 @@ def ask_to_reconfirm(letter: Letter, revision: LetterRevision, *, now: datetime 
     )
     db.session.execute(
         insert(ReconfirmationRequest).from_select(
-            ["invitation_id", "revision_id", "confirmed_revision_id", "created_at", "outcome"], outdated
+            ["invitation_id", "revision_id", "confirmed_revision_id", "created_at", "outcome"], rows
         )
     )
     asked = select(ReconfirmationRequest.invitation_id).where(
