@@ -39,7 +39,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import nullcontext, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from html import escape
 from pathlib import Path
 
@@ -170,7 +171,12 @@ def renderer(kind: str, document, variant: str):
         base_url = rendering.STATIC_DIR.as_uri() + "/"
         return lambda: HTML(string=html, base_url=base_url).write_pdf()
     if variant == "serial-gc":
-        rendering._no_cyclic_gc = nullcontext
+
+        @contextmanager
+        def collector_left_on() -> Iterator[None]:  # an earlier renderer: no pause of the collector
+            yield
+
+        rendering._no_cyclic_gc = collector_left_on
     return lambda: rendering.render_letter_pdf(document)
 
 
