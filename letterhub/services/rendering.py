@@ -459,6 +459,12 @@ def _fonts_and_stylesheet() -> tuple[FontConfiguration, CSS]:
     return cached
 
 
+def warm_up() -> None:
+    """Load the fonts and parse letter.css now, in this thread (see :func:`_fonts_and_stylesheet`):
+    before forking render children, so that each starts with them."""
+    _fonts_and_stylesheet()
+
+
 def _check_variant(pdf_variant: str | None) -> None:
     if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; expected one of {PDF_VARIANTS} or None")
