@@ -24,8 +24,9 @@ Prints one JSON line per N:
 
 ``--variant`` measures an earlier state of the renderer, to show what each optimisation buys:
 ``serial-gc`` (cyclic GC left on during layout), ``default`` (what ``render_letter_pdf``
-does today: GC paused during layout). Laying the languages out in parallel processes was
-measured too and dropped (README, "Benchmarks").
+does today: GC paused during layout). This measures the languages laid out one after the
+other in one process; the worker and ``letters pdf`` lay them out in two processes at once
+when there are two cores (``pdf_command.py`` and ``close_letter.py`` measure that).
 """
 
 from __future__ import annotations
