@@ -49,6 +49,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from render_pdf import build_document, reference_html  # noqa: E402
 from signed_letter import PASSWORD, create_signed_letter  # noqa: E402
 
+from tests.forms import csrf_token  # noqa: E402
+
 BASE_URL = "https://letters.example.org"
 
 REFERENCE_SCRIPT = """
@@ -82,7 +84,7 @@ def isolated_client(app):
 
     class IsolatedClient(FlaskClient):
         def open(self, *args, **kwargs):
-            hidden = _cv_app.set(None)
+            hidden = _cv_app.set(None)  # type: ignore[arg-type]  # no app context inside a request, as in production
             try:
                 return super().open(*args, **kwargs)
             finally:
@@ -98,16 +100,6 @@ def sign_in(client, email: str) -> None:
         data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(client, "/login")},
     )
     assert response.status_code == 302, response.status_code
-
-
-def csrf_token(client, path: str) -> str:
-    """The CSRF token of the form served at ``path``, as a browser reads it."""
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
 
 
 def close_form(client, show: str) -> dict[str, str]:
@@ -240,7 +232,7 @@ def main() -> None:
                 db.session.expire_all()
                 documents = publishing.documents_of(letter)
                 assert [d.status for d in documents] == [RenderStatus.READY] * 3, documents
-                pages = {d.languages: len(pypdf.PdfReader(io.BytesIO(d.pdf)).pages) for d in documents}
+                pages = {d.languages: len(pypdf.PdfReader(io.BytesIO(d.pdf or b"")).pages) for d in documents}
                 publishing.reopen_signing(letter)
                 db.session.commit()
                 return pages

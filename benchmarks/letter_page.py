@@ -66,7 +66,8 @@ def main() -> None:
     from letterhub import create_app
     from letterhub.extensions import db
     from letterhub.services import accounts, drafting
-    from tests.conftest import LETTER_TEXT, csrf_token
+    from tests.conftest import LETTER_TEXT
+    from tests.forms import csrf_token
     from tests.functional.test_letter_dashboard import fill_list
 
     workdir = Path(tempfile.mkdtemp())

@@ -24,8 +24,9 @@ Prints one JSON line per N:
 
 ``--variant`` measures an earlier state of the renderer, to show what each optimisation buys:
 ``serial-gc`` (cyclic GC left on during layout), ``default`` (what ``render_letter_pdf``
-does today: GC paused during layout). Laying the languages out in parallel processes was
-measured too and dropped (README, "Benchmarks").
+does today: GC paused during layout). This measures the languages laid out one after the
+other in one process; the worker and ``letters pdf`` lay them out in two processes at once
+when there are two cores (``pdf_command.py`` and ``close_letter.py`` measure that).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import nullcontext, suppress
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from html import escape
 from pathlib import Path
 
@@ -170,7 +172,12 @@ def renderer(kind: str, document, variant: str):
         base_url = rendering.STATIC_DIR.as_uri() + "/"
         return lambda: HTML(string=html, base_url=base_url).write_pdf()
     if variant == "serial-gc":
-        rendering._no_cyclic_gc = nullcontext
+
+        @contextmanager
+        def collector_left_on() -> Iterator[None]:  # an earlier renderer: no pause of the collector
+            yield
+
+        rendering._no_cyclic_gc = collector_left_on
     return lambda: rendering.render_letter_pdf(document)
 
 

@@ -157,6 +157,12 @@ def init_app(app: Flask) -> None:
         handler.setFormatter(formatter_for(format_name))
         root.addHandler(handler)
     root.setLevel(app.config.get("LOG_LEVEL") or "INFO")
+    # WeasyPrint logs an INFO line for every page it lays out ("Step 5 - Creating layout - Page
+    # 52"): hundreds of lines for a big letter in the worker's and `letters pdf`'s logs. Its
+    # warnings (a refused URL, a bad style) still show; the steps only when debugging.
+    logging.getLogger("weasyprint.progress").setLevel(
+        logging.NOTSET if root.getEffectiveLevel() <= logging.DEBUG else logging.WARNING
+    )
     app.logger.removeHandler(default_handler)  # Flask's own handler would write a second, unmasked line
 
     @app.after_request

@@ -30,6 +30,8 @@ from letterhub.extensions import db
 from letterhub.models import Decision
 from letterhub.services import accounts, drafting, inviting, signing
 
+from .forms import csrf_token  # noqa: F401  # the tests import it from here
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The seed documents live outside the repository, in ../shared/seeds; LETTERHUB_TEST_SEEDS_DIR
 # points elsewhere (a clone without them skips the seed-based tests, saying so).
@@ -368,18 +370,6 @@ class AuthActions:
             "/login",
             data={"email": email, "password": password, "csrf_token": csrf_token(self.client, "/login")},
         )
-
-
-def csrf_token(client, path: str) -> str:
-    """The CSRF token of the form served at ``path`` (as a browser would read it)."""
-    import re
-
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page
-    )
-    assert match, f"no CSRF token on {path}"
-    return match.group(1) or match.group(2)
 
 
 def close_signing(client, letter_id: int, **fields):

@@ -24,14 +24,16 @@ from __future__ import annotations
 
 import copy
 import gc
+import io
 import logging
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.request import url2pathname
 
 import jinja2
@@ -457,6 +459,12 @@ def _fonts_and_stylesheet() -> tuple[FontConfiguration, CSS]:
     return cached
 
 
+def warm_up() -> None:
+    """Load the fonts and parse letter.css now, in this thread (see :func:`_fonts_and_stylesheet`):
+    before forking render children, so that each starts with them."""
+    _fonts_and_stylesheet()
+
+
 def _check_variant(pdf_variant: str | None) -> None:
     if pdf_variant is not None and pdf_variant not in PDF_VARIANTS:
         raise ValueError(f"unknown PDF variant {pdf_variant!r}; expected one of {PDF_VARIANTS} or None")
@@ -556,17 +564,23 @@ def _write(rendered: WeasyDocument, pdf_variant: str | None) -> bytes:
     If the text holds characters that no font has, the file is written as plain PDF
     (and a warning logged) rather than as a PDF/A file that is not one.
     """
+    return _write_telling(rendered, pdf_variant)[0]
+
+
+def _write_telling(rendered: WeasyDocument, pdf_variant: str | None) -> tuple[bytes, bool]:
+    """:func:`_write`, and whether the file carries the ``pdf_variant`` claim (False: plain PDF)."""
     if pdf_variant is not None:
         try:
             with warnings.catch_warnings():
                 # WeasyPrint 70 opens its sRGB profile for the output intent and never closes it.
                 warnings.filterwarnings("ignore", r"unclosed file .*sRGB2014\.icc", ResourceWarning)
-                return _fresh(
+                pdf = _fresh(
                     rendered, output_intent=PDF_VARIANT_OPTIONS[pdf_variant][1].get("output_intent")
                 ).write_pdf(pdf_variant=pdf_variant, finisher=_refuse_missing_glyphs)
+                return pdf, True
         except _MissingGlyphs as missing:
             logger.warning("no font has %r: PDF written without the %s claim", str(missing), pdf_variant)
-    return _fresh(rendered, output_intent=None).write_pdf()
+    return _fresh(rendered, output_intent=None).write_pdf(), False
 
 
 def _fresh(rendered: WeasyDocument, *, output_intent: str | None) -> WeasyDocument:
@@ -603,6 +617,112 @@ def render_letter_pdfs(documents: Sequence[LetterDocument]) -> list[bytes]:
                 parts.append(layouts[alone])
             results.append(_write(_combined(parts), document.pdf_variant))
     return results
+
+
+# --- The languages laid out in parallel processes ------------------------------------------
+
+
+def language_documents(documents: Sequence[LetterDocument]) -> list[LetterDocument]:
+    """The one-language documents that ``documents`` are made of, each once, in order of appearance.
+
+    Each is laid out once (by :func:`render_letter_pdfs` in one process, or by
+    :func:`render_language_parts` in a process of its own) and serves every document it is part of.
+    """
+    return list(
+        dict.fromkeys(replace(document, texts=(text,)) for document in documents for text in document.texts)
+    )
+
+
+def parts_of(document: LetterDocument, singles: Sequence[LetterDocument]) -> list[int]:
+    """The indexes in ``singles`` (:func:`language_documents`) of ``document``'s languages, in its page order."""
+    return [singles.index(replace(document, texts=(text,))) for text in document.texts]
+
+
+@dataclass(frozen=True)
+class RenderedPart:
+    """A PDF made by :func:`render_language_parts`: document ``document`` whole (``of`` = 1), or its
+    part number ``position`` of ``of``, pages numbered through the whole document."""
+
+    document: int
+    position: int
+    of: int
+    pdf: bytes
+    claimed: bool  # written with the document's PDF/A claim (False: plain PDF, see _write)
+
+
+class PageCountExchange(Protocol):
+    """How the processes of :func:`render_language_parts` learn each other's page counts (through
+    their parent)."""
+
+    def tell(self, count: int) -> None:
+        """Send this process's page count."""
+
+    def ready(self) -> bool:
+        """Whether every count has arrived (without waiting)."""
+
+    def counts(self) -> list[int]:
+        """Every count, one per :func:`language_documents` entry (waits for them)."""
+
+
+def render_language_parts(
+    documents: Sequence[LetterDocument], index: int, exchange: PageCountExchange
+) -> Iterator[RenderedPart]:
+    """Lay out the ``index``-th one-language document (:func:`language_documents`) once, and yield
+    every PDF the process that did so can write: its part of each document of several languages
+    (its pages, footers numbered "page k of N" through the whole document, once the other
+    languages' page counts are known), and each document that is that language alone.
+
+    One process per language, run at the same time on several cores, so a bilingual letter takes
+    about the time of its longer language; :func:`join_parts` puts a document's parts together.
+    The parts are yielded first, so the parent can join them while this process writes the rest.
+    """
+    singles = language_documents(documents)
+    mine = singles[index]
+    with _no_cyclic_gc():
+        layout = _Layout(mine)
+        exchange.tell(len(layout.page_boxes))
+        alone = [number for number, document in enumerate(documents) if document == mine]
+        # Not idle while the other languages are still being laid out: write a file that needs
+        # no page count first.
+        while alone and not exchange.ready():
+            yield RenderedPart(alone[0], 0, 1, *_write_telling(layout.document, mine.pdf_variant))
+            alone.pop(0)
+        counts = exchange.counts()
+        for number, document in enumerate(documents):
+            parts = parts_of(document, singles)
+            if len(parts) < 2 or index not in parts:
+                continue
+            position = parts.index(index)
+            first = 1 + sum(counts[part] for part in parts[:position])
+            total = sum(counts[part] for part in parts)
+            pages = layout.document.copy(layout.pages(first, total))
+            yield RenderedPart(number, position, len(parts), *_write_telling(pages, document.pdf_variant))
+        for number in alone:
+            yield RenderedPart(number, 0, 1, *_write_telling(layout.document, mine.pdf_variant))
+
+
+def join_parts(parts: Sequence[RenderedPart]) -> bytes:
+    """One PDF of ``parts`` (one document's, in page order): the pages and bookmarks of each, and
+    the first part's catalogue, document information, XMP metadata and output intent, as a
+    document laid out from one HTML page has its first language's.
+
+    The PDF/A claim is kept only if every part was written with it (a part whose text holds a
+    character no font has is plain PDF, see :func:`_write`). pypdf copies the pages with their
+    resources (fonts embedded and subset as each part wrote them).
+    """
+    if len(parts) == 1:
+        return parts[0].pdf
+    import pypdf  # only the process that joins (the CLI command or the worker) needs it
+
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(parts[0].pdf))
+    for part in parts[1:]:
+        writer.append(io.BytesIO(part.pdf))
+    if not all(part.claimed for part in parts):
+        for key in ("/OutputIntents", "/Metadata"):
+            writer.root_object.pop(pypdf.generic.NameObject(key), None)
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
 
 
 def render_letter_pdf(document: LetterDocument) -> bytes:
