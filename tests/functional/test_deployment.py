@@ -195,3 +195,22 @@ def test_a_cli_reports_json_alone_on_stdout_and_logs_on_stderr(tmp_path, deploye
     logged = [json.loads(line) for line in result.stderr.splitlines()]
     assert any(line["message"] == "imported letter 1 from 1 file(s)" for line in logged)
     assert all(line["level"] and line["time"] for line in logged)
+
+
+@pytest.mark.slow
+def test_migrations_log_json_lines_like_the_rest_of_the_app(tmp_path):
+    """`db upgrade` (run by a deployment script or a unit's ExecStartPre) must not switch to
+    alembic.ini's text format: a log collector reading JSON would drop or garble those lines."""
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "letterhub", "db", "upgrade"],
+        cwd=tmp_path,
+        env=deployment_environment(tmp_path, f"sqlite:///{tmp_path / 'fresh.db'}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    logged = [json.loads(line) for line in result.stderr.splitlines()]  # every line is one JSON object
+    migrations = [line for line in logged if line["message"].startswith("Running upgrade")]
+    assert migrations and all(line["logger"] == "alembic.runtime.migration" for line in migrations)
+    assert migrations[0]["message"].startswith("Running upgrade  -> 0001_initial")
