@@ -137,9 +137,12 @@ def wait_for_health(port: int, deadline: float) -> None:
 @pytest.mark.slow
 def test_gunicorn_config_logs_json_access_lines_with_the_request_id_and_no_token(tmp_path, deployed_database):
     port = free_port()
+    home = tmp_path / "home"
     environment = deployment_environment(
         tmp_path, deployed_database, LETTERHUB_BIND=f"127.0.0.1:{port}", LETTERHUB_WORKERS="1"
     )
+    environment["HOME"] = str(home)
+    environment.pop("XDG_RUNTIME_DIR", None)
     token = issue_invitation_token(1, "a-secret-key-for-this-test-only").token
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "python:letterhub.gunicorn_config"],
@@ -175,6 +178,9 @@ def test_gunicorn_config_logs_json_access_lines_with_the_request_id_and_no_token
     assert len(signing["request_id"]) == 32
     assert token not in stderr
     assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
+    # No control socket in the user's home, which another instance would take over.
+    assert not (home / ".gunicorn").exists()
+    assert not any("Control socket" in line["message"] for line in lines)
 
 
 @pytest.mark.slow
