@@ -80,6 +80,9 @@ class Defaults:
 
     # Rate limits (Flask-Limiter). memory:// is per process; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
+    # While that storage cannot be reached, count in this process's memory (logged once, and
+    # Redis is tried again with growing pauses) instead of answering 500 on every limited page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_DEFAULT = "600 per minute"
     RATELIMIT_SIGNING = "30 per minute"
     RATELIMIT_LOGIN = "10 per minute"
