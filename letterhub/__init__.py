@@ -113,6 +113,7 @@ def load_config(app: Flask, test_config: dict | None) -> None:
         app.config["MAILBOX_DIR"] = str(Path(app.instance_path) / "mailbox")
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(PACKAGE_DIR / "translations")
     config_module.derive_from_base_url(app.config)
+    config_module.check_choices(app.config)
 
     if not (app.debug or app.testing) and app.config["SECRET_KEY"] in (
         None,

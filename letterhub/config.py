@@ -14,6 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 # The key every fresh checkout shares. Outside debug and tests the app refuses to start with it.
 DEFAULT_SECRET_KEY = "dev-only-change-me"  # noqa: S105 (refused outside debug and tests)
@@ -46,8 +47,8 @@ class Defaults:
     PROXY_FIX_X_HOST = 0
 
     # Outgoing mail. MAIL_TRANSPORT is "smtp" in production; "mailbox" writes each message
-    # into MAILBOX_DIR (instance/mailbox by default) and serves it at /dev/mailbox. The mailbox
-    # transport is refused outside debug mode.
+    # into MAILBOX_DIR (instance/mailbox by default), readable at /dev/mailbox only in debug
+    # mode (scripts/dev's worker runs without debug and still writes there).
     MAIL_TRANSPORT = "smtp"
     MAIL_FROM = "letterhub <letters@localhost>"
     SMTP_HOST = "127.0.0.1"
@@ -79,6 +80,9 @@ class Defaults:
 
     # Rate limits (Flask-Limiter). memory:// is per process; use redis:// with several workers.
     RATELIMIT_STORAGE_URI = "memory://"
+    # While that storage cannot be reached, count in this process's memory (logged once, and
+    # Redis is tried again with growing pauses) instead of answering 500 on every limited page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_DEFAULT = "600 per minute"
     RATELIMIT_SIGNING = "30 per minute"
     RATELIMIT_LOGIN = "10 per minute"
@@ -178,6 +182,28 @@ def derive_from_base_url(config: MutableMapping[str, Any]) -> None:
 
 class ConfigError(ValueError):
     """A ``LETTERHUB_*`` variable whose value does not fit its setting's type."""
+
+
+MAIL_TRANSPORTS = ("smtp", "mailbox")
+
+
+def check_choices(config: Mapping[str, Any]) -> None:
+    """Stop the start on a setting that names something that does not exist.
+
+    Otherwise an unknown MAIL_TRANSPORT fails every round of the worker, and an unknown
+    DEFAULT_TIMEZONE every new letter's page, long after the deployment looked fine.
+    """
+    if config["MAIL_TRANSPORT"] not in MAIL_TRANSPORTS:
+        raise ConfigError(
+            f"MAIL_TRANSPORT={config['MAIL_TRANSPORT']!r} is not one of {', '.join(MAIL_TRANSPORTS)}"
+        )
+    try:
+        ZoneInfo(str(config["DEFAULT_TIMEZONE"]))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"DEFAULT_TIMEZONE={config['DEFAULT_TIMEZONE']!r} is not a time zone known here "
+            "(an IANA name such as Asia/Damascus; Debian's tzdata package provides them)"
+        ) from None
 
 
 ENVIRONMENT_PREFIX = "LETTERHUB_"

@@ -29,3 +29,9 @@ logconfig_dict = gunicorn_logconfig(os.environ.get("LETTERHUB_LOG_LEVEL", "INFO"
 
 # forwarded_allow_ips is left to the deployer: gunicorn trusts X-Forwarded-* only from
 # 127.0.0.1 by default (FORWARDED_ALLOW_IPS in the environment changes it).
+
+# gunicorn 25.1+ opens a control socket for `gunicornc` at $XDG_RUNTIME_DIR/gunicorn.ctl or
+# ~/.gunicorn/gunicorn.ctl: one path per user, which a second instance (staging beside
+# production, a test run) silently takes over, and which systemd's ProtectHome= forbids.
+# letterhub is run by its supervisor's signals (HUP reloads, TERM stops), so it is off.
+control_socket_disable = True

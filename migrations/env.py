@@ -8,9 +8,11 @@ from flask import current_app
 # access to the values within the .ini file in use.
 config = context.config
 
-# Interpret the config file for Python logging.
-# This line sets up loggers basically.
-fileConfig(config.config_file_name, disable_existing_loggers=False)
+# `flask db ...` runs inside the app, whose handler (letterhub.logs: JSON in production, text in
+# debug) is already on the root logger: keep it, so a migration logs like every other process.
+# alembic.ini's logging applies only when nothing has configured logging yet.
+if not logging.getLogger().handlers:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger("alembic.env")
 
 

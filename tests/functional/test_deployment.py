@@ -137,9 +137,12 @@ def wait_for_health(port: int, deadline: float) -> None:
 @pytest.mark.slow
 def test_gunicorn_config_logs_json_access_lines_with_the_request_id_and_no_token(tmp_path, deployed_database):
     port = free_port()
+    home = tmp_path / "home"
     environment = deployment_environment(
         tmp_path, deployed_database, LETTERHUB_BIND=f"127.0.0.1:{port}", LETTERHUB_WORKERS="1"
     )
+    environment["HOME"] = str(home)
+    environment.pop("XDG_RUNTIME_DIR", None)
     token = issue_invitation_token(1, "a-secret-key-for-this-test-only").token
     server = subprocess.Popen(
         [str(BIN / "gunicorn"), "-c", "python:letterhub.gunicorn_config"],
@@ -175,6 +178,9 @@ def test_gunicorn_config_logs_json_access_lines_with_the_request_id_and_no_token
     assert len(signing["request_id"]) == 32
     assert token not in stderr
     assert any(line["logger"] == "gunicorn.error" and "Booting worker" in line["message"] for line in lines)
+    # No control socket in the user's home, which another instance would take over.
+    assert not (home / ".gunicorn").exists()
+    assert not any("Control socket" in line["message"] for line in lines)
 
 
 @pytest.mark.slow
@@ -195,3 +201,22 @@ def test_a_cli_reports_json_alone_on_stdout_and_logs_on_stderr(tmp_path, deploye
     logged = [json.loads(line) for line in result.stderr.splitlines()]
     assert any(line["message"] == "imported letter 1 from 1 file(s)" for line in logged)
     assert all(line["level"] and line["time"] for line in logged)
+
+
+@pytest.mark.slow
+def test_migrations_log_json_lines_like_the_rest_of_the_app(tmp_path):
+    """`db upgrade` (run by a deployment script or a unit's ExecStartPre) must not switch to
+    alembic.ini's text format: a log collector reading JSON would drop or garble those lines."""
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "letterhub", "db", "upgrade"],
+        cwd=tmp_path,
+        env=deployment_environment(tmp_path, f"sqlite:///{tmp_path / 'fresh.db'}"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    logged = [json.loads(line) for line in result.stderr.splitlines()]  # every line is one JSON object
+    migrations = [line for line in logged if line["message"].startswith("Running upgrade")]
+    assert migrations and all(line["logger"] == "alembic.runtime.migration" for line in migrations)
+    assert migrations[0]["message"].startswith("Running upgrade  -> 0001_initial")

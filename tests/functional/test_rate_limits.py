@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import uuid
@@ -123,3 +124,27 @@ def test_without_a_shared_store_each_worker_process_counts_alone(tmp_path, app_c
     }
     assert sign_in_attempts_in_a_worker_process(config, 2) == [422, 422]
     assert sign_in_attempts_in_a_worker_process(config, 2) == [422, 422]
+
+
+def unreachable_redis_url() -> str:
+    with socket.socket() as probe:  # a port nothing listens on once the probe is closed
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"redis://127.0.0.1:{port}/0"
+
+
+@pytest.mark.parametrize(
+    "app_config",
+    [
+        {
+            "RATELIMIT_ENABLED": True,
+            "RATELIMIT_LOGIN": "3 per minute",
+            "RATELIMIT_STORAGE_URI": unreachable_redis_url(),
+        }
+    ],
+)
+def test_while_redis_is_down_pages_open_and_each_process_counts_alone(client, app_config):
+    """A Redis restart must not take the site down in the middle of a campaign (it answered 500)."""
+    assert client.get("/login").status_code == 200
+    token = csrf_token(client, "/login")
+    assert [wrong_sign_in(client, token).status_code for _ in range(4)] == [422, 422, 422, 429]

@@ -88,3 +88,34 @@ def test_a_digit_password_reaches_the_app_as_text(tmp_path, monkeypatch):
     app = create_app()
     assert app.config["SMTP_PASSWORD"] == "0042"
     assert app.config["SMTP_PORT"] == 587
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw", "message"),
+    [
+        ("LETTERHUB_MAIL_TRANSPORT", "smpt", "MAIL_TRANSPORT='smpt' is not one of smtp, mailbox"),
+        ("LETTERHUB_DEFAULT_TIMEZONE", "Damascus", "DEFAULT_TIMEZONE='Damascus' is not a time zone"),
+        (
+            "LETTERHUB_DEFAULT_TIMEZONE",
+            "../etc/passwd",
+            "DEFAULT_TIMEZONE='../etc/passwd' is not a time zone",
+        ),
+    ],
+)
+def test_the_app_refuses_to_start_with_a_name_that_does_not_exist(
+    tmp_path, monkeypatch, variable, raw, message
+):
+    monkeypatch.setenv("LETTERHUB_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LETTERHUB_SECRET_KEY", "a" * 64)
+    monkeypatch.setenv(variable, raw)
+    with pytest.raises(ConfigError, match=message):
+        create_app()
+
+
+def test_a_known_zone_and_the_mailbox_transport_start(tmp_path, monkeypatch):
+    monkeypatch.setenv("LETTERHUB_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("LETTERHUB_SECRET_KEY", "a" * 64)
+    monkeypatch.setenv("LETTERHUB_MAIL_TRANSPORT", "mailbox")
+    monkeypatch.setenv("LETTERHUB_DEFAULT_TIMEZONE", "Europe/Zurich")
+    app = create_app()
+    assert (app.config["MAIL_TRANSPORT"], app.config["DEFAULT_TIMEZONE"]) == ("mailbox", "Europe/Zurich")
