@@ -30,10 +30,13 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+from tests.forms import csrf_token  # noqa: E402
+
 POSTGRES_URL = os.environ.get("LETTERHUB_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 SIZES = (500, 2_000)
 SAVES = 3
@@ -102,34 +105,11 @@ def confirmed_letter(user, size: int):
 
 def isolated_client(app):
     """A test client whose requests do not share this script's application context (its ``g``,
-    its database session): as in the test suite, this script's transaction ends before each."""
-    from flask.globals import _cv_app
-    from flask.testing import FlaskClient
-
-    from letterhub.extensions import db
-
-    class IsolatedClient(FlaskClient):
-        def open(self, *args, **kwargs):
-            if _cv_app.get(None) is not None:
-                db.session.commit()
-            hidden = _cv_app.set(None)
-            try:
-                return super().open(*args, **kwargs)
-            finally:
-                _cv_app.reset(hidden)
-                if _cv_app.get(None) is not None:
-                    db.session.expire_all()
+    its database session): the test suite's ``IsolatedClient``."""
+    from tests.conftest import IsolatedClient
 
     app.test_client_class = IsolatedClient
     return app.test_client()
-
-
-def csrf(client, path: str) -> str:
-    page = client.get(path).get_data(as_text=True)
-    match = re.search(
-        r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"', page
-    )
-    return match.group(1) or match.group(2)
 
 
 def measure(app, client, user, size: int) -> dict:
@@ -144,7 +124,7 @@ def measure(app, client, user, size: int) -> dict:
     for save in range(1, SAVES + 1):
         path = f"/letters/{letter.id}/edit"
         data = {
-            "csrf_token": csrf(client, path),
+            "csrf_token": csrf_token(client, path),
             "base_revision": save,
             "action": "save",
             "change_kind": "substantive",
@@ -164,7 +144,7 @@ def measure(app, client, user, size: int) -> dict:
     db.session.expire_all()
     asked = f"{size} organisations that had confirmed were asked to confirm again"
     assert asked in client.get(f"/letters/{letter.id}").get_data(as_text=True)
-    figure = {"confirmed": size, "save_seconds": round(statistics.median(seconds), 3)}
+    figure: dict[str, Any] = {"confirmed": size, "save_seconds": round(statistics.median(seconds), 3)}
     if hasattr(reconfirming, "send_requested"):  # the worker writes the emails
         started = time.perf_counter()
         done = 0
@@ -224,7 +204,7 @@ def main(postgresql: bool) -> None:
             client = isolated_client(app)
             client.post(
                 "/login",
-                data={"email": user.email, "password": PASSWORD, "csrf_token": csrf(client, "/login")},
+                data={"email": user.email, "password": PASSWORD, "csrf_token": csrf_token(client, "/login")},
             )
             for size in SIZES:
                 figure = measure(app, client, user, size)
