@@ -89,7 +89,7 @@ def fill_list(letter, count: int, *, start: int = 0) -> list[Invitation]:
 
 
 def shown_rows(page: str) -> list[str]:
-    return re.findall(r'<tr data-invitation="(\d+)">', page)
+    return re.findall(r'<tr data-invitation="(\d+)"', page)
 
 
 def count_on(page: str, name: str) -> int:
@@ -187,9 +187,9 @@ def test_the_dashboard_is_in_the_readers_language_with_a_labelled_filter_and_a_r
     assert 'dir="rtl"' in page and "Search by name or email" not in page and "Not answered" not in page
     assert re.search(r'<label for="invitation-state">', page) and 'id="invitation-state"' in page
     assert re.search(r'<label for="invitation-search">', page) and 'id="invitation-search"' in page
-    assert '<th scope="col">' in page
+    assert '<th scope="col"' in page
     first = shown_rows(page)[0]
-    assert f'<th scope="row" id="organization-{first}">' in page
+    assert f'<th scope="row" id="organization-{first}"' in page
     assert f'aria-describedby="organization-{first}"' in page  # the row's buttons name their organisation
 
 
@@ -314,7 +314,7 @@ def test_each_row_shows_when_it_was_sent_opened_and_answered_and_by_whom(signed_
     invitations[2].messages[-1].sent_at = utcnow()
     db.session.commit()
     page, _q, _s = fetch(signed_in, f"/letters/{letter.id}")
-    row = re.search(rf'<tr data-invitation="{invitations[2].id}">.*?</tr>', page, re.S).group(0)
+    row = re.search(rf'<tr data-invitation="{invitations[2].id}"[^>]*>.*?</tr>', page, re.S).group(0)
     assert "Hadi" in row and "Director" in row and "Our board has not met." in row
     assert 'class="muted answered-at"' in row and 'class="muted sent-at"' in row and "Opened" in row
 
