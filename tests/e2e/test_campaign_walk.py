@@ -233,5 +233,19 @@ def test_a_coordinator_runs_the_campaign_in_arabic(walk_server, walking, walk_ma
     assert_rows_are_cards(page)
     looking.check(page, "letter-en-320")
 
+    # --- The letters list on the same phone: each letter's counts and deadline in sight. -------
+    page.goto("/letters/")
+    row = page.locator(f'table.letters tr[data-letter="{letter_path.rsplit("/", 1)[1]}"]')
+    expect(row.locator('td[data-count="invited"]')).to_have_text("4")
+    fits = page.evaluate(
+        """() => { const box = document.querySelector("table.letters").parentElement;
+                   return box.scrollWidth <= box.clientWidth && document.documentElement.scrollWidth <= 320; }"""
+    )
+    assert fits, "the letters list scrolls sideways at 320 px"
+    for cell in row.locator("td").all():
+        box = cell.bounding_box()
+        assert box is None or (box["x"] >= -1 and box["x"] + box["width"] <= SMALL_PHONE["width"] + 1), box
+    looking.check(page, "letters-en-320")
+
     looking.assert_clean()
     assert walking.problems == [], walking.problems
