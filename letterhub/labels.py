@@ -295,6 +295,7 @@ def register(app) -> None:
         render_error=render_error,
         format_deadline=deadlines.format_deadline,
         format_moment=deadlines.format_moment,
+        format_short_moment=deadlines.format_short_moment,
         deadline_contact=deadlines.contact_email,
         signature_is_late=lambda signature: deadlines.is_late(
             signature.invitation.letter, signature.decided_at

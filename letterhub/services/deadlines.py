@@ -142,6 +142,24 @@ def format_moment(moment: datetime | None, zone_name: str, language: str | None 
     return text
 
 
+def format_short_moment(moment: datetime | None, zone_name: str, language: str | None = None) -> str:
+    """``moment`` in ``zone_name``, briefly, for a list: "1 Dec 2026, 11:30" (the month in words,
+    so that no reader takes 12/1 for the 12th of January); in Arabic, with Arabic-Indic digits.
+    The zone is the letter's, named once on the page beside the deadline."""
+    if moment is None:
+        return ""
+    locale = language or str(get_locale() or "en")
+    local = moment.astimezone(zone(zone_name))
+    text = _(
+        "%(date)s, %(time)s",
+        date=format_date(local.date(), "d MMM y", locale=locale),
+        time=format_time(local.time(), "HH:mm", locale=locale),
+    )
+    if locale.startswith("ar"):
+        text = text.translate(_ARABIC_INDIC)
+    return text
+
+
 def format_deadline(letter: Letter, language: str | None = None) -> str:
     return format_moment(letter.deadline, letter.deadline_timezone, language)
 

@@ -49,6 +49,7 @@ TIMEOUT_MS = 15_000
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
+SMALL_PHONE = {"width": 320, "height": 640}  # the narrowest phone WCAG 1.4.10 (reflow) asks for
 
 
 def missing(message: str) -> None:

@@ -21,7 +21,7 @@ from letterhub.models import Decision, Invitation, User
 from letterhub.services import drafting, signing
 
 from ..conftest import LETTER_TEXT, PASSWORD
-from .conftest import COORDINATOR_EMAIL, PHONE, said
+from .conftest import COORDINATOR_EMAIL, PHONE, SMALL_PHONE, overflow, said
 
 pytestmark = pytest.mark.browser
 
@@ -37,6 +37,53 @@ CSV = (
 BAD_LINE = 4
 # The Arabic names in the order of the Arabic alphabet.
 ALPHABETICAL_AR = ["بيتنا سوريا", "سوريون من أجل الحقيقة والعدالة", "شبكة حراس", "مدنية"]
+# How the invitation list is laid out: the page, the list's scrolling box, each row and its cells.
+INVITATION_LAYOUT = """() => {
+  const box = document.querySelector("#invitations .table-scroll");
+  const table = box.querySelector("table.invitations");
+  const rows = [...table.querySelectorAll("tbody tr")].map(row => {
+    const r = row.getBoundingClientRect();
+    const cells = [...row.children].map(c => c.getBoundingClientRect()).filter(c => c.width > 1 && c.height > 1);
+    return {height: r.height, left: Math.min(...cells.map(c => c.left)), right: Math.max(...cells.map(c => c.right))};
+  });
+  return {window: document.documentElement.clientWidth, page: document.documentElement.scrollWidth,
+          box: box.clientWidth, boxScroll: box.scrollWidth, table: table.getBoundingClientRect().width, rows};
+}"""
+# A row of the walk's list on a 320 px phone, in Arabic: the names, the address, the answer, the
+# mail, the reminders (when any) and the buttons, stacked, measure 296 to 409 px. Laid out as a
+# table row, the cells were side by side in a box scrolled sideways, and each row as tall as its
+# tallest cell, out of sight: most of what showed was blank.
+MAX_ROW_HEIGHT_320 = 460
+
+
+def accessibility_roles(page) -> dict[str, int]:
+    """How many nodes of each table role Chromium's accessibility tree has (what a screen reader gets)."""
+    session = page.context.new_cdp_session(page)
+    try:
+        nodes = session.send("Accessibility.getFullAXTree")["nodes"]
+    finally:
+        session.detach()
+    roles = [node["role"]["value"] for node in nodes if not node.get("ignored")]
+    return {role: roles.count(role) for role in ("table", "row", "columnheader", "rowheader", "cell")}
+
+
+def assert_rows_are_cards(page) -> None:
+    """On a 320 px phone: no sideways scrolling of the page or of the list's own box, every row's
+    cells inside the window, rows compact, and still a table for screen readers (one row header
+    and a cell per column in every row)."""
+    layout = page.evaluate(INVITATION_LAYOUT)
+    assert layout["page"] <= layout["window"], layout
+    assert layout["boxScroll"] <= layout["box"] and layout["table"] <= layout["box"] + 1, layout
+    assert overflow(page)["out"] == []
+    heights = [round(row["height"]) for row in layout["rows"]]
+    assert heights and max(heights) <= MAX_ROW_HEIGHT_320, heights
+    for row in layout["rows"]:
+        assert row["left"] >= -1 and row["right"] <= layout["window"] + 1, row
+    roles = accessibility_roles(page)
+    count = len(layout["rows"])
+    columns = roles["columnheader"]
+    assert roles["table"] == 1 and roles["row"] == count + 1 and roles["rowheader"] == count, roles
+    assert roles["cell"] == count * (columns - 1), roles
 
 
 @pytest.fixture
@@ -120,6 +167,10 @@ def test_a_coordinator_runs_the_campaign_in_arabic(walk_server, walking, walk_ma
     expect(page.locator('dd[data-count="sent"]')).to_have_text("4")
     expect(page.locator('dd[data-count="confirmed"]')).to_have_text("1")
     looking.on_phone(page, "letter-ar")
+    page.set_viewport_size(SMALL_PHONE)
+    assert_rows_are_cards(page)
+    looking.check(page, "letter-ar-320")
+    page.set_viewport_size(PHONE)
 
     page.select_option("#invitation-sort", "name")
     page.click("form.invitation-filter button[type=submit]")
@@ -156,6 +207,9 @@ def test_a_coordinator_runs_the_campaign_in_arabic(walk_server, walking, walk_ma
         expect(cell).not_to_be_empty()
     expect(rows.filter(has_text="سوريون").locator("td.reminders")).to_be_empty()
     looking.on_phone(page, "letter-reminded-ar")
+    page.set_viewport_size(SMALL_PHONE)
+    assert_rows_are_cards(page)  # with a reminder history and a filter, too
+    looking.check(page, "letter-reminded-ar-320")
     page.set_viewport_size({"width": 1280, "height": 900})
     looking.in_both_languages(page, "letter-reminded")
 
@@ -175,6 +229,23 @@ def test_a_coordinator_runs_the_campaign_in_arabic(walk_server, walking, walk_ma
     looking.check(page, "csv-preview-en")
     page.goto(letter_path)
     looking.on_phone(page, "letter-en")
+    page.set_viewport_size(SMALL_PHONE)
+    assert_rows_are_cards(page)
+    looking.check(page, "letter-en-320")
+
+    # --- The letters list on the same phone: each letter's counts and deadline in sight. -------
+    page.goto("/letters/")
+    row = page.locator(f'table.letters tr[data-letter="{letter_path.rsplit("/", 1)[1]}"]')
+    expect(row.locator('td[data-count="invited"]')).to_have_text("4")
+    fits = page.evaluate(
+        """() => { const box = document.querySelector("table.letters").parentElement;
+                   return box.scrollWidth <= box.clientWidth && document.documentElement.scrollWidth <= 320; }"""
+    )
+    assert fits, "the letters list scrolls sideways at 320 px"
+    for cell in row.locator("td").all():
+        box = cell.bounding_box()
+        assert box is None or (box["x"] >= -1 and box["x"] + box["width"] <= SMALL_PHONE["width"] + 1), box
+    looking.check(page, "letters-en-320")
 
     looking.assert_clean()
     assert walking.problems == [], walking.problems

@@ -422,3 +422,16 @@ def test_migration_fills_folded_keys_and_import_aliases_and_reverts(empty_databa
         downgrade(revision="base")
         db.session.remove()
         db.engine.dispose()
+
+
+def test_directory_page_title_is_plain_and_an_arabic_only_entry_has_a_row_header(signed_in, letter):
+    """The page's <title> holds its name only (the "invite everyone who confirmed" form once sat
+    inside it as well), and an organisation known only in Arabic still heads its row for screen
+    readers (axe: empty-table-header)."""
+    arabic_only = add(name_ar="شبكة حراس")
+    page = signed_in.get("/organizations/").get_data(as_text=True)
+    assert re.search(r"<title>\s*Organisations · letterhub\s*</title>", page)
+    assert page.count('class="invite-confirmed"') == 1
+    row = re.search(rf'<tr id="organization-{arabic_only.id}">(.*?)</tr>', page, re.S).group(1)
+    header = re.search(r'<th scope="row"[^>]*>(.*?)</th>', row, re.S).group(1)
+    assert 'lang="ar"' in header and "شبكة حراس" in header
