@@ -409,3 +409,28 @@ def test_bad_input_on_the_open_signon_page_comes_back_filled_in_and_saves_nothin
     page = response.get_data(as_text=True)
     assert 'value="Baytna"' in page and "This is not a valid email address." in page
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
+
+
+def test_the_confirmation_link_opens_in_the_language_the_request_was_made_in(client, open_letter):
+    """The email was in Arabic: its link's page is too, in a browser that asks for English, and
+    so is the error of a form sent without its CSRF token, which confirms nothing."""
+    client.get(f"/join/{open_letter.id}?lang=ar")
+    assert ask(client, open_letter).status_code == 200
+    _p, link = proposals.request_signon(
+        open_letter,
+        name_en="Baytna",
+        name_ar="بيتنا",
+        email="c@baytna.example",
+        country="Lebanon",
+        language="ar",
+    )
+    db.session.commit()
+    reader = client.application.test_client()
+    english = {"Accept-Language": "en"}
+    page = reader.get(path_of(link), headers=english).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "أكّد طلبك للتوقيع" in page
+    refused = reader.post(path_of(link), headers=english)
+    assert refused.status_code == 422 and '<html lang="ar" dir="rtl">' in refused.get_data(as_text=True)
+    assert "انتهت صلاحية هذا النموذج" in refused.get_data(as_text=True)
+    assert set(db.session.scalars(select(Proposal.status))) == {ProposalStatus.UNCONFIRMED}
+    assert '<html lang="en" dir="ltr">' in reader.get(path_of(link) + "?lang=en").get_data(as_text=True)
