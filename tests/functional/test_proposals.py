@@ -22,7 +22,7 @@ from letterhub.models import (
     Signature,
 )
 from letterhub.models.types import utcnow
-from letterhub.services import directory, mailing, proposals, publishing, reminding
+from letterhub.services import directory, inviting, mailing, proposals, publishing, reminding
 
 from ..conftest import csrf_token
 from .test_signing import confirm_data, path_of
@@ -434,3 +434,27 @@ def test_the_confirmation_link_opens_in_the_language_the_request_was_made_in(cli
     assert "انتهت صلاحية هذا النموذج" in refused.get_data(as_text=True)
     assert set(db.session.scalars(select(Proposal.status))) == {ProposalStatus.UNCONFIRMED}
     assert '<html lang="en" dir="ltr">' in reader.get(path_of(link) + "?lang=en").get_data(as_text=True)
+
+
+def test_a_revoked_or_tampered_link_proposes_nothing_and_says_why_in_the_invitations_language(
+    client, letter, invite, coordinator
+):
+    invitation, link = invite(language="ar")
+    path = path_of(link)
+    data = {
+        "csrf_token": csrf_token(client, path + "/nominate"),
+        "name_en": "Women Now",
+        "email": "focal@womennow.example",
+        "language": "en",
+    }
+    head, _dot, signature = path.rpartition(".")
+    tampered = head + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert client.post(tampered + "/nominate", data=data).status_code == 404
+    inviting.revoke_invitation(invitation, by=coordinator)
+    db.session.commit()
+    refused = client.post(path + "/nominate", data=data, headers={"Accept-Language": "en"})
+    assert refused.status_code == 410
+    page = refused.get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "سُحبت هذه الدعوة" in page
+    assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
+    assert "proposal.nominated" not in audit_actions()
