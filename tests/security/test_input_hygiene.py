@@ -128,6 +128,16 @@ def test_no_route_gives_a_5xx_for_bad_text_in_any_path_segment(signed_in, routes
 
 # Characters no form field may hold, one of each kind disallowed_in_text refuses.
 DISALLOWED_VALUES = ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f", "\x85", "\ufffe", "\uffff", "\U0010ffff"]
+# Longer than any field takes (PostgreSQL refuses text longer than a VARCHAR column's length).
+OVERLONG = "x" * 20_000
+
+
+def spoiled_values(original: str) -> list:
+    """``original`` with each disallowed character; overlong; and sent twice, the second copy
+    holding a NUL (a browser sends one value, a script may send a list)."""
+    return [original + value for value in DISALLOWED_VALUES] + [original + OVERLONG, [original, "\x00"]]
+
+
 # Numbers no id column holds (PostgreSQL's integer) and text where a number is expected.
 BAD_ID_VALUES = [str(MAX_ID + 1), "99999999999999999999999", "-" + "9" * 30, "abc", "\x00"]
 ID_FIELDS = ("base_revision", "revision_id", "en_row", "ar_row", "first_row", "second_row")
@@ -220,13 +230,13 @@ def post_attacks(post, client, route, valid: dict, names, spoil, walk: PostWalk)
     attacked: set[str] = set()
     seen = walk.reads.setdefault(route.rule.endpoint, set())
 
-    def send(data: dict, label: str, spoiled: str | None = None) -> None:
+    def send(data: dict, label: str, spoiled: str | list | None = None) -> None:
         response, names_read = post(client, path, data)
         seen.update(names_read)
         read.update(names_read & set(names))
         if response.status_code >= 500:
             walk.wrong[f"{path} {label}"] = response.status_code
-        elif spoiled is not None and response.status_code == 422 and disallowed_in_text(spoiled):
+        elif isinstance(spoiled, str) and response.status_code == 422 and disallowed_in_text(spoiled):
             page = response.get_data(as_text=True)
             name = label.split("=", 1)[0]
             if not typed_field(page, name) or (route.rule.endpoint, name) in ANOTHER_FORMS_FIELD:
@@ -297,7 +307,8 @@ def not_attacked(app, walk: PostWalk) -> dict[str, str]:
 
 
 def stored_disallowed_text() -> dict[str, str]:
-    """Every stored text (and text inside stored JSON) holding a character no field may hold."""
+    """Every stored text (and text inside stored JSON) holding a character no field may hold, or
+    longer than its column (SQLite stores it; PostgreSQL would have refused it)."""
     found = {}
 
     def texts(value):
@@ -319,7 +330,9 @@ def stored_disallowed_text() -> dict[str, str]:
             continue
         for row in db.session.execute(sa.select(*columns)).all():
             for column, value in zip(columns, row, strict=True):
-                if any(disallowed_in_text(text) for text in texts(value)):
+                length = getattr(column.type, "length", None)
+                too_long = isinstance(value, str) and length is not None and len(value) > length
+                if too_long or any(disallowed_in_text(text) for text in texts(value)):
                     found[f"{table.name}.{column.name}"] = repr(value)[:200]
     return found
 
@@ -333,7 +346,7 @@ def test_no_post_route_gives_a_5xx_for_a_disallowed_character_in_any_form_field(
         form_fields,
         form_reads,
         form_fields,
-        lambda original: [original + value for value in DISALLOWED_VALUES],
+        spoiled_values,
     )
     assert walk.wrong == {}
     assert not_attacked(app, walk) == {}
