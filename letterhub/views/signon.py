@@ -81,6 +81,8 @@ def confirm(token: str):
     try:
         proposal = proposals.proposal_for_confirmation(token)
     except proposals.ConfirmationLinkError as error:
+        if error.language is not None:
+            g.page_locale = error.language
         return render_template(
             "signon/link_error.html", reason=error.reason
         ), 410 if error.reason == "expired" else 404

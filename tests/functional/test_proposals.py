@@ -458,3 +458,25 @@ def test_a_revoked_or_tampered_link_proposes_nothing_and_says_why_in_the_invitat
     assert '<html lang="ar" dir="rtl">' in page and "سُحبت هذه الدعوة" in page
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
     assert "proposal.nominated" not in audit_actions()
+
+
+def test_an_expired_confirmation_link_says_so_in_the_language_the_request_was_made_in(
+    app, client, open_letter
+):
+    _p, link = proposals.request_signon(
+        open_letter,
+        name_en="Baytna",
+        name_ar="بيتنا",
+        email="c@baytna.example",
+        country="Lebanon",
+        language="ar",
+    )
+    db.session.commit()
+    app.config["SIGNON_CONFIRM_HOURS"] = 0
+    time.sleep(1.1)
+    english = {"Accept-Language": "en"}
+    for response in (client.get(path_of(link), headers=english), client.post(path_of(link), headers=english)):
+        assert response.status_code == 410
+        page = response.get_data(as_text=True)
+        assert '<html lang="ar" dir="rtl">' in page and "انتهت صلاحية هذا الرابط" in page
+    assert set(db.session.scalars(select(Proposal.status))) == {ProposalStatus.UNCONFIRMED}
