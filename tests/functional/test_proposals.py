@@ -480,3 +480,18 @@ def test_an_expired_confirmation_link_says_so_in_the_language_the_request_was_ma
         page = response.get_data(as_text=True)
         assert '<html lang="ar" dir="rtl">' in page and "انتهت صلاحية هذا الرابط" in page
     assert set(db.session.scalars(select(Proposal.status))) == {ProposalStatus.UNCONFIRMED}
+
+
+def test_a_proposal_or_a_request_to_sign_without_its_csrf_token_comes_back_filled_in_and_saves_nothing(
+    client, open_letter, invite
+):
+    _invitation, link = invite(name_en="Second", name_ar="الثانية", email="s@second.example", language="ar")
+    typed = {"name_en": "Women Now", "name_ar": "النساء الآن", "email": "focal@womennow.example"}
+    nominated = client.post(path_of(link) + "/nominate", data={**typed, "language": "en"})
+    asked = client.post(f"/join/{open_letter.id}?lang=ar", data={**typed, "country": "Lebanon"})
+    for response in (nominated, asked):
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert '<html lang="ar" dir="rtl">' in page and "انتهت صلاحية هذا النموذج" in page
+        assert 'value="Women Now"' in page and 'value="النساء الآن"' in page
+    assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
