@@ -23,10 +23,11 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 
 from ..extensions import db
+from ..input_hygiene import MAX_ID
 from ..models import (
     Invitation,
     InvitationState,
@@ -64,9 +65,10 @@ class AlreadyOnList(ValueError):
 class ConfirmationLinkError(ValueError):
     """An email confirmation link that is tampered, expired or unknown: nothing changes."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, language: str | None = None):
         super().__init__(reason)
         self.reason = reason  # "invalid" or "expired"
+        self.language = language  # an expired link's request's language, to say so in it
 
 
 # --------------------------------------------------------------------------- nominating
@@ -205,7 +207,7 @@ def proposal_for_confirmation(token: str) -> Proposal:
     try:
         payload = _serializer().loads(token, max_age=int(confirmation_max_age().total_seconds()))
     except SignatureExpired as error:
-        raise ConfirmationLinkError("expired") from error
+        raise ConfirmationLinkError("expired", _language_of_expired(error)) from error
     except BadSignature as error:
         raise ConfirmationLinkError("invalid") from error
     if not (
@@ -218,6 +220,24 @@ def proposal_for_confirmation(token: str) -> Proposal:
     ):
         raise ConfirmationLinkError("invalid")
     return proposal
+
+
+def _language_of_expired(error: SignatureExpired) -> str | None:
+    """The language of the request an expired (but genuine) link names, if it still exists."""
+    if not isinstance(error.payload, bytes):
+        return None
+    try:
+        payload = _serializer().load_payload(error.payload)
+    except BadData:
+        return None
+    if not (isinstance(payload, dict) and isinstance(payload.get("p"), int)):
+        return None
+    proposal = db.session.get(Proposal, payload["p"]) if 0 < payload["p"] <= MAX_ID else None
+    if proposal is None or not tokens.nonce_matches(
+        proposal.confirm_token_hash, tokens.hash_nonce(str(payload.get("n", "")))
+    ):
+        return None
+    return proposal.language
 
 
 def confirm_signon(token: str, *, now: datetime | None = None) -> tuple[Proposal, bool]:

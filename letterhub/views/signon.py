@@ -13,7 +13,7 @@ one and dropped, so a robot learns nothing.
 
 import logging
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, g, render_template, request
 from flask_babel import get_locale
 
 from ..extensions import db, limiter
@@ -81,9 +81,14 @@ def confirm(token: str):
     try:
         proposal = proposals.proposal_for_confirmation(token)
     except proposals.ConfirmationLinkError as error:
+        if error.language is not None:
+            g.page_locale = error.language
         return render_template(
             "signon/link_error.html", reason=error.reason
         ), 410 if error.reason == "expired" else 404
+    # The page speaks the language the request was made in (its email's), as a signing page
+    # speaks its invitation's, unless the reader chose another.
+    g.page_locale = proposal.language
     form = ActionForm()
     if request.method == "POST" and form.validate_on_submit():
         proposal, _changed = proposals.confirm_signon(token)

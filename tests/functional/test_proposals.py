@@ -22,7 +22,7 @@ from letterhub.models import (
     Signature,
 )
 from letterhub.models.types import utcnow
-from letterhub.services import directory, mailing, proposals, publishing, reminding
+from letterhub.services import directory, inviting, mailing, proposals, publishing, reminding
 
 from ..conftest import csrf_token
 from .test_signing import confirm_data, path_of
@@ -408,4 +408,90 @@ def test_bad_input_on_the_open_signon_page_comes_back_filled_in_and_saves_nothin
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'value="Baytna"' in page and "This is not a valid email address." in page
+    assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
+
+
+def test_the_confirmation_link_opens_in_the_language_the_request_was_made_in(client, open_letter):
+    """The email was in Arabic: its link's page is too, in a browser that asks for English, and
+    so is the error of a form sent without its CSRF token, which confirms nothing."""
+    client.get(f"/join/{open_letter.id}?lang=ar")
+    assert ask(client, open_letter).status_code == 200
+    _p, link = proposals.request_signon(
+        open_letter,
+        name_en="Baytna",
+        name_ar="بيتنا",
+        email="c@baytna.example",
+        country="Lebanon",
+        language="ar",
+    )
+    db.session.commit()
+    reader = client.application.test_client()
+    english = {"Accept-Language": "en"}
+    page = reader.get(path_of(link), headers=english).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "أكّد طلبك للتوقيع" in page
+    refused = reader.post(path_of(link), headers=english)
+    assert refused.status_code == 422 and '<html lang="ar" dir="rtl">' in refused.get_data(as_text=True)
+    assert "انتهت صلاحية هذا النموذج" in refused.get_data(as_text=True)
+    assert set(db.session.scalars(select(Proposal.status))) == {ProposalStatus.UNCONFIRMED}
+    assert '<html lang="en" dir="ltr">' in reader.get(path_of(link) + "?lang=en").get_data(as_text=True)
+
+
+def test_a_revoked_or_tampered_link_proposes_nothing_and_says_why_in_the_invitations_language(
+    client, letter, invite, coordinator
+):
+    invitation, link = invite(language="ar")
+    path = path_of(link)
+    data = {
+        "csrf_token": csrf_token(client, path + "/nominate"),
+        "name_en": "Women Now",
+        "email": "focal@womennow.example",
+        "language": "en",
+    }
+    head, _dot, signature = path.rpartition(".")
+    tampered = head + "." + ("A" if signature[0] != "A" else "B") + signature[1:]
+    assert client.post(tampered + "/nominate", data=data).status_code == 404
+    inviting.revoke_invitation(invitation, by=coordinator)
+    db.session.commit()
+    refused = client.post(path + "/nominate", data=data, headers={"Accept-Language": "en"})
+    assert refused.status_code == 410
+    page = refused.get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page and "سُحبت هذه الدعوة" in page
+    assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0
+    assert "proposal.nominated" not in audit_actions()
+
+
+def test_an_expired_confirmation_link_says_so_in_the_language_the_request_was_made_in(
+    app, client, open_letter
+):
+    _p, link = proposals.request_signon(
+        open_letter,
+        name_en="Baytna",
+        name_ar="بيتنا",
+        email="c@baytna.example",
+        country="Lebanon",
+        language="ar",
+    )
+    db.session.commit()
+    app.config["SIGNON_CONFIRM_HOURS"] = 0
+    time.sleep(1.1)
+    english = {"Accept-Language": "en"}
+    for response in (client.get(path_of(link), headers=english), client.post(path_of(link), headers=english)):
+        assert response.status_code == 410
+        page = response.get_data(as_text=True)
+        assert '<html lang="ar" dir="rtl">' in page and "انتهت صلاحية هذا الرابط" in page
+    assert set(db.session.scalars(select(Proposal.status))) == {ProposalStatus.UNCONFIRMED}
+
+
+def test_a_proposal_or_a_request_to_sign_without_its_csrf_token_comes_back_filled_in_and_saves_nothing(
+    client, open_letter, invite
+):
+    _invitation, link = invite(name_en="Second", name_ar="الثانية", email="s@second.example", language="ar")
+    typed = {"name_en": "Women Now", "name_ar": "النساء الآن", "email": "focal@womennow.example"}
+    nominated = client.post(path_of(link) + "/nominate", data={**typed, "language": "en"})
+    asked = client.post(f"/join/{open_letter.id}?lang=ar", data={**typed, "country": "Lebanon"})
+    for response in (nominated, asked):
+        assert response.status_code == 422
+        page = response.get_data(as_text=True)
+        assert '<html lang="ar" dir="rtl">' in page and "انتهت صلاحية هذا النموذج" in page
+        assert 'value="Women Now"' in page and 'value="النساء الآن"' in page
     assert db.session.scalar(select(func.count()).select_from(Proposal)) == 0

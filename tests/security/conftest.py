@@ -4,7 +4,9 @@
 without anyone remembering to list it. ``route_values`` holds a real letter, an imported
 letter, an invitation and its working signing token, a verification code and a development
 mailbox message, so each route's happy path is reachable and the attacks start from a URL
-that works.
+that works. A few routes need state of their own (``ENDPOINT_VALUES``): proposing an
+organisation gets a signing link no other route ends, and the open sign-on pages a letter that
+accepts them, with a request waiting for its email confirmation.
 """
 
 from __future__ import annotations
@@ -17,13 +19,23 @@ import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
 
 from letterhub.extensions import db
 from letterhub.models import Letter, LetterRole, LoginSession
-from letterhub.services import account_links, commenting, drafting, proposals, publishing, teams
+from letterhub.services import (
+    account_links,
+    accounts,
+    commenting,
+    drafting,
+    inviting,
+    proposals,
+    publishing,
+    teams,
+)
 from letterhub.services.imports import storage
 
-from ..conftest import LETTER_TEXT, AuthActions, csrf_token
+from ..conftest import LETTER_TEXT, PASSWORD, AuthActions, csrf_token
 
 IMPORTED_TEXT = (
     "Joint statement\n\nWe ask for the release of the detainees.\n\nSignatories:\n1. Alpha\n2. Beta\n"
@@ -63,6 +75,33 @@ FORM_FIELDS = {
     "new_password": "a new password for the member",
     "repeat_password": "a new password for the member",
     "locale": "en",
+    "is_admin": "",  # an administrator's new account is a coordinator's
+    "to_name": "A Colleague",
+    "country": "Lebanon",
+    "website": "",  # the open sign-on page's honeypot: people leave it empty
+    # The letter form's campaign settings, left as a person leaves them.
+    "deadline": "",
+    "deadline_time": "",
+    "reminder_days": "",
+    "contact_email": "",
+    "change_kind": "correction",
+    "text_ar": "",
+    "tags": "media",
+    "alias_en": "",
+    "alias_ar": "",
+    "remember": "",
+    "current_password": "not the password",  # so that the password is never changed
+    "confirm": "yes",  # closing signing and merging entries are ticked...
+    "expected_counts": "0:0",  # ...but closing names numbers that are not the letter's: it stays open
+    "keep": "1",
+    "other": "2",
+    "key": "a parity warning",
+    "reason": "Not a member",
+    "open_signon": "y",
+    "invitations": "none",
+    "upload": "an upload that expired",
+    "pick-q": "",
+    "pick-tag": "",
 }
 
 
@@ -126,13 +165,33 @@ def real_values(app, coordinator, letter, invite):
     member, _emailed = teams.invite(
         letter, "new.member@example.org", LetterRole.EDITOR, language="en", by=coordinator
     )
-    join_link = account_links.issue(member.user, "join", letter_id=letter.id)
+    # for the imported letter: the walk's removal of the member from ``letter`` withdraws a link to it
+    join_link = account_links.issue(member.user, "join", letter_id=imported.letter_id)
     teams.add_member(
         db.session.get(Letter, imported.letter_id), member.user, LetterRole.EDITOR, by=coordinator
     )
     proposal = proposals.nominate(
         invitation, name_en="Proposed", name_ar="مقترحة", email="p@proposed.example", language="en"
     )
+    _nominating, nomination_link = invite(name_en="Nominating", name_ar="مرشِّحة", email="n@nominating.example")
+    signon_letter = drafting.create_letter(coordinator, dict(LETTER_TEXT), coalition="Open coalition")
+    db.session.flush()
+    inviting.send_invitation(
+        inviting.add_organization(
+            signon_letter, name_en="Invited", name_ar="مدعوة", email="i@invited.example", language="en"
+        ),
+        by=coordinator,
+    )
+    proposals.set_open_signon(signon_letter, True, by=coordinator)
+    _asking, signon_link = proposals.request_signon(
+        signon_letter,
+        name_en="Asking",
+        name_ar="طالبة",
+        email="a@asking.example",
+        country="Syria",
+        language="en",
+    )
+    managed = accounts.create_user("managed@example.org", "Managed", PASSWORD)
     db.session.commit()
     return {
         "letter_id": letter.id,
@@ -152,6 +211,11 @@ def real_values(app, coordinator, letter, invite):
         "link_token": join_link.rsplit("/", 1)[1],
         "proposal_id": proposal.id,
         "organization_id": invitation.organization_id,
+        "nomination_token": nomination_link.rsplit("/", 1)[1],
+        "signon_letter_id": signon_letter.id,
+        "signon_token": signon_link.rsplit("/", 1)[1],
+        "language": "en",
+        "managed_user_id": managed.id,
     }
 
 
@@ -162,12 +226,34 @@ def form_fields(real_values) -> dict[str, str]:
         **FORM_FIELDS,
         "revision_id": str(real_values["revision_id"]),
         "paragraph": real_values["paragraph"],
+        # the directory's two forms to invite organisations, told apart by their prefixes
+        "pick-letter": str(real_values["letter_id"]),
+        "organization_ids": str(real_values["organization_id"]),
+        "confirmed-source": str(real_values["letter_id"]),
+        "confirmed-letter": str(real_values["signon_letter_id"]),
     }
 
 
 # Routes that sign the walking client out: walked last, so the others are reached signed in.
 # (A password set through an account link signs the client in as that account instead.)
 SIGNING_OUT = ("accounts.logout", "accounts.end_all_sessions", "accounts.account_link")
+
+
+# (endpoint, argument) → the ``real_values`` entry to use instead of the argument's own name.
+ENDPOINT_VALUES = {
+    # Handing the invitation on ends its link: proposing an organisation gets a link of its own.
+    ("delegation.nominate", "token"): "nomination_token",
+    # Only a letter that accepts open sign-on has the page; its link confirms an email address.
+    ("signon.ask", "letter_id"): "signon_letter_id",
+    ("signon.confirm", "token"): "signon_token",
+    # The administrators deactivate, reactivate and reset an account of their own: the team
+    # member's join link must still work when the walk reaches it.
+    ("admin.deactivate", "user_id"): "managed_user_id",
+    ("admin.activate", "user_id"): "managed_user_id",
+    ("admin.reset_password", "user_id"): "managed_user_id",
+    # The language switch's argument is a language (the verification page's is a letter's code).
+    ("public.switch_language", "code"): "language",
+}
 
 
 @pytest.fixture
@@ -182,7 +268,7 @@ def routes(app, real_values) -> list[Route]:
             if name == "letter_id" and rule.endpoint.startswith("imports."):
                 arguments[name] = real_values["imported_letter_id"]
             else:
-                arguments[name] = real_values[name]
+                arguments[name] = real_values[ENDPOINT_VALUES.get((rule.endpoint, name), name)]
         found.append(Route(rule, arguments))
     return sorted(found, key=lambda route: route.rule.endpoint in SIGNING_OUT)
 
@@ -220,18 +306,18 @@ class ReadTrackingForm(ImmutableMultiDict):
 
 @pytest.fixture
 def form_reads(app):
-    """``form_reads(client, path, data)``: POST ``data``; (status, the names of ``data`` the request read)."""
+    """``form_reads(client, path, data)``: POST ``data``; (response, the names of ``data`` the request read)."""
 
     class TrackingRequest(app.request_class):
         parameter_storage_class = ReadTrackingForm
 
     app.request_class = TrackingRequest
 
-    def post(client, path: str, data: dict) -> tuple[int, set[str]]:
+    def post(client, path: str, data: dict) -> tuple[TestResponse, set[str]]:
         ReadTrackingForm.reads = set()
-        status = client.post(path, data=data).status_code
+        response = client.post(path, data=data)
         read = ReadTrackingForm.reads
-        return status, set(data) if ReadTrackingForm.EVERY_NAME in read else read & set(data)
+        return response, set(data) if ReadTrackingForm.EVERY_NAME in read else read & set(data)
 
     return post
 
@@ -240,3 +326,16 @@ def form_reads(app):
 def session_csrf_token(signed_in) -> str:
     """A CSRF token valid for ``signed_in``'s session (any form's token serves every form)."""
     return csrf_token(signed_in, "/letters/new")
+
+
+ADMINISTRATOR = "administrator@example.org"
+
+
+@pytest.fixture
+def administrator(app, real_values):
+    """A client signed in as an installation administrator (the ``/admin`` pages are theirs)."""
+    accounts.create_user(ADMINISTRATOR, "Administrator", PASSWORD, is_admin=True)
+    db.session.commit()
+    browser = app.test_client()
+    assert AuthActions(browser).login(email=ADMINISTRATOR).status_code == 302
+    return browser

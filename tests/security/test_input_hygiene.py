@@ -6,15 +6,21 @@ PostgreSQL (which refuses NUL in text where SQLite takes it).
 
 from __future__ import annotations
 
+import html
+import re
+from dataclasses import dataclass, field
 from urllib.parse import quote
 
 import pytest
+import sqlalchemy as sa
+from flask_babel import force_locale
 
-from letterhub.forms.base import Form
+from letterhub.extensions import db
+from letterhub.forms.base import CONTROL_CHARACTERS_MESSAGE, Form
 from letterhub.input_hygiene import MAX_ID, disallowed_in_text
 from letterhub.models import Letter, LetterRevision, Signature
 
-from ..conftest import LETTER_TEXT, PASSWORD, csrf_token
+from ..conftest import LETTER_TEXT, PASSWORD, AuthActions, csrf_token
 from .conftest import SIGNING_OUT
 
 # Percent-encoded as a browser or a script would send them.
@@ -122,6 +128,16 @@ def test_no_route_gives_a_5xx_for_bad_text_in_any_path_segment(signed_in, routes
 
 # Characters no form field may hold, one of each kind disallowed_in_text refuses.
 DISALLOWED_VALUES = ["\x00", "a\x00b", "\x01", "\x1b[31m", "\x7f", "\x85", "\ufffe", "\uffff", "\U0010ffff"]
+# Longer than any field takes (PostgreSQL refuses text longer than a VARCHAR column's length).
+OVERLONG = "x" * 20_000
+
+
+def spoiled_values(original: str) -> list:
+    """``original`` with each disallowed character; overlong; and sent twice, the second copy
+    holding a NUL (a browser sends one value, a script may send a list)."""
+    return [original + value for value in DISALLOWED_VALUES] + [original + OVERLONG, [original, "\x00"]]
+
+
 # Numbers no id column holds (PostgreSQL's integer) and text where a number is expected.
 BAD_ID_VALUES = [str(MAX_ID + 1), "99999999999999999999999", "-" + "9" * 30, "abc", "\x00"]
 ID_FIELDS = ("base_revision", "revision_id", "en_row", "ar_row", "first_row", "second_row")
@@ -135,75 +151,225 @@ def focal_points_first(routes):
     )
 
 
-def post_attacks(post, client, path: str, valid: dict, names, spoil) -> dict[str, int]:
-    """The 5xx answers of ``path`` to ``valid`` with each field it reads spoiled, and to ``valid``.
+# POST routes whose only field is the CSRF token (buttons and the signing page's beacon): the
+# walk must reach their form (it reads the token), but has no other field to spoil. A route
+# that starts reading a field fails the walk until it is taken off this list.
+ONLY_A_CSRF_TOKEN = {
+    "accounts.end_all_sessions",
+    "accounts.end_session",
+    "accounts.logout",
+    "admin.activate",
+    "admin.deactivate",
+    "admin.reset_password",
+    "comments.reopen",
+    "comments.resolve",
+    "letters.reopen",
+    "letters.resend_invitation",
+    "letters.retry_documents",
+    "letters.revoke_invitation",
+    "letters.send_invitations",
+    "letters.toggle_reminders",
+    "proposals.approve",
+    "revisions.restore",
+    "teams.remove_member",
+    "public.switch_language",
+    "signing.opened",
+    "signon.confirm",
+}
+
+
+# POST routes whose one field is a file (its encodings and contents: tests/functional/test_bulk_invite.py).
+ONLY_A_FILE = {"bulk_invite.preview"}
+
+# (endpoint, field) where the page that comes back shows a field of another form, filled from
+# the request (the letter page's queue of proposals has the rejection's reason): its answer is
+# not about that field.
+ANOTHER_FORMS_FIELD = {("letters.add_organization", "reason")}
+
+
+@dataclass
+class PostWalk:
+    """What the walk of the POST routes met: 5xx answers, and the names each endpoint read."""
+
+    wrong: dict[str, int] = field(default_factory=dict)
+    reads: dict[str, set[str]] = field(default_factory=dict)
+    unexplained: dict[str, str] = field(default_factory=dict)
+
+
+def is_csrf(name: str) -> bool:
+    """The CSRF token's field, with or without a form's prefix (``pick-csrf_token``)."""
+    return name == "csrf_token" or name.endswith("-csrf_token")
+
+
+def typed_field(page: str, name: str) -> bool:
+    """Whether ``page`` shows ``name`` as a field a person types into (not hidden, not a choice)."""
+    for tag in re.finditer(rf'<(input|textarea)\b[^>]*\bname="{re.escape(name)}"[^>]*>', page):
+        kind = re.search(r'\btype="(\w+)"', tag.group(0))
+        if tag.group(1) == "textarea" or kind is None or kind.group(1) in TYPED_INPUTS:
+            return True
+    return False
+
+
+TYPED_INPUTS = {"text", "email", "password", "search", "url", "tel", "number", "date", "time"}
+
+
+def post_attacks(post, client, route, valid: dict, names, spoil, walk: PostWalk) -> None:
+    """``route``'s answers to ``valid`` with each field it reads spoiled, and to ``valid``.
 
     Which of ``names`` the route reads (``form_reads``) is learnt from ``valid`` sent without
     its CSRF token first, which changes nothing; each field read is then spoiled in turn with
     every value ``spoil(original)`` gives, in that unchanged state; then ``valid`` goes as it
     is, and a field only that request read is attacked as well, until no new one turns up. A
     field no request reads cannot change an answer, so it is not sent spoiled: that would be
-    ``valid`` again, once per field and value, hundreds of times per route.
+    ``valid`` again, once per field and value, hundreds of times per route. A 5xx lands in
+    ``walk.wrong``; a form sent back (422) for a disallowed character that does not say so in
+    the page's language lands in ``walk.unexplained``.
     """
-    wrong: dict[str, int] = {}
+    path = route.path()
     read: set[str] = set()
     attacked: set[str] = set()
+    seen = walk.reads.setdefault(route.rule.endpoint, set())
 
-    def send(data: dict, label: str) -> None:
-        status, names_read = post(client, path, data)
+    def send(data: dict, label: str, spoiled: str | list | None = None) -> None:
+        response, names_read = post(client, path, data)
+        seen.update(names_read)
         read.update(names_read & set(names))
-        if status >= 500:
-            wrong[f"{path} {label}"] = status
+        if response.status_code >= 500:
+            walk.wrong[f"{path} {label}"] = response.status_code
+        elif isinstance(spoiled, str) and response.status_code == 422 and disallowed_in_text(spoiled):
+            page = response.get_data(as_text=True)
+            name = label.split("=", 1)[0]
+            if not typed_field(page, name) or (route.rule.endpoint, name) in ANOTHER_FORMS_FIELD:
+                return
+            language = "ar" if '<html lang="ar"' in page else "en"
+            with force_locale(language):
+                message = html.escape(str(CONTROL_CHARACTERS_MESSAGE))
+            if message not in page:
+                walk.unexplained[f"{path} {label}"] = language
 
-    send({name: value for name, value in valid.items() if name != "csrf_token"}, "without a CSRF token")
+    send({name: value for name, value in valid.items() if not is_csrf(name)}, "without a CSRF token")
     while True:
         for name in sorted(read - attacked):
             attacked.add(name)
             for value in spoil(valid[name]):
-                send({**valid, name: value}, f"{name}={value!r}")
+                send({**valid, name: value}, f"{name}={value!r}", value)
         send(valid, "as it is")
         if read <= attacked:
-            return wrong
+            return
+
+
+def walk_post_routes(routes, walkers, form_fields, post, names, spoil) -> PostWalk:
+    """Every POST route attacked by the role it is for: ``walkers(route)`` is (client, its CSRF token)."""
+    walk = PostWalk()
+    for route in focal_points_first(routes):
+        if "POST" in route.methods:
+            client, token = walkers(route)
+            tokens = dict.fromkeys(("csrf_token", "pick-csrf_token", "confirmed-csrf_token"), token)
+            post_attacks(post, client, route, {**form_fields, **tokens}, names, spoil, walk)
+    return walk
+
+
+@pytest.fixture
+def walkers(app, signed_in, session_csrf_token, administrator):
+    """The administrators' pages are walked as an administrator, every other route as a
+    coordinator; signing out and ending every session each get a sign-in of their own."""
+    administrators_token = csrf_token(administrator, "/admin/accounts")
+
+    def walker(route):
+        if route.rule.endpoint.startswith("admin."):
+            return administrator, administrators_token
+        if route.rule.endpoint in ("accounts.logout", "accounts.end_all_sessions"):
+            browser = app.test_client()
+            assert AuthActions(browser).login().status_code == 302
+            return browser, csrf_token(browser, "/letters/new")
+        return signed_in, session_csrf_token
+
+    return walker
+
+
+def not_attacked(app, walk: PostWalk) -> dict[str, str]:
+    """Each POST route of the URL map the walk did not attack, and why."""
+    missing = {}
+    for rule in app.url_map.iter_rules():
+        if "POST" not in (rule.methods or ()) or rule.endpoint in missing:
+            continue
+        read = {"csrf_token" if is_csrf(name) else name for name in walk.reads.get(rule.endpoint, set())}
+        if rule.endpoint in ONLY_A_CSRF_TOKEN or rule.endpoint in ONLY_A_FILE:
+            if "csrf_token" not in read:
+                missing[rule.endpoint] = "never reached its form"
+            elif read - {"csrf_token"}:
+                missing[rule.endpoint] = (
+                    f"reads {sorted(read - {'csrf_token'})}: take it off ONLY_A_CSRF_TOKEN"
+                )
+        elif not read - {"csrf_token"}:
+            missing[rule.endpoint] = "no field of it was attacked"
+    return missing
+
+
+def stored_disallowed_text() -> dict[str, str]:
+    """Every stored text (and text inside stored JSON) holding a character no field may hold, or
+    longer than its column (SQLite stores it; PostgreSQL would have refused it)."""
+    found = {}
+
+    def texts(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                yield from texts(key)
+                yield from texts(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from texts(item)
+
+    for table in db.metadata.sorted_tables:
+        columns = [
+            column for column in table.columns if isinstance(column.type, sa.String | sa.Text | sa.JSON)
+        ]
+        if not columns:
+            continue
+        for row in db.session.execute(sa.select(*columns)).all():
+            for column, value in zip(columns, row, strict=True):
+                length = getattr(column.type, "length", None)
+                too_long = isinstance(value, str) and length is not None and len(value) > length
+                if too_long or any(disallowed_in_text(text) for text in texts(value)):
+                    found[f"{table.name}.{column.name}"] = repr(value)[:200]
+    return found
 
 
 def test_no_post_route_gives_a_5xx_for_a_disallowed_character_in_any_form_field(
-    signed_in, routes, form_fields, session_csrf_token, form_reads
+    app, routes, form_fields, walkers, form_reads
 ):
-    valid = {**form_fields, "csrf_token": session_csrf_token}
-    wrong = {}
-    for route in focal_points_first(routes):
-        if "POST" in route.methods:
-            wrong |= post_attacks(
-                form_reads,
-                signed_in,
-                route.path(),
-                valid,
-                form_fields,
-                lambda original: [original + value for value in DISALLOWED_VALUES],
-            )
-    assert wrong == {}
+    walk = walk_post_routes(
+        routes,
+        walkers,
+        form_fields,
+        form_reads,
+        form_fields,
+        spoiled_values,
+    )
+    assert walk.wrong == {}
+    assert not_attacked(app, walk) == {}
+    assert walk.unexplained == {}
+    assert stored_disallowed_text() == {}
 
 
 def test_no_post_route_gives_a_5xx_for_an_oversized_or_non_numeric_id_in_a_form(
-    signed_in, routes, form_fields, session_csrf_token, form_reads
+    routes, form_fields, walkers, form_reads
 ):
-    valid = {**form_fields, "csrf_token": session_csrf_token}
-    wrong = {}
-    for route in focal_points_first(routes):
-        if "POST" in route.methods:
-            wrong |= post_attacks(
-                form_reads, signed_in, route.path(), valid, ID_FIELDS, lambda _original: BAD_ID_VALUES
-            )
-    assert wrong == {}
+    walk = walk_post_routes(
+        routes, walkers, form_fields, form_reads, ID_FIELDS, lambda _original: BAD_ID_VALUES
+    )
+    assert walk.wrong == {}
 
 
 def test_the_attacks_reach_the_fields_each_form_reads(signed_in, form_fields, session_csrf_token, form_reads):
     """The read tracking behind ``post_attacks`` sees WTForms' reads and a view's own (the picker)."""
     valid = {**form_fields, "csrf_token": session_csrf_token}
-    _status, read = form_reads(signed_in, "/letters/new", valid)
+    _response, read = form_reads(signed_in, "/letters/new", valid)
     assert {"title_en", "body_ar", "base_revision", "action"} <= read
     assert "decline_reason" not in read and "choice" not in read
-    _status, read = form_reads(signed_in, "/login", valid)
+    _response, read = form_reads(signed_in, "/login", valid)
     assert {"email", "password"} <= read and "title_en" not in read
 
 
@@ -219,13 +385,11 @@ def test_a_nul_in_a_letter_field_brings_the_form_back_with_the_rest_of_the_input
     page = response.get_data(as_text=True)
     assert "Remove the invisible control characters from this field." in page
     assert LETTER_TEXT["title_ar"] in page and "Release the detainees." in page
-    from letterhub.extensions import db
 
     assert db.session.query(Letter).count() == 0
 
 
 def test_a_nul_in_the_signing_form_is_refused_in_the_focal_points_language(app, client, invite):
-    from letterhub.extensions import db
 
     invitation, link = invite(language="ar")
     path = link.removeprefix("http://localhost")
@@ -263,7 +427,6 @@ def test_a_nul_in_the_sign_in_form_is_refused_not_looked_up(client, coordinator)
 
 
 def test_an_oversized_base_revision_is_refused_on_the_field(app, signed_in, letter):
-    from letterhub.extensions import db
 
     path = f"/letters/{letter.id}/edit"
     data = {**LETTER_TEXT, "action": "save", "csrf_token": csrf_token(signed_in, path)}
