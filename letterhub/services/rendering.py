@@ -37,6 +37,7 @@ from typing import Protocol
 from urllib.request import url2pathname
 
 import jinja2
+import pypdf
 from weasyprint import CSS, DEFAULT_OPTIONS, HTML
 from weasyprint.css.counters import CounterStyle
 from weasyprint.document import Document as WeasyDocument
@@ -712,8 +713,6 @@ def join_parts(parts: Sequence[RenderedPart]) -> bytes:
     """
     if len(parts) == 1:
         return parts[0].pdf
-    import pypdf  # only the process that joins (the CLI command or the worker) needs it
-
     writer = pypdf.PdfWriter(clone_from=io.BytesIO(parts[0].pdf))
     for part in parts[1:]:
         writer.append(io.BytesIO(part.pdf))
